@@ -1,0 +1,42 @@
+//! `municipalities`: one row per municipality; see DESIGN §2.
+
+use crate::enums::LifecycleStatus;
+use chrono::NaiveDate as Date;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "municipalities")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    pub search_name: String,
+    pub country_id: i32,
+    pub status: LifecycleStatus,
+    pub successor_id: Option<i32>,
+    pub dissolved_on: Option<Date>,
+    pub established_on: Option<Date>,
+    pub admin_centre: Option<String>,
+    pub note: Option<String>,
+    pub source_id: Option<i32>,
+    pub verified: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::country::Entity", from = "Column::CountryId", to = "super::country::Column::Id")]
+    Country,
+    #[sea_orm(
+        belongs_to = "super::municipality::Entity",
+        from = "Column::SuccessorId",
+        to = "super::municipality::Column::Id"
+    )]
+    Successor,
+    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
+    Source,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,34 @@
+//! `municipality_codes`: one row per municipality code; see DESIGN §2.
+
+use crate::enums::CodeScheme;
+use chrono::NaiveDate as Date;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "municipality_codes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub municipality_id: i32,
+    pub scheme: CodeScheme,
+    pub value: String,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    pub source_id: Option<i32>,
+    pub verified: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::municipality::Entity",
+        from = "Column::MunicipalityId",
+        to = "super::municipality::Column::Id"
+    )]
+    Municipality,
+    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
+    Source,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,44 @@
+//! `projects`: one row per project; see DESIGN §2.
+
+use chrono::NaiveDate as Date;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "projects")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    pub search_name: String,
+    pub short_name: Option<String>,
+    pub programme_id: Option<i32>,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    pub period_text: Option<String>,
+    pub period_approximate: bool,
+    pub budget_total: Option<f64>,
+    pub budget_currency: Option<String>,
+    pub budget_source_id: Option<i32>,
+    pub budget_verified: bool,
+    pub source_id: Option<i32>,
+    pub verified: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::programme::Entity",
+        from = "Column::ProgrammeId",
+        to = "super::programme::Column::Id"
+    )]
+    Programme,
+    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::BudgetSourceId", to = "super::source::Column::Id")]
+    BudgetSource,
+    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
+    Source,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

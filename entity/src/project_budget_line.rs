@@ -1,0 +1,30 @@
+//! `project_budget_lines`: one row per project budget line; see DESIGN §2.
+
+use crate::enums::BudgetKind;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "project_budget_lines")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub project_id: i32,
+    pub kind: BudgetKind,
+    pub label: String,
+    pub amount: f64,
+    pub currency: String,
+    pub is_final: bool,
+    pub source_id: Option<i32>,
+    pub verified: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::project::Entity", from = "Column::ProjectId", to = "super::project::Column::Id")]
+    Project,
+    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
+    Source,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

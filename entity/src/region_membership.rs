@@ -1,0 +1,34 @@
+//! `region_memberships`: one row per region membership; see DESIGN §2.
+
+use chrono::NaiveDate as Date;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "region_memberships")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub municipality_id: i32,
+    pub region_id: i32,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    pub source_id: Option<i32>,
+    pub verified: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::municipality::Entity",
+        from = "Column::MunicipalityId",
+        to = "super::municipality::Column::Id"
+    )]
+    Municipality,
+    #[sea_orm(belongs_to = "super::region::Entity", from = "Column::RegionId", to = "super::region::Column::Id")]
+    Region,
+    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
+    Source,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,17 @@
+//! Schema migrations of the registry, one set for SQLite and PostgreSQL. No seed data here: the
+//! demo registry is loaded by the importer, through the same code path as `samverka import`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_registry;
+
+/// The ordered list of migrations; `samverka migrate` and every server start apply it.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_registry::Migration)]
+    }
+}

@@ -1,0 +1,96 @@
+//! Command line and configuration: one clap struct; every option has an environment fallback
+//! and a safe default, and its doc comment is its `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Samverka: a GraphQL registry of Norwegian–Swedish cross-border collaboration.
+///
+/// Without a subcommand it serves the demo registry: it creates (or reuses) a SQLite file,
+/// migrates it, loads the demo data on first start, and serves GraphQL with GraphiQL at `/`.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://user@host/db`. Default: the SQLite
+    /// file given by --sqlite-path.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// SQLite file used when no DATABASE_URL is set (created if missing, WAL mode).
+    #[arg(long, env = "SAMVERKA_SQLITE_PATH", default_value = "samverka.db", global = true)]
+    pub sqlite_path: PathBuf,
+
+    /// Connections in the database pool.
+    #[arg(long, env = "SAMVERKA_DB_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_connections: u32,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve GraphQL (the default): migrate, load the demo registry into an empty database, listen.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Import a registry file (seed-facts format) in one transaction; re-importing changes nothing.
+    Import {
+        /// The JSON file to import.
+        file: PathBuf,
+    },
+    /// Write the GraphQL schema (SDL) to a file, `-` for standard output.
+    ExportSchema {
+        #[arg(default_value = "schema.graphql")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SAMVERKA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Do not load the demo registry into an empty database.
+    #[arg(long, env = "SAMVERKA_NO_DEMO")]
+    pub no_demo: bool,
+
+    /// Maximum query depth.
+    #[arg(long, env = "SAMVERKA_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+
+    /// Maximum query complexity (roughly: fields resolved).
+    #[arg(long, env = "SAMVERKA_MAX_COMPLEXITY", default_value_t = 20_000)]
+    pub max_complexity: usize,
+
+    /// Seconds before a request is cut off with 408.
+    #[arg(long, env = "SAMVERKA_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "SAMVERKA_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            no_demo: false,
+            max_depth: 16,
+            max_complexity: 20_000,
+            request_timeout_secs: 30,
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+impl Cli {
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| crate::db::sqlite_url(&self.sqlite_path))
+    }
+}

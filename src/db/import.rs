@@ -1,0 +1,602 @@
+//! Writes [`RegistryRecords`] in one transaction, idempotently: every row is matched to the
+//! existing one by its natural key (slug, or parent + key for child rows) and only written when
+//! it differs, so re-importing the same file changes nothing. Child rows of an imported parent
+//! that the file no longer lists are removed; top-level rows the file does not mention are kept
+//! (they may come from editors).
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+use entity::*;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, Iterable, PrimaryKeyToColumn, QueryFilter, TransactionTrait,
+};
+
+use crate::domain::import::{Provenance, RegistryRecords};
+use crate::domain::text::search_form;
+
+/// Rows written per table by one import.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+}
+
+/// What an import did, per table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub tables: BTreeMap<&'static str, TableCounts>,
+}
+
+impl ImportSummary {
+    pub fn total(&self) -> TableCounts {
+        self.tables.values().fold(TableCounts::default(), |sum, t| TableCounts {
+            inserted: sum.inserted + t.inserted,
+            updated: sum.updated + t.updated,
+            deleted: sum.deleted + t.deleted,
+            unchanged: sum.unchanged + t.unchanged,
+        })
+    }
+
+    /// True when the import found everything as it already was.
+    pub fn changed_nothing(&self) -> bool {
+        let total = self.total();
+        total.inserted + total.updated + total.deleted == 0
+    }
+}
+
+/// Imports all records in one transaction: all of it is written, or none of it.
+pub async fn import_records(conn: &DatabaseConnection, records: &RegistryRecords) -> Result<ImportSummary, DbErr> {
+    let tx = conn.begin().await?;
+    let mut writer = Writer { tx: &tx, summary: ImportSummary::default(), ids: Ids::default() };
+    writer.write(records).await?;
+    let summary = writer.summary;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+/// Rows whose surrogate id the generic sync can read and set.
+trait Row: Clone + PartialEq {
+    fn id(&self) -> i32;
+    fn set_id(&mut self, id: i32);
+}
+
+macro_rules! rows {
+    ($($module:ident),+) => {
+        $(impl Row for $module::Model {
+            fn id(&self) -> i32 { self.id }
+            fn set_id(&mut self, id: i32) { self.id = id; }
+        })+
+    };
+}
+
+rows!(
+    source,
+    country,
+    region,
+    region_code,
+    region_parent,
+    municipality,
+    municipality_code,
+    region_membership,
+    organisation,
+    programme,
+    project,
+    project_budget_line,
+    project_partner,
+    collaboration,
+    goal,
+    indicator_value
+);
+
+#[derive(Default)]
+struct Ids {
+    sources: HashMap<String, i32>,
+    countries: HashMap<String, i32>,
+    regions: HashMap<String, i32>,
+    municipalities: HashMap<String, i32>,
+    organisations: HashMap<String, i32>,
+    programmes: HashMap<String, i32>,
+    projects: HashMap<String, i32>,
+    goals: HashMap<String, i32>,
+}
+
+/// Looks up the id of a slug that the parser has already checked.
+fn id_of(map: &HashMap<String, i32>, slug: &str) -> Result<i32, DbErr> {
+    map.get(slug)
+        .copied()
+        .ok_or_else(|| DbErr::Custom(format!("import: `{slug}` was not written before it was referenced")))
+}
+
+fn opt_id_of(map: &HashMap<String, i32>, slug: Option<&String>) -> Result<Option<i32>, DbErr> {
+    slug.map(|slug| id_of(map, slug)).transpose()
+}
+
+struct Writer<'a> {
+    tx: &'a DatabaseTransaction,
+    summary: ImportSummary,
+    ids: Ids,
+}
+
+impl Writer<'_> {
+    /// Brings the rows matching `existing` in line with `desired`, by `key`.
+    async fn sync<E, K>(
+        &mut self,
+        table: &'static str,
+        existing: Vec<E::Model>,
+        desired: Vec<E::Model>,
+        key: impl Fn(&E::Model) -> K,
+        delete_missing: bool,
+    ) -> Result<HashMap<K, i32>, DbErr>
+    where
+        E: EntityTrait,
+        E::Model: Row + IntoActiveModel<E::ActiveModel>,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+        K: Eq + Hash,
+    {
+        let counts = self.summary.tables.entry(table).or_default();
+        let mut by_key: HashMap<K, E::Model> = existing.into_iter().map(|row| (key(&row), row)).collect();
+        let mut ids = HashMap::new();
+        for mut row in desired {
+            let row_key = key(&row);
+            match by_key.remove(&row_key) {
+                Some(current) => {
+                    row.set_id(current.id());
+                    if row == current {
+                        counts.unchanged += 1;
+                    } else {
+                        row.clone().into_active_model().reset_all().update(self.tx).await?;
+                        counts.updated += 1;
+                    }
+                    ids.insert(row_key, current.id());
+                }
+                None => {
+                    let mut active = row.into_active_model().reset_all();
+                    for primary_key in E::PrimaryKey::iter() {
+                        active.not_set(primary_key.into_column());
+                    }
+                    let inserted = active.insert(self.tx).await?;
+                    counts.inserted += 1;
+                    ids.insert(row_key, inserted.id());
+                }
+            }
+        }
+        if delete_missing {
+            for (_, row) in by_key {
+                row.into_active_model().delete(self.tx).await?;
+                counts.deleted += 1;
+            }
+        }
+        Ok(ids)
+    }
+
+    fn source_id(&self, provenance: &Provenance) -> Result<Option<i32>, DbErr> {
+        opt_id_of(&self.ids.sources, provenance.source.as_ref())
+    }
+
+    async fn write(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
+        self.write_sources_and_countries(records).await?;
+        self.write_regions(records).await?;
+        self.write_municipalities(records).await?;
+        self.write_organisations_and_programmes(records).await?;
+        self.write_projects(records).await
+    }
+
+    async fn write_sources_and_countries(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
+        let desired = records
+            .sources
+            .iter()
+            .map(|s| source::Model {
+                id: 0,
+                key: s.key.clone(),
+                kind: s.kind.clone(),
+                title: s.title.clone(),
+                url: s.url.clone(),
+                locator: s.locator.clone(),
+                description: s.description.clone(),
+            })
+            .collect();
+        let existing = source::Entity::find().all(self.tx).await?;
+        self.ids.sources =
+            self.sync::<source::Entity, _>("sources", existing, desired, |r| r.key.clone(), false).await?;
+
+        let mut desired = Vec::new();
+        for c in &records.countries {
+            desired.push(country::Model {
+                id: 0,
+                code: c.code.clone(),
+                name: c.name.clone(),
+                name_en: c.name_en.clone(),
+                eu_member: c.eu_member,
+                source_id: self.source_id(&c.provenance)?,
+                verified: c.provenance.verified,
+            });
+        }
+        let existing = country::Entity::find().all(self.tx).await?;
+        self.ids.countries =
+            self.sync::<country::Entity, _>("countries", existing, desired, |r| r.code.clone(), false).await?;
+        Ok(())
+    }
+
+    async fn write_regions(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
+        let mut desired = Vec::new();
+        for r in &records.regions {
+            desired.push(region::Model {
+                id: 0,
+                slug: r.slug.clone(),
+                name: r.name.clone(),
+                search_name: search_form(&r.name),
+                short_name: r.short_name.clone(),
+                kind: r.kind,
+                country_id: opt_id_of(&self.ids.countries, r.country.as_ref())?,
+                status: r.status,
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+                note: r.note.clone(),
+                source_id: self.source_id(&r.provenance)?,
+                verified: r.provenance.verified,
+            });
+        }
+        let existing = region::Entity::find().all(self.tx).await?;
+        self.ids.regions =
+            self.sync::<region::Entity, _>("regions", existing, desired, |r| r.slug.clone(), false).await?;
+        let imported: Vec<i32> = self.ids.regions.values().copied().collect();
+
+        let (mut codes, mut parents) = (Vec::new(), Vec::new());
+        for r in &records.regions {
+            let region_id = id_of(&self.ids.regions, &r.slug)?;
+            for c in &r.codes {
+                codes.push(region_code::Model {
+                    id: 0,
+                    region_id,
+                    scheme: c.scheme,
+                    value: c.value.clone(),
+                    valid_from: c.valid_from,
+                    valid_to: c.valid_to,
+                    nuts_version: c.nuts_version.clone(),
+                    source_id: self.source_id(&c.provenance)?,
+                    verified: c.provenance.verified,
+                });
+            }
+            for p in &r.parents {
+                parents.push(region_parent::Model {
+                    id: 0,
+                    region_id,
+                    parent_id: id_of(&self.ids.regions, &p.parent_slug)?,
+                    nuts_version: p.nuts_version.clone(),
+                    valid_from: p.valid_from,
+                    valid_to: p.valid_to,
+                    source_id: self.source_id(&p.provenance)?,
+                    verified: p.provenance.verified,
+                });
+            }
+        }
+        let existing = region_code::Entity::find()
+            .filter(region_code::Column::RegionId.is_in(imported.clone()))
+            .all(self.tx)
+            .await?;
+        self.sync::<region_code::Entity, _>(
+            "region_codes",
+            existing,
+            codes,
+            |c| (c.region_id, c.scheme, c.value.clone(), c.valid_from),
+            true,
+        )
+        .await?;
+        let existing =
+            region_parent::Entity::find().filter(region_parent::Column::RegionId.is_in(imported)).all(self.tx).await?;
+        self.sync::<region_parent::Entity, _>(
+            "region_parents",
+            existing,
+            parents,
+            |p| (p.region_id, p.parent_id, p.nuts_version.clone(), p.valid_from),
+            true,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn write_municipalities(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
+        let existing = municipality::Entity::find().all(self.tx).await?;
+        // Successors may be new rows; resolve what exists now and fill the rest in a second pass,
+        // so a re-import (where all exist) writes nothing.
+        let known: HashMap<String, i32> = existing.iter().map(|m| (m.slug.clone(), m.id)).collect();
+        let mut desired = Vec::new();
+        for m in &records.municipalities {
+            desired.push(municipality::Model {
+                id: 0,
+                slug: m.slug.clone(),
+                name: m.name.clone(),
+                search_name: search_form(&m.name),
+                country_id: id_of(&self.ids.countries, &m.country)?,
+                status: m.status,
+                successor_id: m.successor_slug.as_ref().and_then(|s| known.get(s).copied()),
+                dissolved_on: m.dissolved_on,
+                established_on: m.established_on,
+                admin_centre: m.admin_centre.clone(),
+                note: m.note.clone(),
+                source_id: self.source_id(&m.provenance)?,
+                verified: m.provenance.verified,
+            });
+        }
+        let by_slug: HashMap<String, municipality::Model> =
+            desired.iter().map(|m| (m.slug.clone(), m.clone())).collect();
+        self.ids.municipalities = self
+            .sync::<municipality::Entity, _>("municipalities", existing, desired, |m| m.slug.clone(), false)
+            .await?;
+        for m in &records.municipalities {
+            let Some(successor) = &m.successor_slug else { continue };
+            let mut row =
+                by_slug.get(&m.slug).cloned().ok_or_else(|| DbErr::Custom("import: municipality vanished".into()))?;
+            if row.successor_id.is_none() {
+                row.id = id_of(&self.ids.municipalities, &m.slug)?;
+                row.successor_id = Some(id_of(&self.ids.municipalities, successor)?);
+                row.into_active_model().reset_all().update(self.tx).await?;
+            }
+        }
+
+        let imported: Vec<i32> = self.ids.municipalities.values().copied().collect();
+        let (mut codes, mut memberships) = (Vec::new(), Vec::new());
+        for m in &records.municipalities {
+            let municipality_id = id_of(&self.ids.municipalities, &m.slug)?;
+            for c in &m.codes {
+                codes.push(municipality_code::Model {
+                    id: 0,
+                    municipality_id,
+                    scheme: c.scheme,
+                    value: c.value.clone(),
+                    valid_from: c.valid_from,
+                    valid_to: c.valid_to,
+                    source_id: self.source_id(&c.provenance)?,
+                    verified: c.provenance.verified,
+                });
+            }
+            for membership in &m.memberships {
+                memberships.push(region_membership::Model {
+                    id: 0,
+                    municipality_id,
+                    region_id: id_of(&self.ids.regions, &membership.region_slug)?,
+                    valid_from: membership.valid_from,
+                    valid_to: membership.valid_to,
+                    source_id: self.source_id(&membership.provenance)?,
+                    verified: membership.provenance.verified,
+                });
+            }
+        }
+        let existing = municipality_code::Entity::find()
+            .filter(municipality_code::Column::MunicipalityId.is_in(imported.clone()))
+            .all(self.tx)
+            .await?;
+        self.sync::<municipality_code::Entity, _>(
+            "municipality_codes",
+            existing,
+            codes,
+            |c| (c.municipality_id, c.scheme, c.value.clone(), c.valid_from),
+            true,
+        )
+        .await?;
+        let existing = region_membership::Entity::find()
+            .filter(region_membership::Column::MunicipalityId.is_in(imported))
+            .all(self.tx)
+            .await?;
+        self.sync::<region_membership::Entity, _>(
+            "region_memberships",
+            existing,
+            memberships,
+            |m| (m.municipality_id, m.region_id, m.valid_from, m.valid_to),
+            true,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn write_organisations_and_programmes(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
+        let mut desired = Vec::new();
+        for o in &records.organisations {
+            desired.push(organisation::Model {
+                id: 0,
+                slug: o.slug.clone(),
+                name: o.name.clone(),
+                search_name: search_form(&o.name),
+                short_name: o.short_name.clone(),
+                kind: o.kind,
+                kind_label: o.kind_label.clone(),
+                country_id: opt_id_of(&self.ids.countries, o.country.as_ref())?,
+                municipality_id: opt_id_of(&self.ids.municipalities, o.municipality_slug.as_ref())?,
+                represents_municipality_id: opt_id_of(
+                    &self.ids.municipalities,
+                    o.represents_municipality_slug.as_ref(),
+                )?,
+                org_number: o.org_number.clone(),
+                ror: o.ror.clone(),
+                valid_from: o.valid_from,
+                valid_to: o.valid_to,
+                source_id: self.source_id(&o.provenance)?,
+                verified: o.provenance.verified,
+            });
+        }
+        let existing = organisation::Entity::find().all(self.tx).await?;
+        self.ids.organisations =
+            self.sync::<organisation::Entity, _>("organisations", existing, desired, |o| o.slug.clone(), false).await?;
+
+        let mut desired = Vec::new();
+        for p in &records.programmes {
+            desired.push(programme::Model {
+                id: 0,
+                slug: p.slug.clone(),
+                name: p.name.clone(),
+                search_name: search_form(&p.name),
+                full_name: p.full_name.clone(),
+                country_id: opt_id_of(&self.ids.countries, p.country.as_ref())?,
+                owner_organisation_id: opt_id_of(&self.ids.organisations, p.owner_slug.as_ref())?,
+                funder_organisation_id: opt_id_of(&self.ids.organisations, p.funder_slug.as_ref())?,
+                valid_from: p.valid_from,
+                valid_to: p.valid_to,
+                period_text: p.period_text.clone(),
+                source_id: self.source_id(&p.provenance)?,
+                verified: p.provenance.verified,
+            });
+        }
+        let existing = programme::Entity::find().all(self.tx).await?;
+        self.ids.programmes =
+            self.sync::<programme::Entity, _>("programmes", existing, desired, |p| p.slug.clone(), false).await?;
+        Ok(())
+    }
+
+    async fn write_projects(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
+        let mut desired = Vec::new();
+        for p in &records.projects {
+            let headline = p.headline_budget();
+            desired.push(project::Model {
+                id: 0,
+                slug: p.slug.clone(),
+                name: p.name.clone(),
+                search_name: search_form(&p.name),
+                short_name: p.short_name.clone(),
+                programme_id: opt_id_of(&self.ids.programmes, p.programme_slug.as_ref())?,
+                valid_from: p.valid_from,
+                valid_to: p.valid_to,
+                period_text: p.period_text.clone(),
+                period_approximate: p.period_approximate,
+                budget_total: headline.map(|b| b.amount),
+                budget_currency: headline.map(|b| b.currency.clone()),
+                budget_source_id: match headline {
+                    Some(line) => self.source_id(&line.provenance)?,
+                    None => None,
+                },
+                budget_verified: headline.is_some_and(|b| b.provenance.verified),
+                source_id: self.source_id(&p.provenance)?,
+                verified: p.provenance.verified,
+            });
+        }
+        let existing = project::Entity::find().all(self.tx).await?;
+        self.ids.projects =
+            self.sync::<project::Entity, _>("projects", existing, desired, |p| p.slug.clone(), false).await?;
+        let imported: Vec<i32> = self.ids.projects.values().copied().collect();
+
+        let (mut lines, mut partners, mut goals, mut collaborations) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for p in &records.projects {
+            let project_id = id_of(&self.ids.projects, &p.slug)?;
+            for b in &p.budget_lines {
+                lines.push(project_budget_line::Model {
+                    id: 0,
+                    project_id,
+                    kind: b.kind,
+                    label: b.label.clone(),
+                    amount: b.amount,
+                    currency: b.currency.clone(),
+                    is_final: b.is_final,
+                    source_id: self.source_id(&b.provenance)?,
+                    verified: b.provenance.verified,
+                });
+            }
+            for partner in &p.partners {
+                partners.push(project_partner::Model {
+                    id: 0,
+                    project_id,
+                    organisation_id: id_of(&self.ids.organisations, &partner.organisation_slug)?,
+                    role: partner.role,
+                    role_label: partner.role_label.clone(),
+                    budget_share: partner.budget_share,
+                    source_id: self.source_id(&partner.provenance)?,
+                    verified: partner.provenance.verified,
+                });
+            }
+            for g in &p.goals {
+                goals.push(goal::Model {
+                    id: 0,
+                    slug: g.slug.clone(),
+                    project_id,
+                    kind: g.kind,
+                    kind_label: g.kind_label.clone(),
+                    text: g.text.clone(),
+                    target_value: g.target_value,
+                    target_comparator: g.target_comparator,
+                    target_unit: g.target_unit.clone(),
+                    source_id: self.source_id(&g.provenance)?,
+                    verified: g.provenance.verified,
+                });
+            }
+            for c in &p.collaborations {
+                collaborations.push(collaboration::Model {
+                    id: 0,
+                    slug: c.slug.clone(),
+                    organisation_a_id: id_of(&self.ids.organisations, &c.organisation_a_slug)?,
+                    organisation_b_id: id_of(&self.ids.organisations, &c.organisation_b_slug)?,
+                    kind: c.kind,
+                    project_id: Some(project_id),
+                    valid_from: c.valid_from,
+                    valid_to: c.valid_to,
+                    description: c.description.clone(),
+                    source_id: self.source_id(&c.provenance)?,
+                    verified: c.provenance.verified,
+                });
+            }
+        }
+        let existing = project_budget_line::Entity::find()
+            .filter(project_budget_line::Column::ProjectId.is_in(imported.clone()))
+            .all(self.tx)
+            .await?;
+        self.sync::<project_budget_line::Entity, _>(
+            "project_budget_lines",
+            existing,
+            lines,
+            |b| (b.project_id, b.label.clone()),
+            true,
+        )
+        .await?;
+        let existing = project_partner::Entity::find()
+            .filter(project_partner::Column::ProjectId.is_in(imported.clone()))
+            .all(self.tx)
+            .await?;
+        self.sync::<project_partner::Entity, _>(
+            "project_partners",
+            existing,
+            partners,
+            |p| (p.project_id, p.organisation_id),
+            true,
+        )
+        .await?;
+        let existing =
+            goal::Entity::find().filter(goal::Column::ProjectId.is_in(imported.clone())).all(self.tx).await?;
+        self.ids.goals = self.sync::<goal::Entity, _>("goals", existing, goals, |g| g.slug.clone(), true).await?;
+        let existing = collaboration::Entity::find()
+            .filter(collaboration::Column::ProjectId.is_in(imported.clone()))
+            .all(self.tx)
+            .await?;
+        self.sync::<collaboration::Entity, _>("collaborations", existing, collaborations, |c| c.slug.clone(), true)
+            .await?;
+
+        let mut values = Vec::new();
+        for p in &records.projects {
+            let project_id = id_of(&self.ids.projects, &p.slug)?;
+            for v in &p.indicator_values {
+                values.push(indicator_value::Model {
+                    id: 0,
+                    slug: v.slug.clone(),
+                    project_id,
+                    goal_id: opt_id_of(&self.ids.goals, v.goal_slug.as_ref())?,
+                    text: v.text.clone(),
+                    value: v.value,
+                    comparator: v.comparator,
+                    approximate: v.approximate,
+                    unit: v.unit.clone(),
+                    period_from: v.period_from,
+                    period_to: v.period_to,
+                    period_text: v.period_text.clone(),
+                    source_id: self.source_id(&v.provenance)?,
+                    verified: v.provenance.verified,
+                });
+            }
+        }
+        let existing = indicator_value::Entity::find()
+            .filter(indicator_value::Column::ProjectId.is_in(imported))
+            .all(self.tx)
+            .await?;
+        self.sync::<indicator_value::Entity, _>("indicator_values", existing, values, |v| v.slug.clone(), true).await?;
+        Ok(())
+    }
+}

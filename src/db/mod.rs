@@ -1,0 +1,92 @@
+//! Persistence: connecting (SQLite or PostgreSQL, chosen by the URL), migrating, counting the
+//! statements sent, and the queries each area needs. Entities live in the `entity` crate and the
+//! schema in `migration`; SQL lives here and nowhere above.
+
+pub mod import;
+pub mod queries;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
+
+/// Counts every SQL statement this process sends. Tests read it to prove that the number of
+/// statements per request does not grow with page size (no N+1).
+#[derive(Clone, Debug, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn increment(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// An open registry database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    pub statements: StatementCounter,
+}
+
+impl Db {
+    /// Connects, creating the SQLite file (in WAL mode) if needed.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            // WAL lets readers go on while the importer writes; busy_timeout makes a writer wait
+            // for the lock instead of failing at once.
+            .map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        let mut conn = Database::connect(options).await?;
+        let statements = StatementCounter::default();
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_info| counter.increment());
+        Ok(Self { conn, statements })
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// True when the database answers a trivial query (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        self.conn.ping().await.is_ok()
+    }
+
+    pub async fn is_empty(&self) -> Result<bool, DbErr> {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        Ok(entity::country::Entity::find().count(&self.conn).await? == 0)
+    }
+}
+
+/// The URL of the embedded default database at `path`.
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Runs raw SQL that returns nothing (administration: creating test databases and the like).
+pub async fn execute(conn: &DatabaseConnection, sql: &str) -> Result<(), DbErr> {
+    conn.execute_unprepared(sql).await.map(|_| ())
+}

@@ -1,0 +1,549 @@
+//! Filtered, ordered selections for the top-level lists. Each `*_select` returns a `Select` the
+//! caller windows and counts; filters are ANDed, and every order ends on the id so pages are
+//! stable.
+
+use chrono::NaiveDate;
+use entity::enums::{CollaborationKind, GoalKind, LifecycleStatus, OrganisationKind, PlacementKind, RegionKind};
+use entity::*;
+use sea_orm::sea_query::{Alias, Condition, ExprTrait, Query, SelectStatement};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, Select};
+
+use super::{col, ids_where, overlaps, valid_on};
+use crate::domain::text::search_form;
+
+/// What a list can be ordered by. Not every entity has every field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortField {
+    Name,
+    Slug,
+    Start,
+    End,
+    Budget,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Self { field: SortField::Name, descending: false }
+    }
+}
+
+/// The sort field is not available on this list.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("this list cannot be sorted by {0:?}")]
+pub struct UnsupportedSort(pub SortField);
+
+fn ordered<E: EntityTrait>(
+    select: Select<E>,
+    sort: Sort,
+    column: Option<E::Column>,
+    id: E::Column,
+) -> Result<Select<E>, UnsupportedSort> {
+    let column = column.ok_or(UnsupportedSort(sort.field))?;
+    let order = if sort.descending { Order::Desc } else { Order::Asc };
+    Ok(select.order_by(column, order.clone()).order_by(id, order))
+}
+
+/// `table.column IN (SELECT id FROM countries WHERE code = ?)`.
+fn in_country(table: &str, column: &str, code: &str) -> Condition {
+    Condition::all().add(col(table, column).in_subquery(ids_where("countries", "code", &code.to_uppercase())))
+}
+
+/// `table.column IN (SELECT id FROM other WHERE slug = ?)`.
+fn in_slug(table: &str, column: &str, other: &str, slug: &str) -> Condition {
+    Condition::all().add(col(table, column).in_subquery(ids_where(other, "slug", slug)))
+}
+
+/// Municipalities that belong to the region `slug` (on `as_of`, or at any time when `None`).
+fn municipality_ids_in_region(slug: &str, as_of: Option<NaiveDate>) -> SelectStatement {
+    let mut query = Query::select();
+    query
+        .column((Alias::new("region_memberships"), Alias::new("municipality_id")))
+        .from(Alias::new("region_memberships"))
+        .inner_join(
+            Alias::new("regions"),
+            col("regions", "id").equals((Alias::new("region_memberships"), Alias::new("region_id"))),
+        )
+        .and_where(col("regions", "slug").eq(slug));
+    if let Some(day) = as_of {
+        query.cond_where(valid_on("region_memberships", "valid_from", "valid_to", day));
+    }
+    query.to_owned()
+}
+
+/// Projects by their acting partners: funders (often EU bodies) do not count for geography.
+fn acting_partner_projects() -> SelectStatement {
+    Query::select()
+        .column((Alias::new("project_partners"), Alias::new("project_id")))
+        .from(Alias::new("project_partners"))
+        .inner_join(
+            Alias::new("organisations"),
+            col("organisations", "id").equals((Alias::new("project_partners"), Alias::new("organisation_id"))),
+        )
+        .and_where(col("project_partners", "role").ne("funder"))
+        .to_owned()
+}
+
+fn name_contains<E: EntityTrait>(select: Select<E>, column: E::Column, text: Option<&String>) -> Select<E> {
+    match text {
+        Some(text) => select.filter(column.contains(search_form(text))),
+        None => select,
+    }
+}
+
+fn verified<E: EntityTrait>(select: Select<E>, column: E::Column, flag: Option<bool>) -> Select<E> {
+    match flag {
+        Some(flag) => select.filter(column.eq(flag)),
+        None => select,
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RegionFilter {
+    pub name_contains: Option<String>,
+    pub kinds: Option<Vec<RegionKind>>,
+    pub country: Option<String>,
+    /// Only regions that existed on this day.
+    pub exists_on: Option<NaiveDate>,
+    pub verified: Option<bool>,
+}
+
+pub fn regions_select(filter: &RegionFilter, sort: Sort) -> Result<Select<region::Entity>, UnsupportedSort> {
+    let mut select = name_contains(region::Entity::find(), region::Column::SearchName, filter.name_contains.as_ref());
+    if let Some(kinds) = &filter.kinds {
+        select = select.filter(region::Column::Kind.is_in(kinds.iter().copied()));
+    }
+    if let Some(code) = &filter.country {
+        select = select.filter(in_country("regions", "country_id", code));
+    }
+    if let Some(day) = filter.exists_on {
+        select = select.filter(valid_on("regions", "valid_from", "valid_to", day));
+    }
+    select = verified(select, region::Column::Verified, filter.verified);
+    let column = match sort.field {
+        SortField::Name => Some(region::Column::Name),
+        SortField::Slug => Some(region::Column::Slug),
+        SortField::Start => Some(region::Column::ValidFrom),
+        SortField::End => Some(region::Column::ValidTo),
+        SortField::Budget => None,
+    };
+    ordered(select, sort, column, region::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MunicipalityFilter {
+    pub name_contains: Option<String>,
+    pub country: Option<String>,
+    /// Member of this region (slug), on `as_of` when given.
+    pub region: Option<String>,
+    pub as_of: Option<NaiveDate>,
+    pub status: Option<LifecycleStatus>,
+    pub verified: Option<bool>,
+}
+
+pub fn municipalities_select(
+    filter: &MunicipalityFilter,
+    sort: Sort,
+) -> Result<Select<municipality::Entity>, UnsupportedSort> {
+    let mut select =
+        name_contains(municipality::Entity::find(), municipality::Column::SearchName, filter.name_contains.as_ref());
+    if let Some(code) = &filter.country {
+        select = select.filter(in_country("municipalities", "country_id", code));
+    }
+    if let Some(region) = &filter.region {
+        select =
+            select.filter(col("municipalities", "id").in_subquery(municipality_ids_in_region(region, filter.as_of)));
+    } else if let Some(day) = filter.as_of {
+        // Without a region, asOf keeps the municipalities that existed that day.
+        select = select.filter(valid_on("municipalities", "established_on", "dissolved_on", day));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(municipality::Column::Status.eq(status));
+    }
+    select = verified(select, municipality::Column::Verified, filter.verified);
+    let column = match sort.field {
+        SortField::Name => Some(municipality::Column::Name),
+        SortField::Slug => Some(municipality::Column::Slug),
+        SortField::Start => Some(municipality::Column::EstablishedOn),
+        SortField::End => Some(municipality::Column::DissolvedOn),
+        SortField::Budget => None,
+    };
+    ordered(select, sort, column, municipality::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OrganisationFilter {
+    pub name_contains: Option<String>,
+    pub kinds: Option<Vec<OrganisationKind>>,
+    pub country: Option<String>,
+    /// Seated in this municipality (slug).
+    pub municipality: Option<String>,
+    /// Seated in a municipality of this region (slug), on `as_of` when given.
+    pub region: Option<String>,
+    pub as_of: Option<NaiveDate>,
+    pub verified: Option<bool>,
+}
+
+pub fn organisations_select(
+    filter: &OrganisationFilter,
+    sort: Sort,
+) -> Result<Select<organisation::Entity>, UnsupportedSort> {
+    let mut select =
+        name_contains(organisation::Entity::find(), organisation::Column::SearchName, filter.name_contains.as_ref());
+    if let Some(kinds) = &filter.kinds {
+        select = select.filter(organisation::Column::Kind.is_in(kinds.iter().copied()));
+    }
+    if let Some(code) = &filter.country {
+        select = select.filter(in_country("organisations", "country_id", code));
+    }
+    if let Some(slug) = &filter.municipality {
+        select = select.filter(in_slug("organisations", "municipality_id", "municipalities", slug));
+    }
+    if let Some(region) = &filter.region {
+        select = select.filter(
+            col("organisations", "municipality_id").in_subquery(municipality_ids_in_region(region, filter.as_of)),
+        );
+    }
+    select = verified(select, organisation::Column::Verified, filter.verified);
+    let column = match sort.field {
+        SortField::Name => Some(organisation::Column::Name),
+        SortField::Slug => Some(organisation::Column::Slug),
+        SortField::Start => Some(organisation::Column::ValidFrom),
+        SortField::End => Some(organisation::Column::ValidTo),
+        SortField::Budget => None,
+    };
+    ordered(select, sort, column, organisation::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProgrammeFilter {
+    pub name_contains: Option<String>,
+    pub country: Option<String>,
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+    pub verified: Option<bool>,
+}
+
+pub fn programmes_select(filter: &ProgrammeFilter, sort: Sort) -> Result<Select<programme::Entity>, UnsupportedSort> {
+    let mut select =
+        name_contains(programme::Entity::find(), programme::Column::SearchName, filter.name_contains.as_ref());
+    if let Some(code) = &filter.country {
+        select = select.filter(in_country("programmes", "country_id", code));
+    }
+    if filter.period_from.is_some() || filter.period_to.is_some() {
+        select = select.filter(overlaps("programmes", "valid_from", "valid_to", filter.period_from, filter.period_to));
+    }
+    select = verified(select, programme::Column::Verified, filter.verified);
+    let column = match sort.field {
+        SortField::Name => Some(programme::Column::Name),
+        SortField::Slug => Some(programme::Column::Slug),
+        SortField::Start => Some(programme::Column::ValidFrom),
+        SortField::End => Some(programme::Column::ValidTo),
+        SortField::Budget => None,
+    };
+    ordered(select, sort, column, programme::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProjectFilter {
+    pub name_contains: Option<String>,
+    pub programme: Option<String>,
+    /// Has a (non-funder) partner in this country.
+    pub country: Option<String>,
+    /// Has a (non-funder) partner seated in this region, on `as_of` when given.
+    pub region: Option<String>,
+    pub as_of: Option<NaiveDate>,
+    /// Partner organisation (slug).
+    pub organisation: Option<String>,
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+    pub cross_border: Option<bool>,
+    pub verified: Option<bool>,
+}
+
+pub fn projects_select(filter: &ProjectFilter, sort: Sort) -> Result<Select<project::Entity>, UnsupportedSort> {
+    let mut select = name_contains(project::Entity::find(), project::Column::SearchName, filter.name_contains.as_ref());
+    if let Some(slug) = &filter.programme {
+        select = select.filter(in_slug("projects", "programme_id", "programmes", slug));
+    }
+    if let Some(code) = &filter.country {
+        let in_country = acting_partner_projects()
+            .and_where(col("organisations", "country_id").in_subquery(ids_where(
+                "countries",
+                "code",
+                &code.to_uppercase(),
+            )))
+            .to_owned();
+        select = select.filter(col("projects", "id").in_subquery(in_country));
+    }
+    if let Some(region) = &filter.region {
+        let in_region = acting_partner_projects()
+            .and_where(
+                col("organisations", "municipality_id").in_subquery(municipality_ids_in_region(region, filter.as_of)),
+            )
+            .to_owned();
+        select = select.filter(col("projects", "id").in_subquery(in_region));
+    }
+    if let Some(slug) = &filter.organisation {
+        let with_partner = Query::select()
+            .column((Alias::new("project_partners"), Alias::new("project_id")))
+            .from(Alias::new("project_partners"))
+            .and_where(col("project_partners", "organisation_id").in_subquery(ids_where("organisations", "slug", slug)))
+            .to_owned();
+        select = select.filter(col("projects", "id").in_subquery(with_partner));
+    }
+    if filter.period_from.is_some() || filter.period_to.is_some() {
+        select = select.filter(overlaps("projects", "valid_from", "valid_to", filter.period_from, filter.period_to));
+    }
+    if let Some(cross_border) = filter.cross_border {
+        let cross_border_ids = acting_partner_projects()
+            .and_where(col("organisations", "country_id").is_not_null())
+            .group_by_col((Alias::new("project_partners"), Alias::new("project_id")))
+            .and_having(col("organisations", "country_id").count_distinct().gt(1))
+            .to_owned();
+        let id = col("projects", "id");
+        select = select.filter(if cross_border {
+            id.in_subquery(cross_border_ids)
+        } else {
+            id.not_in_subquery(cross_border_ids)
+        });
+    }
+    select = verified(select, project::Column::Verified, filter.verified);
+    let column = match sort.field {
+        SortField::Name => Some(project::Column::Name),
+        SortField::Slug => Some(project::Column::Slug),
+        SortField::Start => Some(project::Column::ValidFrom),
+        SortField::End => Some(project::Column::ValidTo),
+        SortField::Budget => Some(project::Column::BudgetTotal),
+    };
+    ordered(select, sort, column, project::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GoalFilter {
+    pub project: Option<String>,
+    pub kinds: Option<Vec<GoalKind>>,
+    pub has_target: Option<bool>,
+    pub text_contains: Option<String>,
+    pub verified: Option<bool>,
+}
+
+pub fn goals_select(filter: &GoalFilter, sort: Sort) -> Result<Select<goal::Entity>, UnsupportedSort> {
+    let mut select = goal::Entity::find();
+    if let Some(slug) = &filter.project {
+        select = select.filter(in_slug("goals", "project_id", "projects", slug));
+    }
+    if let Some(kinds) = &filter.kinds {
+        select = select.filter(goal::Column::Kind.is_in(kinds.iter().copied()));
+    }
+    if let Some(has_target) = filter.has_target {
+        select = select.filter(if has_target {
+            goal::Column::TargetValue.is_not_null()
+        } else {
+            goal::Column::TargetValue.is_null()
+        });
+    }
+    if let Some(text) = &filter.text_contains {
+        select = select.filter(goal::Column::Text.contains(text));
+    }
+    select = verified(select, goal::Column::Verified, filter.verified);
+    let column = match sort.field {
+        SortField::Name => Some(goal::Column::Text),
+        SortField::Slug => Some(goal::Column::Slug),
+        _ => None,
+    };
+    ordered(select, sort, column, goal::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct IndicatorValueFilter {
+    pub project: Option<String>,
+    pub goal: Option<String>,
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+    pub verified: Option<bool>,
+}
+
+pub fn indicator_values_select(
+    filter: &IndicatorValueFilter,
+    sort: Sort,
+) -> Result<Select<indicator_value::Entity>, UnsupportedSort> {
+    let mut select = indicator_value::Entity::find();
+    if let Some(slug) = &filter.project {
+        select = select.filter(in_slug("indicator_values", "project_id", "projects", slug));
+    }
+    if let Some(slug) = &filter.goal {
+        select = select.filter(in_slug("indicator_values", "goal_id", "goals", slug));
+    }
+    if filter.period_from.is_some() || filter.period_to.is_some() {
+        select = select.filter(overlaps(
+            "indicator_values",
+            "period_from",
+            "period_to",
+            filter.period_from,
+            filter.period_to,
+        ));
+    }
+    select = verified(select, indicator_value::Column::Verified, filter.verified);
+    let column = match sort.field {
+        SortField::Name => Some(indicator_value::Column::Text),
+        SortField::Slug => Some(indicator_value::Column::Slug),
+        SortField::Start => Some(indicator_value::Column::PeriodFrom),
+        SortField::End => Some(indicator_value::Column::PeriodTo),
+        SortField::Budget => None,
+    };
+    ordered(select, sort, column, indicator_value::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CollaborationFilter {
+    pub organisation: Option<String>,
+    pub project: Option<String>,
+    pub kinds: Option<Vec<CollaborationKind>>,
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+    pub verified: Option<bool>,
+}
+
+pub fn collaborations_select(
+    filter: &CollaborationFilter,
+    sort: Sort,
+) -> Result<Select<collaboration::Entity>, UnsupportedSort> {
+    let mut select = collaboration::Entity::find();
+    if let Some(slug) = &filter.organisation {
+        select =
+            select.filter(
+                Condition::any()
+                    .add(in_slug("collaborations", "organisation_a_id", "organisations", slug))
+                    .add(in_slug("collaborations", "organisation_b_id", "organisations", slug)),
+            );
+    }
+    if let Some(slug) = &filter.project {
+        select = select.filter(in_slug("collaborations", "project_id", "projects", slug));
+    }
+    if let Some(kinds) = &filter.kinds {
+        select = select.filter(collaboration::Column::Kind.is_in(kinds.iter().copied()));
+    }
+    if filter.period_from.is_some() || filter.period_to.is_some() {
+        select =
+            select.filter(overlaps("collaborations", "valid_from", "valid_to", filter.period_from, filter.period_to));
+    }
+    select = verified(select, collaboration::Column::Verified, filter.verified);
+    let column = match sort.field {
+        SortField::Slug | SortField::Name => Some(collaboration::Column::Slug),
+        SortField::Start => Some(collaboration::Column::ValidFrom),
+        SortField::End => Some(collaboration::Column::ValidTo),
+        SortField::Budget => None,
+    };
+    ordered(select, sort, column, collaboration::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SourceFilter {
+    pub kind: Option<String>,
+    pub key_contains: Option<String>,
+}
+
+pub fn sources_select(filter: &SourceFilter, sort: Sort) -> Result<Select<source::Entity>, UnsupportedSort> {
+    let mut select = source::Entity::find();
+    if let Some(kind) = &filter.kind {
+        select = select.filter(source::Column::Kind.eq(kind.clone()));
+    }
+    if let Some(text) = &filter.key_contains {
+        select = select.filter(source::Column::Key.contains(text));
+    }
+    let column = match sort.field {
+        SortField::Name | SortField::Slug => Some(source::Column::Key),
+        _ => None,
+    };
+    ordered(select, sort, column, source::Column::Id)
+}
+
+pub fn countries_select(sort: Sort) -> Result<Select<country::Entity>, UnsupportedSort> {
+    let column = match sort.field {
+        SortField::Name => Some(country::Column::Name),
+        SortField::Slug => Some(country::Column::Code),
+        _ => None,
+    };
+    ordered(country::Entity::find(), sort, column, country::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StudentFilter {
+    pub home_municipality: Option<String>,
+    pub enrolling_organisation: Option<String>,
+    pub enrolled_from: Option<NaiveDate>,
+    pub enrolled_to: Option<NaiveDate>,
+}
+
+pub fn students_select(filter: &StudentFilter, sort: Sort) -> Result<Select<student::Entity>, UnsupportedSort> {
+    let mut select = student::Entity::find();
+    if let Some(slug) = &filter.home_municipality {
+        select = select.filter(in_slug("students", "home_municipality_id", "municipalities", slug));
+    }
+    if let Some(slug) = &filter.enrolling_organisation {
+        select = select.filter(in_slug("students", "enrolling_organisation_id", "organisations", slug));
+    }
+    if filter.enrolled_from.is_some() || filter.enrolled_to.is_some() {
+        select = select.filter(overlaps(
+            "students",
+            "enrolled_from",
+            "enrolled_to",
+            filter.enrolled_from,
+            filter.enrolled_to,
+        ));
+    }
+    let column = match sort.field {
+        SortField::Slug | SortField::Name => Some(student::Column::Slug),
+        SortField::Start => Some(student::Column::EnrolledFrom),
+        SortField::End => Some(student::Column::EnrolledTo),
+        SortField::Budget => None,
+    };
+    ordered(select, sort, column, student::Column::Id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PlacementFilter {
+    pub host_organisation: Option<String>,
+    pub project: Option<String>,
+    pub kinds: Option<Vec<PlacementKind>>,
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+}
+
+pub fn placements_select(
+    filter: &PlacementFilter,
+    sort: Sort,
+) -> Result<Select<student_placement::Entity>, UnsupportedSort> {
+    let mut select = student_placement::Entity::find();
+    if let Some(slug) = &filter.host_organisation {
+        select = select.filter(in_slug("student_placements", "host_organisation_id", "organisations", slug));
+    }
+    if let Some(slug) = &filter.project {
+        select = select.filter(in_slug("student_placements", "project_id", "projects", slug));
+    }
+    if let Some(kinds) = &filter.kinds {
+        select = select.filter(student_placement::Column::Kind.is_in(kinds.iter().copied()));
+    }
+    if filter.period_from.is_some() || filter.period_to.is_some() {
+        select = select.filter(overlaps(
+            "student_placements",
+            "valid_from",
+            "valid_to",
+            filter.period_from,
+            filter.period_to,
+        ));
+    }
+    let column = match sort.field {
+        SortField::Slug | SortField::Name => Some(student_placement::Column::Slug),
+        SortField::Start => Some(student_placement::Column::ValidFrom),
+        SortField::End => Some(student_placement::Column::ValidTo),
+        SortField::Budget => None,
+    };
+    ordered(select, sort, column, student_placement::Column::Id)
+}

@@ -1,0 +1,75 @@
+//! Read queries: list selections with filters and ordering (`lists`), and the batched lookups
+//! behind the GraphQL DataLoaders (`batch`). Functions take plain filter structs, never GraphQL
+//! inputs.
+
+pub mod batch;
+pub mod lists;
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select};
+
+/// A window of rows: skip `offset`, take `limit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Rows of `select` within `window`.
+pub async fn fetch_window<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    select: Select<E>,
+    window: Window,
+) -> Result<Vec<E::Model>, DbErr> {
+    select.offset(window.offset).limit(window.limit).all(conn).await
+}
+
+/// How many rows `select` matches.
+pub async fn count<E, C>(conn: &C, select: Select<E>) -> Result<u64, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    select.count(conn).await
+}
+
+/// A column `table.column`, for conditions that span joins and subqueries.
+pub fn col(table: &str, column: &str) -> Expr {
+    Expr::col((Alias::new(table), Alias::new(column)))
+}
+
+/// The period [`from_column`, `to_column`] of `table` contains `day`; NULL bounds are open.
+pub fn valid_on(table: &str, from_column: &str, to_column: &str, day: NaiveDate) -> Condition {
+    overlaps(table, from_column, to_column, Some(day), Some(day))
+}
+
+/// The period [`from_column`, `to_column`] of `table` overlaps [from, to] (either bound open).
+pub fn overlaps(
+    table: &str,
+    from_column: &str,
+    to_column: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(to) = to {
+        condition =
+            condition.add(Condition::any().add(col(table, from_column).is_null()).add(col(table, from_column).lte(to)));
+    }
+    if let Some(from) = from {
+        condition =
+            condition.add(Condition::any().add(col(table, to_column).is_null()).add(col(table, to_column).gte(from)));
+    }
+    condition
+}
+
+/// `SELECT id FROM table WHERE key_column = key`, for filters by slug or code.
+pub fn ids_where(table: &str, key_column: &str, key: &str) -> SelectStatement {
+    Query::select()
+        .column((Alias::new(table), Alias::new("id")))
+        .from(Alias::new(table))
+        .and_where(col(table, key_column).eq(key))
+        .to_owned()
+}

@@ -1,0 +1,6 @@
+//! Domain logic in plain Rust: no async-graphql, no SeaORM types. The GraphQL layer and the
+//! database layer call into it; it never calls back.
+
+pub mod dates;
+pub mod import;
+pub mod text;

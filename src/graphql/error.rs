@@ -1,0 +1,59 @@
+//! The errors clients see. Every GraphQL error carries `extensions.code` from a closed set
+//! (DESIGN §5); internal causes (SQL, file paths) are logged once here and never sent.
+
+use async_graphql::{Error, ErrorExtensions};
+
+/// The closed set of error codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    BadUserInput,
+    NotFound,
+    Forbidden,
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::NotFound => "NOT_FOUND",
+            Self::Forbidden => "FORBIDDEN",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// A client-facing error with a code and a message safe to show.
+pub fn coded(code: Code, message: impl Into<String>) -> Error {
+    Error::new(message).extend_with(|_, extensions| extensions.set("code", code.as_str()))
+}
+
+pub fn bad_input(argument: &str, message: impl Into<String>) -> Error {
+    let message = message.into();
+    Error::new(message).extend_with(|_, extensions| {
+        extensions.set("code", Code::BadUserInput.as_str());
+        extensions.set("argument", argument);
+    })
+}
+
+pub fn not_found(what: &str, slug: &str) -> Error {
+    coded(Code::NotFound, format!("no {what} with slug `{slug}`"))
+        .extend_with(|_, extensions| extensions.set("slug", slug))
+}
+
+/// Logs the cause and returns a generic `INTERNAL` error.
+pub fn internal(cause: &dyn std::fmt::Display) -> Error {
+    tracing::error!(error.cause = %cause, "internal error while resolving a request");
+    coded(Code::Internal, "internal error; it has been logged")
+}
+
+/// Maps database and loader errors to `INTERNAL` (cause logged) at the resolver boundary.
+pub trait OrInternal<T> {
+    fn or_internal(self) -> async_graphql::Result<T>;
+}
+
+impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self) -> async_graphql::Result<T> {
+        self.map_err(|cause| internal(&cause))
+    }
+}

@@ -1,0 +1,296 @@
+//! DataLoaders: every relation and every per-parent count the schema exposes is fetched here, in
+//! one statement per batch of parents. Resolvers never query the database per parent.
+//!
+//! One `RegistryLoader` is built per request (so its cache never serves another client's
+//! view), and each key type below is one edge or aggregate, named `<Target>By<Key>` or
+//! `<Thing>Count<By>`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use chrono::NaiveDate;
+use entity::*;
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::db::queries::batch;
+
+/// Loader errors are shared between all waiters of a batch.
+pub type LoadError = Arc<DbErr>;
+
+#[derive(Clone, Debug)]
+pub struct RegistryLoader {
+    conn: DatabaseConnection,
+}
+
+/// The per-request loader.
+pub fn request_loader(conn: DatabaseConnection) -> DataLoader<RegistryLoader> {
+    DataLoader::new(RegistryLoader { conn }, tokio::spawn).max_batch_size(500)
+}
+
+fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> i32) -> Vec<i32> {
+    let mut ids: Vec<i32> = keys.iter().map(|key| id(*key)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Rows by id: `<Entity>ById(id)`.
+macro_rules! by_id {
+    ($($key:ident => $module:ident),+ $(,)?) => {
+        $(
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub struct $key(pub i32);
+
+            impl Loader<$key> for RegistryLoader {
+                type Value = $module::Model;
+                type Error = LoadError;
+
+                async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                    let rows = batch::by_ids::<$module::Entity, _>(&self.conn, &ids(keys, |k| k.0)).await?;
+                    Ok(rows.into_iter().map(|row| ($key(row.id), row)).collect())
+                }
+            }
+        )+
+    };
+}
+
+by_id!(
+    CountryById => country,
+    SourceById => source,
+    RegionById => region,
+    MunicipalityById => municipality,
+    OrganisationById => organisation,
+    ProgrammeById => programme,
+    ProjectById => project,
+    GoalById => goal,
+    StudentById => student,
+);
+
+/// A foreign key column, required or optional.
+trait ParentId {
+    fn parent_id(self) -> Option<i32>;
+}
+
+impl ParentId for i32 {
+    fn parent_id(self) -> Option<i32> {
+        Some(self)
+    }
+}
+
+impl ParentId for Option<i32> {
+    fn parent_id(self) -> Option<i32> {
+        self
+    }
+}
+
+/// Child rows by a foreign key: `<Children>By<Parent>(parent id)`, with their parent column.
+macro_rules! children_by {
+    ($($key:ident => $module:ident . $column:ident / $field:ident),+ $(,)?) => {
+        $(
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub struct $key(pub i32);
+
+            impl Loader<$key> for RegistryLoader {
+                type Value = Vec<$module::Model>;
+                type Error = LoadError;
+
+                async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                    let grouped = batch::children::<$module::Entity, _>(
+                        &self.conn,
+                        $module::Column::$column,
+                        &ids(keys, |k| k.0),
+                        |row| ParentId::parent_id(row.$field),
+                    )
+                    .await?;
+                    Ok(grouped.into_iter().map(|(parent, rows)| ($key(parent), rows)).collect())
+                }
+            }
+        )+
+    };
+}
+
+children_by!(
+    RegionCodesByRegion => region_code.RegionId / region_id,
+    ParentLinksByRegion => region_parent.RegionId / region_id,
+    ChildLinksByRegion => region_parent.ParentId / parent_id,
+    MunicipalityCodesByMunicipality => municipality_code.MunicipalityId / municipality_id,
+    PredecessorsByMunicipality => municipality.SuccessorId / successor_id,
+    OrganisationsBySeat => organisation.MunicipalityId / municipality_id,
+    OrganisationsRepresenting => organisation.RepresentsMunicipalityId / represents_municipality_id,
+    PartnersByProject => project_partner.ProjectId / project_id,
+    PartnersByOrganisation => project_partner.OrganisationId / organisation_id,
+    ProjectsByProgramme => project.ProgrammeId / programme_id,
+    GoalsByProject => goal.ProjectId / project_id,
+    BudgetLinesByProject => project_budget_line.ProjectId / project_id,
+    IndicatorValuesByGoal => indicator_value.GoalId / goal_id,
+    IndicatorValuesByProject => indicator_value.ProjectId / project_id,
+    CollaborationsByProject => collaboration.ProjectId / project_id,
+    StudentsByEnrollingOrganisation => student.EnrollingOrganisationId / enrolling_organisation_id,
+    StudentsByHomeMunicipality => student.HomeMunicipalityId / home_municipality_id,
+    PlacementsByStudent => student_placement.StudentId / student_id,
+    PlacementsByHost => student_placement.HostOrganisationId / host_organisation_id,
+    PlacementsByProject => student_placement.ProjectId / project_id,
+);
+
+/// Per-parent counts: `<Thing>CountBy<Parent>(parent id)`.
+macro_rules! count_by {
+    ($($key:ident => $module:ident . $parent:ident counting $counted:ident),+ $(,)?) => {
+        $(
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub struct $key(pub i32);
+
+            impl Loader<$key> for RegistryLoader {
+                type Value = i64;
+                type Error = LoadError;
+
+                async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                    let counts = batch::count_by::<$module::Entity, _>(
+                        &self.conn,
+                        $module::Column::$parent,
+                        $module::Column::$counted,
+                        &ids(keys, |k| k.0),
+                    )
+                    .await?;
+                    Ok(counts.into_iter().map(|(parent, n)| ($key(parent), n)).collect())
+                }
+            }
+        )+
+    };
+}
+
+count_by!(
+    OrganisationCountBySeat => organisation.MunicipalityId counting Id,
+    ProjectCountByOrganisation => project_partner.OrganisationId counting ProjectId,
+    PartnerCountByProject => project_partner.ProjectId counting OrganisationId,
+    ProjectCountByProgramme => project.ProgrammeId counting Id,
+    GoalCountByProject => goal.ProjectId counting Id,
+);
+
+/// Municipalities that belong to a region on a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MunicipalityIdsByRegionOn(pub i32, pub NaiveDate);
+
+impl Loader<MunicipalityIdsByRegionOn> for RegistryLoader {
+    type Value = Vec<i32>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[MunicipalityIdsByRegionOn],
+    ) -> Result<HashMap<MunicipalityIdsByRegionOn, Self::Value>, Self::Error> {
+        let mut result = HashMap::new();
+        // Normally every key of a batch shares one date; group in case they do not.
+        for day in distinct_days(keys.iter().map(|k| k.1)) {
+            let region_ids = ids(keys, |k| k.0);
+            for (region_id, municipality_id) in batch::memberships_of_regions(&self.conn, &region_ids, day).await? {
+                result.entry(MunicipalityIdsByRegionOn(region_id, day)).or_insert_with(Vec::new).push(municipality_id);
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// How many municipalities belong to a region on a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MunicipalityCountByRegionOn(pub i32, pub NaiveDate);
+
+impl Loader<MunicipalityCountByRegionOn> for RegistryLoader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[MunicipalityCountByRegionOn],
+    ) -> Result<HashMap<MunicipalityCountByRegionOn, Self::Value>, Self::Error> {
+        let mut result = HashMap::new();
+        for day in distinct_days(keys.iter().map(|k| k.1)) {
+            let region_ids = ids(keys, |k| k.0);
+            for (region_id, n) in batch::municipality_counts(&self.conn, &region_ids, day).await? {
+                result.insert(MunicipalityCountByRegionOn(region_id, day), n);
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// A municipality's region memberships (all, or those valid on a day).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MembershipsByMunicipality(pub i32, pub Option<NaiveDate>);
+
+impl Loader<MembershipsByMunicipality> for RegistryLoader {
+    type Value = Vec<region_membership::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[MembershipsByMunicipality],
+    ) -> Result<HashMap<MembershipsByMunicipality, Self::Value>, Self::Error> {
+        let mut days: Vec<Option<NaiveDate>> = keys.iter().map(|k| k.1).collect();
+        days.sort_unstable();
+        days.dedup();
+        let mut result = HashMap::new();
+        for day in days {
+            let municipality_ids = ids(keys, |k| k.0);
+            for membership in batch::memberships_of_municipalities(&self.conn, &municipality_ids, day).await? {
+                result
+                    .entry(MembershipsByMunicipality(membership.municipality_id, day))
+                    .or_insert_with(Vec::new)
+                    .push(membership);
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// Country codes of a project's acting partners, sorted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CountriesByProject(pub i32);
+
+impl Loader<CountriesByProject> for RegistryLoader {
+    type Value = Vec<String>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CountriesByProject]) -> Result<HashMap<CountriesByProject, Self::Value>, Self::Error> {
+        let mut result: HashMap<CountriesByProject, Vec<String>> = HashMap::new();
+        for (project_id, code) in batch::project_partner_countries(&self.conn, &ids(keys, |k| k.0)).await? {
+            result.entry(CountriesByProject(project_id)).or_default().push(code);
+        }
+        for codes in result.values_mut() {
+            codes.sort();
+        }
+        Ok(result)
+    }
+}
+
+/// Collaborations an organisation takes part in, on either side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CollaborationsByOrganisation(pub i32);
+
+impl Loader<CollaborationsByOrganisation> for RegistryLoader {
+    type Value = Vec<collaboration::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CollaborationsByOrganisation],
+    ) -> Result<HashMap<CollaborationsByOrganisation, Self::Value>, Self::Error> {
+        let wanted = ids(keys, |k| k.0);
+        let mut result: HashMap<CollaborationsByOrganisation, Vec<collaboration::Model>> = HashMap::new();
+        for row in batch::collaborations_of(&self.conn, &wanted).await? {
+            for side in [row.organisation_a_id, row.organisation_b_id] {
+                if wanted.binary_search(&side).is_ok() {
+                    result.entry(CollaborationsByOrganisation(side)).or_default().push(row.clone());
+                }
+            }
+        }
+        Ok(result)
+    }
+}
+
+fn distinct_days(days: impl Iterator<Item = NaiveDate>) -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = days.collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}

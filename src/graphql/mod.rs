@@ -1,0 +1,48 @@
+//! The GraphQL API: schema assembly and limits (here), the root query, object types, loaders,
+//! access guards, pagination and error codes (submodules).
+
+pub mod access;
+pub mod error;
+pub mod http;
+pub mod loaders;
+pub mod pagination;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema};
+
+use crate::db::Db;
+
+pub type RegistrySchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// Query limits. Defaults let GraphiQL's introspection query through while refusing
+/// pathological nesting.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_depth: 16, max_complexity: 20_000 }
+    }
+}
+
+/// The schema with its limits and the database handle (per-request data is added by the handler).
+pub fn build_schema(db: Option<Db>, limits: Limits) -> RegistrySchema {
+    let mut builder = Schema::build(query::Query, EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(async_graphql::extensions::Tracing);
+    if let Some(db) = db {
+        builder = builder.data(db);
+    }
+    builder.finish()
+}
+
+/// The SDL that `samverka export-schema` writes to `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(None, Limits::default())
+        .sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_arguments().sorted_enum_items())
+}

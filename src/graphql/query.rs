@@ -1,0 +1,618 @@
+//! The root query: a lookup by slug and a filtered, sorted, paginated list for every entity.
+//! Resolvers only translate arguments, call `crate::db::queries`, and wrap the rows.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result};
+use entity::*;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
+
+use super::access::{Role, RoleGuard};
+use super::error::{OrInternal, bad_input, not_found};
+use super::pagination::{Page, PageArgs, page};
+use super::types::actors::{Organisation, Placement, Student};
+use super::types::common::*;
+use super::types::geography::{Country, Municipality, Region};
+use super::types::work::{Collaboration, Goal, IndicatorValue, Programme, Project};
+use crate::db::queries::{self, lists};
+
+/// Which field a list is sorted by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum SortField {
+    #[default]
+    Name,
+    Slug,
+    /// Start of the entity's period (validFrom, enrolledFrom…).
+    Start,
+    /// End of the entity's period.
+    End,
+    /// Headline budget (projects only).
+    Budget,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// Sorting of a list; ties are broken by creation order.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct SortOrder {
+    #[graphql(default)]
+    pub field: SortField,
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+impl SortOrder {
+    fn to_db(order: Option<SortOrder>) -> lists::Sort {
+        let order = order.unwrap_or_default();
+        lists::Sort {
+            field: match order.field {
+                SortField::Name => lists::SortField::Name,
+                SortField::Slug => lists::SortField::Slug,
+                SortField::Start => lists::SortField::Start,
+                SortField::End => lists::SortField::End,
+                SortField::Budget => lists::SortField::Budget,
+            },
+            descending: order.direction == SortDirection::Desc,
+        }
+    }
+}
+
+/// A period; either end may be open. Lists keep rows whose own period overlaps it.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct PeriodInput {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+fn period(input: Option<PeriodInput>) -> Result<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
+    let input = input.unwrap_or_default();
+    if let (Some(from), Some(to)) = (input.from, input.to) {
+        if from.0 > to.0 {
+            return Err(bad_input("period", format!("period.from ({}) is after period.to ({})", from.0, to.0)));
+        }
+    }
+    Ok((input.from.map(|d| d.0), input.to.map(|d| d.0)))
+}
+
+#[derive(InputObject, Default)]
+pub struct RegionFilter {
+    /// Case-insensitive part of the name.
+    pub name_contains: Option<String>,
+    pub kind_in: Option<Vec<RegionKind>>,
+    /// ISO country code.
+    pub country: Option<String>,
+    /// Only regions that existed on this day.
+    pub exists_on: Option<Date>,
+    pub verified: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct MunicipalityFilter {
+    pub name_contains: Option<String>,
+    pub country: Option<String>,
+    /// Member of this region (slug) — on `asOf` when given, at any time otherwise.
+    pub region: Option<String>,
+    pub as_of: Option<Date>,
+    pub status: Option<LifecycleStatus>,
+    pub verified: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct OrganisationFilter {
+    pub name_contains: Option<String>,
+    pub kind_in: Option<Vec<OrganisationKind>>,
+    pub country: Option<String>,
+    /// Seated in this municipality (slug).
+    pub municipality: Option<String>,
+    /// Seated in a municipality of this region (slug), on `asOf` when given.
+    pub region: Option<String>,
+    pub as_of: Option<Date>,
+    pub verified: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct ProgrammeFilter {
+    pub name_contains: Option<String>,
+    pub country: Option<String>,
+    pub period: Option<PeriodInput>,
+    pub verified: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct ProjectFilter {
+    pub name_contains: Option<String>,
+    /// Programme slug.
+    pub programme: Option<String>,
+    /// Has an acting (non-funder) partner in this country.
+    pub country: Option<String>,
+    /// Has an acting partner seated in this region (slug), on `asOf` when given.
+    pub region: Option<String>,
+    pub as_of: Option<Date>,
+    /// Has this partner organisation (slug).
+    pub organisation: Option<String>,
+    /// The project period overlaps this period.
+    pub period: Option<PeriodInput>,
+    pub cross_border: Option<bool>,
+    pub verified: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct GoalFilter {
+    pub project: Option<String>,
+    pub kind_in: Option<Vec<GoalKind>>,
+    pub has_target: Option<bool>,
+    pub text_contains: Option<String>,
+    pub verified: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct IndicatorValueFilter {
+    pub project: Option<String>,
+    pub goal: Option<String>,
+    pub period: Option<PeriodInput>,
+    pub verified: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct CollaborationFilter {
+    /// Either side is this organisation (slug).
+    pub organisation: Option<String>,
+    pub project: Option<String>,
+    pub kind_in: Option<Vec<CollaborationKind>>,
+    pub period: Option<PeriodInput>,
+    pub verified: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
+pub struct SourceFilter {
+    pub kind: Option<String>,
+    pub key_contains: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct StudentFilter {
+    pub home_municipality: Option<String>,
+    pub enrolling_organisation: Option<String>,
+    pub enrolled: Option<PeriodInput>,
+}
+
+#[derive(InputObject, Default)]
+pub struct PlacementFilter {
+    pub host_organisation: Option<String>,
+    pub project: Option<String>,
+    pub kind_in: Option<Vec<PlacementKind>>,
+    pub period: Option<PeriodInput>,
+}
+
+fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
+    &ctx.data_unchecked::<crate::db::Db>().conn
+}
+
+/// Runs a list selection as one page.
+async fn list<E, T>(
+    ctx: &Context<'_>,
+    select: std::result::Result<Select<E>, lists::UnsupportedSort>,
+    args: PageArgs,
+    wrap: impl Fn(E::Model) -> T,
+) -> Result<Page<T>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    T: async_graphql::OutputType,
+{
+    let select = select.map_err(|error| bad_input("orderBy", error.to_string()))?;
+    let conn = db(ctx).clone();
+    let count_select = select.clone();
+    let count_conn = conn.clone();
+    page(
+        args,
+        move || async move { queries::count(&count_conn, count_select).await },
+        |window| async move { queries::fetch_window(&conn, select, window).await },
+        wrap,
+    )
+    .await
+}
+
+/// One row by its unique text key, or `NOT_FOUND`.
+async fn by_key<E: EntityTrait>(ctx: &Context<'_>, what: &str, column: E::Column, key: &str) -> Result<E::Model> {
+    E::find().filter(column.eq(key)).one(db(ctx)).await.or_internal()?.ok_or_else(|| not_found(what, key))
+}
+
+fn args(after: Option<String>, before: Option<String>, first: Option<i32>, last: Option<i32>) -> PageArgs {
+    PageArgs { after, before, first, last }
+}
+
+#[derive(Default)]
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// A country by ISO code (`NO`, `SE`).
+    async fn country(&self, ctx: &Context<'_>, code: String) -> Result<Country> {
+        by_key::<country::Entity>(ctx, "country", country::Column::Code, &code.to_uppercase()).await.map(Country)
+    }
+
+    async fn countries(
+        &self,
+        ctx: &Context<'_>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Country>> {
+        list(ctx, lists::countries_select(SortOrder::to_db(order_by)), args(after, before, first, last), Country).await
+    }
+
+    /// A region by slug, e.g. `reg-no-telemark`.
+    async fn region(&self, ctx: &Context<'_>, slug: String) -> Result<Region> {
+        by_key::<region::Entity>(ctx, "region", region::Column::Slug, &slug).await.map(Region)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RegionFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Region>> {
+        let f = filter.unwrap_or_default();
+        let filter = lists::RegionFilter {
+            name_contains: f.name_contains,
+            kinds: into_entity(&f.kind_in),
+            country: f.country,
+            exists_on: f.exists_on.map(|d| d.0),
+            verified: f.verified,
+        };
+        list(ctx, lists::regions_select(&filter, SortOrder::to_db(order_by)), args(after, before, first, last), Region)
+            .await
+    }
+
+    /// A municipality by slug, e.g. `mun-no-nome`.
+    async fn municipality(&self, ctx: &Context<'_>, slug: String) -> Result<Municipality> {
+        by_key::<municipality::Entity>(ctx, "municipality", municipality::Column::Slug, &slug).await.map(Municipality)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn municipalities(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<MunicipalityFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Municipality>> {
+        let f = filter.unwrap_or_default();
+        let filter = lists::MunicipalityFilter {
+            name_contains: f.name_contains,
+            country: f.country,
+            region: f.region,
+            as_of: f.as_of.map(|d| d.0),
+            status: f.status.map(Into::into),
+            verified: f.verified,
+        };
+        list(
+            ctx,
+            lists::municipalities_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            Municipality,
+        )
+        .await
+    }
+
+    /// An organisation by slug, e.g. `org-inspiria`; municipalities acting as partners are `org-<municipality slug>`.
+    async fn organisation(&self, ctx: &Context<'_>, slug: String) -> Result<Organisation> {
+        by_key::<organisation::Entity>(ctx, "organisation", organisation::Column::Slug, &slug).await.map(Organisation)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrganisationFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Organisation>> {
+        let f = filter.unwrap_or_default();
+        let filter = lists::OrganisationFilter {
+            name_contains: f.name_contains,
+            kinds: into_entity(&f.kind_in),
+            country: f.country,
+            municipality: f.municipality,
+            region: f.region,
+            as_of: f.as_of.map(|d| d.0),
+            verified: f.verified,
+        };
+        list(
+            ctx,
+            lists::organisations_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            Organisation,
+        )
+        .await
+    }
+
+    async fn programme(&self, ctx: &Context<'_>, slug: String) -> Result<Programme> {
+        by_key::<programme::Entity>(ctx, "programme", programme::Column::Slug, &slug).await.map(Programme)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn programmes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProgrammeFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Programme>> {
+        let f = filter.unwrap_or_default();
+        let (period_from, period_to) = period(f.period)?;
+        let filter = lists::ProgrammeFilter {
+            name_contains: f.name_contains,
+            country: f.country,
+            period_from,
+            period_to,
+            verified: f.verified,
+        };
+        list(
+            ctx,
+            lists::programmes_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            Programme,
+        )
+        .await
+    }
+
+    /// A project by slug, e.g. `proj-scandinavian-science-cluster`.
+    async fn project(&self, ctx: &Context<'_>, slug: String) -> Result<Project> {
+        by_key::<project::Entity>(ctx, "project", project::Column::Slug, &slug).await.map(Project)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProjectFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Project>> {
+        let f = filter.unwrap_or_default();
+        let (period_from, period_to) = period(f.period)?;
+        let filter = lists::ProjectFilter {
+            name_contains: f.name_contains,
+            programme: f.programme,
+            country: f.country,
+            region: f.region,
+            as_of: f.as_of.map(|d| d.0),
+            organisation: f.organisation,
+            period_from,
+            period_to,
+            cross_border: f.cross_border,
+            verified: f.verified,
+        };
+        list(
+            ctx,
+            lists::projects_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            Project,
+        )
+        .await
+    }
+
+    async fn goal(&self, ctx: &Context<'_>, slug: String) -> Result<Goal> {
+        by_key::<goal::Entity>(ctx, "goal", goal::Column::Slug, &slug).await.map(Goal)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn goals(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<GoalFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Goal>> {
+        let f = filter.unwrap_or_default();
+        let filter = lists::GoalFilter {
+            project: f.project,
+            kinds: into_entity(&f.kind_in),
+            has_target: f.has_target,
+            text_contains: f.text_contains,
+            verified: f.verified,
+        };
+        list(ctx, lists::goals_select(&filter, SortOrder::to_db(order_by)), args(after, before, first, last), Goal)
+            .await
+    }
+
+    async fn indicator_value(&self, ctx: &Context<'_>, slug: String) -> Result<IndicatorValue> {
+        by_key::<indicator_value::Entity>(ctx, "indicator value", indicator_value::Column::Slug, &slug)
+            .await
+            .map(IndicatorValue)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn indicator_values(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<IndicatorValueFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<IndicatorValue>> {
+        let f = filter.unwrap_or_default();
+        let (period_from, period_to) = period(f.period)?;
+        let filter = lists::IndicatorValueFilter {
+            project: f.project,
+            goal: f.goal,
+            period_from,
+            period_to,
+            verified: f.verified,
+        };
+        list(
+            ctx,
+            lists::indicator_values_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            IndicatorValue,
+        )
+        .await
+    }
+
+    async fn collaboration(&self, ctx: &Context<'_>, slug: String) -> Result<Collaboration> {
+        by_key::<collaboration::Entity>(ctx, "collaboration", collaboration::Column::Slug, &slug)
+            .await
+            .map(Collaboration)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn collaborations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CollaborationFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Collaboration>> {
+        let f = filter.unwrap_or_default();
+        let (period_from, period_to) = period(f.period)?;
+        let filter = lists::CollaborationFilter {
+            organisation: f.organisation,
+            project: f.project,
+            kinds: into_entity(&f.kind_in),
+            period_from,
+            period_to,
+            verified: f.verified,
+        };
+        list(
+            ctx,
+            lists::collaborations_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            Collaboration,
+        )
+        .await
+    }
+
+    /// A source by its catalogue key (seed file name, URL, `github:owner/repo`…).
+    async fn source(&self, ctx: &Context<'_>, key: String) -> Result<Source> {
+        by_key::<source::Entity>(ctx, "source", source::Column::Key, &key).await.map(Source::from)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn sources(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SourceFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Source>> {
+        let f = filter.unwrap_or_default();
+        let filter = lists::SourceFilter { kind: f.kind, key_contains: f.key_contains };
+        list(
+            ctx,
+            lists::sources_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            Source::from,
+        )
+        .await
+    }
+
+    /// A pseudonymous student (analysts and up).
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    async fn student(&self, ctx: &Context<'_>, slug: String) -> Result<Student> {
+        by_key::<student::Entity>(ctx, "student", student::Column::Slug, &slug).await.map(Student)
+    }
+
+    /// Pseudonymous students (analysts and up). The guard runs before the filter, so filters
+    /// cannot be used to probe student data.
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn students(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<StudentFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Student>> {
+        let f = filter.unwrap_or_default();
+        let (enrolled_from, enrolled_to) = period(f.enrolled)?;
+        let filter = lists::StudentFilter {
+            home_municipality: f.home_municipality,
+            enrolling_organisation: f.enrolling_organisation,
+            enrolled_from,
+            enrolled_to,
+        };
+        list(
+            ctx,
+            lists::students_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            Student,
+        )
+        .await
+    }
+
+    /// A student placement (analysts and up).
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    async fn placement(&self, ctx: &Context<'_>, slug: String) -> Result<Placement> {
+        by_key::<student_placement::Entity>(ctx, "placement", student_placement::Column::Slug, &slug)
+            .await
+            .map(Placement)
+    }
+
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn placements(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PlacementFilter>,
+        order_by: Option<SortOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Placement>> {
+        let f = filter.unwrap_or_default();
+        let (period_from, period_to) = period(f.period)?;
+        let filter = lists::PlacementFilter {
+            host_organisation: f.host_organisation,
+            project: f.project,
+            kinds: into_entity(&f.kind_in),
+            period_from,
+            period_to,
+        };
+        list(
+            ctx,
+            lists::placements_select(&filter, SortOrder::to_db(order_by)),
+            args(after, before, first, last),
+            Placement,
+        )
+        .await
+    }
+}

@@ -1,0 +1,195 @@
+//! Organisations, and the pseudonymous students with their placements (personal data: every
+//! student field and lookup is guarded, see `crate::graphql::access`).
+
+use async_graphql::{Context, Object, Result};
+use entity::{organisation, student, student_placement};
+
+use super::common::{Date, OrganisationKind, PlacementKind, Source, date, load_one, source_of};
+use super::geography::{Country, Municipality, country_of};
+use super::nested_limit;
+use super::work::{Collaboration, Project, ProjectPartner};
+use crate::graphql::access::{Role, RoleGuard};
+use crate::graphql::loaders::*;
+
+/// A university, company, science centre, public body… or a municipality acting as partner.
+pub struct Organisation(pub organisation::Model);
+
+#[Object]
+impl Organisation {
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn short_name(&self) -> Option<&str> {
+        self.0.short_name.as_deref()
+    }
+    async fn kind(&self) -> OrganisationKind {
+        self.0.kind.into()
+    }
+    async fn org_number(&self) -> Option<&str> {
+        self.0.org_number.as_deref()
+    }
+    /// ROR identifier (https://ror.org/…), only when confirmed.
+    async fn ror(&self) -> Option<&str> {
+        self.0.ror.as_deref()
+    }
+    async fn valid_from(&self) -> Option<Date> {
+        date(self.0.valid_from)
+    }
+    async fn valid_to(&self) -> Option<Date> {
+        date(self.0.valid_to)
+    }
+    async fn verified(&self) -> bool {
+        self.0.verified
+    }
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.0.source_id).await
+    }
+    async fn country(&self, ctx: &Context<'_>) -> Result<Option<Country>> {
+        country_of(ctx, self.0.country_id).await
+    }
+    /// The municipality the organisation is seated in.
+    async fn municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
+        match self.0.municipality_id {
+            Some(id) => Ok(load_one(ctx, MunicipalityById(id)).await?.map(Municipality)),
+            None => Ok(None),
+        }
+    }
+    /// For organisations of kind MUNICIPALITY: the municipality they stand for.
+    async fn represents_municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
+        match self.0.represents_municipality_id {
+            Some(id) => Ok(load_one(ctx, MunicipalityById(id)).await?.map(Municipality)),
+            None => Ok(None),
+        }
+    }
+    /// The organisation's partnerships in projects, with role and provenance.
+    async fn partnerships(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<ProjectPartner>> {
+        let limit = nested_limit(first)?;
+        let rows = load_one(ctx, PartnersByOrganisation(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().take(limit).map(ProjectPartner).collect())
+    }
+    /// Projects the organisation takes part in, by name.
+    async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Project>> {
+        let limit = nested_limit(first)?;
+        let partners = load_one(ctx, PartnersByOrganisation(self.0.id)).await?.unwrap_or_default();
+        let projects = super::common::loader(ctx)
+            .load_many(partners.iter().map(|p| ProjectById(p.project_id)))
+            .await
+            .map_err(|e| crate::graphql::error::internal(&e))?;
+        let mut projects: Vec<_> = projects.into_values().collect();
+        projects.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(projects.into_iter().take(limit).map(Project).collect())
+    }
+    async fn project_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(load_one(ctx, ProjectCountByOrganisation(self.0.id)).await?.unwrap_or(0))
+    }
+    /// Explicit ties to other organisations.
+    async fn collaborations(&self, ctx: &Context<'_>) -> Result<Vec<Collaboration>> {
+        let rows = load_one(ctx, CollaborationsByOrganisation(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Collaboration).collect())
+    }
+    /// Students enrolled here (pseudonymous; analysts and up).
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    async fn students(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Student>> {
+        let limit = nested_limit(first)?;
+        let rows = load_one(ctx, StudentsByEnrollingOrganisation(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().take(limit).map(Student).collect())
+    }
+    /// Placements hosted here (analysts and up).
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    async fn hosted_placements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<Placement>> {
+        let limit = nested_limit(first)?;
+        let rows = load_one(ctx, PlacementsByHost(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().take(limit).map(Placement).collect())
+    }
+}
+
+/// A pseudonymous student (no names). Personal data: analysts and up only.
+pub struct Student(pub student::Model);
+
+#[Object(guard = "RoleGuard::new(Role::Analyst)")]
+impl Student {
+    /// Pseudonymous identifier.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn field_of_study(&self) -> Option<&str> {
+        self.0.field_of_study.as_deref()
+    }
+    async fn enrolled_from(&self) -> Date {
+        Date(self.0.enrolled_from)
+    }
+    async fn enrolled_to(&self) -> Option<Date> {
+        date(self.0.enrolled_to)
+    }
+    /// True for generated (synthetic) students; the demo ships no real ones.
+    async fn synthetic(&self) -> bool {
+        self.0.synthetic
+    }
+    async fn home_municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
+        match self.0.home_municipality_id {
+            Some(id) => Ok(load_one(ctx, MunicipalityById(id)).await?.map(Municipality)),
+            None => Ok(None),
+        }
+    }
+    async fn enrolling_organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        Ok(load_one(ctx, OrganisationById(self.0.enrolling_organisation_id)).await?.map(Organisation))
+    }
+    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Placement>> {
+        let rows = load_one(ctx, PlacementsByStudent(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Placement).collect())
+    }
+    async fn verified(&self) -> bool {
+        self.0.verified
+    }
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.0.source_id).await
+    }
+}
+
+/// A student's stay at a host organisation (internship, thesis, VFU, Demola case, course).
+pub struct Placement(pub student_placement::Model);
+
+#[Object(guard = "RoleGuard::new(Role::Analyst)")]
+impl Placement {
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn kind(&self) -> PlacementKind {
+        self.0.kind.into()
+    }
+    async fn valid_from(&self) -> Date {
+        Date(self.0.valid_from)
+    }
+    async fn valid_to(&self) -> Option<Date> {
+        date(self.0.valid_to)
+    }
+    async fn student(&self, ctx: &Context<'_>) -> Result<Option<Student>> {
+        Ok(load_one(ctx, StudentById(self.0.student_id)).await?.map(Student))
+    }
+    async fn host(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        Ok(load_one(ctx, OrganisationById(self.0.host_organisation_id)).await?.map(Organisation))
+    }
+    async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
+        match self.0.project_id {
+            Some(id) => Ok(load_one(ctx, ProjectById(id)).await?.map(Project)),
+            None => Ok(None),
+        }
+    }
+    async fn verified(&self) -> bool {
+        self.0.verified
+    }
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.0.source_id).await
+    }
+}

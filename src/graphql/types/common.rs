@@ -1,0 +1,151 @@
+//! Shared GraphQL building blocks: the `Date` scalar, mirrored enums, provenance, and context
+//! accessors used by every resolver.
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{
+    Context, Enum, InputValueError, InputValueResult, Result, Scalar, ScalarType, SimpleObject, Value,
+};
+use chrono::NaiveDate;
+use entity::source;
+
+use crate::graphql::error::OrInternal;
+use crate::graphql::loaders::{RegistryLoader, SourceById};
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| InputValueError::custom(format!("`{text}` is not a date (expected YYYY-MM-DD)"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+pub fn date(day: Option<NaiveDate>) -> Option<Date> {
+    day.map(Date)
+}
+
+/// The day dated fields use when the client gives no `asOf`: today (UTC).
+pub fn as_of_or_today(as_of: Option<Date>) -> NaiveDate {
+    as_of.map_or_else(|| chrono::Utc::now().date_naive(), |d| d.0)
+}
+
+pub fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<RegistryLoader> {
+    ctx.data_unchecked::<DataLoader<RegistryLoader>>()
+}
+
+/// Loads one value through the request's DataLoader, mapping failures to `INTERNAL`.
+pub async fn load_one<K>(ctx: &Context<'_>, key: K) -> Result<Option<<RegistryLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    RegistryLoader: Loader<K>,
+    <RegistryLoader as Loader<K>>::Error: std::fmt::Display,
+{
+    loader(ctx).load_one(key).await.or_internal()
+}
+
+/// Where a fact came from.
+#[derive(SimpleObject)]
+pub struct Source {
+    /// The catalogue key: a seed file name, a URL, or `github:owner/repo`-style reference.
+    pub key: String,
+    /// What kind of source it is (seed document, web page, registry package, …).
+    pub kind: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    /// Where inside the source the fact is (a file path, a table).
+    pub locator: Option<String>,
+    /// What the source showed.
+    pub description: Option<String>,
+}
+
+impl From<source::Model> for Source {
+    fn from(model: source::Model) -> Self {
+        Self {
+            key: model.key,
+            kind: model.kind,
+            title: model.title,
+            url: model.url,
+            locator: model.locator,
+            description: model.description,
+        }
+    }
+}
+
+pub async fn source_of(ctx: &Context<'_>, source_id: Option<i32>) -> Result<Option<Source>> {
+    match source_id {
+        Some(id) => Ok(load_one(ctx, SourceById(id)).await?.map(Source::from)),
+        None => Ok(None),
+    }
+}
+
+/// Declares a GraphQL enum mirroring an entity enum (conversions both ways).
+macro_rules! mirror_enum {
+    ($(#[$meta:meta])* $name:ident = $remote:literal { $($variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        #[graphql(remote = $remote)]
+        pub enum $name { $($variant),+ }
+    };
+}
+
+mirror_enum!(
+    /// What a region is.
+    RegionKind = "entity::enums::RegionKind" { Fylke, Lan, Nuts1, Nuts2, Nuts3, SubRegion, InformalArea, Landskap }
+);
+mirror_enum!(
+    /// Whether a region or municipality still exists.
+    LifecycleStatus = "entity::enums::LifecycleStatus" { Active, Dissolved }
+);
+mirror_enum!(
+    /// Official code systems.
+    CodeScheme = "entity::enums::CodeScheme" { Kommunenummer, Kommunkod, Fylkesnummer, Lanskod, Nuts1, Nuts2, Nuts3, Iso3166_2 }
+);
+mirror_enum!(
+    /// Kinds of organisation.
+    OrganisationKind = "entity::enums::OrganisationKind" {
+        University, UniversityCollege, ResearchInstitute, ScienceCentre, KnowledgePark, BusinessGarden, StudyCentre,
+        LearningCentre, CompetenceCentre, Campus, UpperSecondarySchool, Company, BusinessDevelopmentCompany,
+        BusinessAssociation, MunicipalAssociation, RegionalCouncil, RegionalAuthority, CountyAuthority, Ministry, EuFund,
+        EuProgrammeBody, Municipality, Unknown
+    }
+);
+mirror_enum!(
+    /// What a student does at the host.
+    PlacementKind = "entity::enums::PlacementKind" { Internship, Thesis, Vfu, DemolaCase, Course }
+);
+mirror_enum!(
+    /// A line of a project budget.
+    BudgetKind = "entity::enums::BudgetKind" { Total, Eu, National, Other }
+);
+mirror_enum!(
+    /// A partner's role in a project.
+    PartnerRole = "entity::enums::PartnerRole" { Lead, Owner, Partner, Funder }
+);
+mirror_enum!(
+    /// A tie between two organisations.
+    CollaborationKind = "entity::enums::CollaborationKind" { Agreement, Network, CourseDelivery, StudentWork }
+);
+mirror_enum!(
+    /// The level of a goal.
+    GoalKind = "entity::enums::GoalKind" { Main, Result, Effect, Project, Purpose, Vision, Method, Other }
+);
+mirror_enum!(
+    /// How a value relates to the number given: EQ (=), GTE (>=), GT (>), LTE (<=), LT (<).
+    Comparator = "entity::enums::Comparator" { Eq, Gte, Gt, Lte, Lt }
+);
+
+/// Converts a list of GraphQL enum values into entity enum values.
+pub fn into_entity<G: Into<E> + Copy, E>(values: &Option<Vec<G>>) -> Option<Vec<E>> {
+    values.as_ref().map(|values| values.iter().map(|v| (*v).into()).collect())
+}

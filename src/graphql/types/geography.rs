@@ -1,0 +1,366 @@
+//! Countries, regions, municipalities and their dated codes and memberships.
+
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use entity::{country, municipality, municipality_code, region, region_code, region_membership, region_parent};
+
+use super::actors::Organisation;
+use super::common::{CodeScheme, Date, LifecycleStatus, RegionKind, Source, as_of_or_today, date, load_one, source_of};
+use super::nested_limit;
+use crate::domain::dates::periods_overlap;
+use crate::graphql::loaders::*;
+
+/// A country (ISO 3166-1 alpha-2).
+pub struct Country(pub country::Model);
+
+#[Object]
+impl Country {
+    /// ISO 3166-1 alpha-2 code, e.g. `NO`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+    async fn eu_member(&self) -> bool {
+        self.0.eu_member
+    }
+    async fn verified(&self) -> bool {
+        self.0.verified
+    }
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.0.source_id).await
+    }
+}
+
+pub async fn country_of(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Country>> {
+    match id {
+        Some(id) => Ok(load_one(ctx, CountryById(id)).await?.map(Country)),
+        None => Ok(None),
+    }
+}
+
+/// An official code with the period it was valid.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Code {
+    pub scheme: CodeScheme,
+    pub value: String,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    /// For NUTS codes: the NUTS version(s) the code belongs to.
+    pub nuts_version: Option<String>,
+    pub verified: bool,
+    #[graphql(skip)]
+    pub source_id: Option<i32>,
+}
+
+#[ComplexObject]
+impl Code {
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.source_id).await
+    }
+}
+
+impl From<region_code::Model> for Code {
+    fn from(m: region_code::Model) -> Self {
+        Self {
+            scheme: m.scheme.into(),
+            value: m.value,
+            valid_from: date(m.valid_from),
+            valid_to: date(m.valid_to),
+            nuts_version: m.nuts_version,
+            verified: m.verified,
+            source_id: m.source_id,
+        }
+    }
+}
+
+impl From<municipality_code::Model> for Code {
+    fn from(m: municipality_code::Model) -> Self {
+        Self {
+            scheme: m.scheme.into(),
+            value: m.value,
+            valid_from: date(m.valid_from),
+            valid_to: date(m.valid_to),
+            nuts_version: None,
+            verified: m.verified,
+            source_id: m.source_id,
+        }
+    }
+}
+
+/// Codes of `scheme` (all schemes when `None`) valid on `as_of` (all periods when `None`), oldest first.
+fn select_codes(mut codes: Vec<Code>, scheme: Option<CodeScheme>, as_of: Option<Date>) -> Vec<Code> {
+    codes.retain(|code| {
+        scheme.is_none_or(|s| s == code.scheme)
+            && as_of.is_none_or(|day| {
+                periods_overlap(code.valid_from.map(|d| d.0), code.valid_to.map(|d| d.0), Some(day.0), Some(day.0))
+            })
+    });
+    codes.sort_by_key(|code| (code.valid_from.map(|d| d.0), code.value.clone()));
+    codes
+}
+
+/// A fylke, län, NUTS region or named sub-region.
+pub struct Region(pub region::Model);
+
+#[Object]
+impl Region {
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn short_name(&self) -> Option<&str> {
+        self.0.short_name.as_deref()
+    }
+    async fn kind(&self) -> RegionKind {
+        self.0.kind.into()
+    }
+    async fn status(&self) -> LifecycleStatus {
+        self.0.status.into()
+    }
+    /// First day the region existed, when known (null: since before records).
+    async fn valid_from(&self) -> Option<Date> {
+        date(self.0.valid_from)
+    }
+    /// Last day the region existed (null: still exists).
+    async fn valid_to(&self) -> Option<Date> {
+        date(self.0.valid_to)
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn verified(&self) -> bool {
+        self.0.verified
+    }
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.0.source_id).await
+    }
+    async fn country(&self, ctx: &Context<'_>) -> Result<Option<Country>> {
+        country_of(ctx, self.0.country_id).await
+    }
+
+    /// Codes of the region; filter by scheme and by the day they were valid.
+    async fn codes(&self, ctx: &Context<'_>, scheme: Option<CodeScheme>, as_of: Option<Date>) -> Result<Vec<Code>> {
+        let codes = load_one(ctx, RegionCodesByRegion(self.0.id)).await?.unwrap_or_default();
+        Ok(select_codes(codes.into_iter().map(Code::from).collect(), scheme, as_of))
+    }
+
+    /// The code of `scheme` valid on `asOf` (default today), e.g. `code(scheme: FYLKESNUMMER, asOf: "2018-06-01")`.
+    async fn code(&self, ctx: &Context<'_>, scheme: CodeScheme, as_of: Option<Date>) -> Result<Option<String>> {
+        let day = Date(as_of_or_today(as_of));
+        let codes = load_one(ctx, RegionCodesByRegion(self.0.id)).await?.unwrap_or_default();
+        Ok(select_codes(codes.into_iter().map(Code::from).collect(), Some(scheme), Some(day)).pop().map(|c| c.value))
+    }
+
+    /// Regions this one lies in (NUTS hierarchy, sub-region → fylke/län), on `asOf` when given.
+    async fn parents(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<RegionLink>> {
+        let links = load_one(ctx, ParentLinksByRegion(self.0.id)).await?.unwrap_or_default();
+        Ok(links.into_iter().filter(|l| link_holds(l, as_of)).map(|link| RegionLink { link, upward: true }).collect())
+    }
+
+    /// Regions that lie in this one, on `asOf` when given.
+    async fn children(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<RegionLink>> {
+        let links = load_one(ctx, ChildLinksByRegion(self.0.id)).await?.unwrap_or_default();
+        Ok(links.into_iter().filter(|l| link_holds(l, as_of)).map(|link| RegionLink { link, upward: false }).collect())
+    }
+
+    /// Member municipalities on `asOf` (default today), by name.
+    async fn municipalities(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<Municipality>> {
+        let limit = nested_limit(first)?;
+        let ids = load_one(ctx, MunicipalityIdsByRegionOn(self.0.id, as_of_or_today(as_of))).await?.unwrap_or_default();
+        let mut municipalities: Vec<municipality::Model> = super::common::loader(ctx)
+            .load_many(ids.into_iter().map(MunicipalityById))
+            .await
+            .map_err(|e| crate::graphql::error::internal(&e))?
+            .into_values()
+            .collect();
+        municipalities.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(municipalities.into_iter().take(limit).map(Municipality).collect())
+    }
+
+    /// How many municipalities belonged to the region on `asOf` (default today).
+    async fn municipality_count(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<i64> {
+        Ok(load_one(ctx, MunicipalityCountByRegionOn(self.0.id, as_of_or_today(as_of))).await?.unwrap_or(0))
+    }
+}
+
+fn link_holds(link: &region_parent::Model, as_of: Option<Date>) -> bool {
+    as_of.is_none_or(|day| periods_overlap(link.valid_from, link.valid_to, Some(day.0), Some(day.0)))
+}
+
+/// A dated parent/child link between two regions.
+pub struct RegionLink {
+    link: region_parent::Model,
+    /// True when `region` is the parent (seen from the child).
+    upward: bool,
+}
+
+#[Object]
+impl RegionLink {
+    /// The region at the other end of the link.
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let id = if self.upward { self.link.parent_id } else { self.link.region_id };
+        Ok(load_one(ctx, RegionById(id)).await?.map(Region))
+    }
+    async fn nuts_version(&self) -> Option<&str> {
+        self.link.nuts_version.as_deref()
+    }
+    async fn valid_from(&self) -> Option<Date> {
+        date(self.link.valid_from)
+    }
+    async fn valid_to(&self) -> Option<Date> {
+        date(self.link.valid_to)
+    }
+    async fn verified(&self) -> bool {
+        self.link.verified
+    }
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.link.source_id).await
+    }
+}
+
+/// A kommune / kommun. Dissolved municipalities keep their row and point to their successor.
+pub struct Municipality(pub municipality::Model);
+
+#[Object]
+impl Municipality {
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn status(&self) -> LifecycleStatus {
+        self.0.status.into()
+    }
+    async fn established_on(&self) -> Option<Date> {
+        date(self.0.established_on)
+    }
+    /// Last day before the successor took over.
+    async fn dissolved_on(&self) -> Option<Date> {
+        date(self.0.dissolved_on)
+    }
+    async fn admin_centre(&self) -> Option<&str> {
+        self.0.admin_centre.as_deref()
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn verified(&self) -> bool {
+        self.0.verified
+    }
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.0.source_id).await
+    }
+    async fn country(&self, ctx: &Context<'_>) -> Result<Option<Country>> {
+        country_of(ctx, Some(self.0.country_id)).await
+    }
+    async fn successor(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
+        match self.0.successor_id {
+            Some(id) => Ok(load_one(ctx, MunicipalityById(id)).await?.map(Municipality)),
+            None => Ok(None),
+        }
+    }
+    /// Municipalities merged into this one.
+    async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
+        let mut rows = load_one(ctx, PredecessorsByMunicipality(self.0.id)).await?.unwrap_or_default();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(rows.into_iter().map(Municipality).collect())
+    }
+
+    /// Codes of the municipality; filter by scheme and by the day they were valid.
+    async fn codes(&self, ctx: &Context<'_>, scheme: Option<CodeScheme>, as_of: Option<Date>) -> Result<Vec<Code>> {
+        let codes = load_one(ctx, MunicipalityCodesByMunicipality(self.0.id)).await?.unwrap_or_default();
+        Ok(select_codes(codes.into_iter().map(Code::from).collect(), scheme, as_of))
+    }
+
+    /// The code of `scheme` valid on `asOf` (default today): Nome is 0819 in 2018, 3816 in 2022, 4018 in 2025.
+    async fn code(&self, ctx: &Context<'_>, scheme: CodeScheme, as_of: Option<Date>) -> Result<Option<String>> {
+        let day = Date(as_of_or_today(as_of));
+        let codes = load_one(ctx, MunicipalityCodesByMunicipality(self.0.id)).await?.unwrap_or_default();
+        Ok(select_codes(codes.into_iter().map(Code::from).collect(), Some(scheme), Some(day)).pop().map(|c| c.value))
+    }
+
+    /// Region memberships, all of them or those valid on `asOf`.
+    async fn memberships(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<RegionMembership>> {
+        let rows = load_one(ctx, MembershipsByMunicipality(self.0.id, as_of.map(|d| d.0))).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(RegionMembership).collect())
+    }
+
+    /// Regions the municipality belonged to on `asOf` (default today), optionally of some kinds.
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        kinds: Option<Vec<RegionKind>>,
+    ) -> Result<Vec<Region>> {
+        let day = as_of_or_today(as_of);
+        let rows = load_one(ctx, MembershipsByMunicipality(self.0.id, Some(day))).await?.unwrap_or_default();
+        let regions = super::common::loader(ctx)
+            .load_many(rows.iter().map(|m| RegionById(m.region_id)))
+            .await
+            .map_err(|e| crate::graphql::error::internal(&e))?;
+        let mut regions: Vec<region::Model> = regions
+            .into_values()
+            .filter(|r| {
+                kinds.as_ref().is_none_or(|kinds| kinds.iter().any(|k| entity::enums::RegionKind::from(*k) == r.kind))
+            })
+            .collect();
+        regions.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(regions.into_iter().map(Region).collect())
+    }
+
+    /// Organisations seated in the municipality, by name.
+    async fn organisations(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Organisation>> {
+        let limit = nested_limit(first)?;
+        let mut rows = load_one(ctx, OrganisationsBySeat(self.0.id)).await?.unwrap_or_default();
+        rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(rows.into_iter().take(limit).map(Organisation).collect())
+    }
+
+    async fn organisation_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(load_one(ctx, OrganisationCountBySeat(self.0.id)).await?.unwrap_or(0))
+    }
+
+    /// The organisation that stands for this municipality when it acts as a project partner.
+    async fn as_organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        let rows = load_one(ctx, OrganisationsRepresenting(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().next().map(Organisation))
+    }
+}
+
+/// A municipality's membership of a region over a period.
+pub struct RegionMembership(pub region_membership::Model);
+
+#[Object]
+impl RegionMembership {
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        Ok(load_one(ctx, RegionById(self.0.region_id)).await?.map(Region))
+    }
+    async fn municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
+        Ok(load_one(ctx, MunicipalityById(self.0.municipality_id)).await?.map(Municipality))
+    }
+    async fn valid_from(&self) -> Option<Date> {
+        date(self.0.valid_from)
+    }
+    async fn valid_to(&self) -> Option<Date> {
+        date(self.0.valid_to)
+    }
+    async fn verified(&self) -> bool {
+        self.0.verified
+    }
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        source_of(ctx, self.0.source_id).await
+    }
+}

@@ -1,0 +1,83 @@
+//! The `samverka` binary: parse the command line, set up logging, dispatch.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use samverka::cli::{Cli, Command, ServeArgs};
+use samverka::db::Db;
+use samverka::server::App;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    samverka::telemetry::init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.as_ref().map_or(CommandKind::Serve(ServeArgs::default()), |c| match c {
+        Command::Serve(args) => CommandKind::Serve(args.clone()),
+        Command::Migrate => CommandKind::Migrate,
+        Command::Import { file } => CommandKind::Import(file.clone()),
+        Command::ExportSchema { output } => CommandKind::ExportSchema(output.clone()),
+    });
+    if let CommandKind::ExportSchema(output) = &command {
+        let sdl = samverka::graphql::sdl();
+        if output.as_os_str() == "-" {
+            print!("{sdl}");
+        } else {
+            std::fs::write(output, sdl)?;
+            eprintln!("wrote {}", output.display());
+        }
+        return Ok(());
+    }
+    let url = cli.database_url();
+    let db =
+        Db::connect(&url, cli.db_connections).await.map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    match command {
+        CommandKind::Serve(args) => {
+            let app = App::build(db, &args).await?;
+            tracing::info!(listen = %args.listen, port = app.port(), "serving GraphQL at /graphql, GraphiQL at /");
+            app.run().await?;
+        }
+        CommandKind::Migrate => {
+            db.migrate().await?;
+            eprintln!("migrations applied");
+        }
+        CommandKind::Import(file) => {
+            db.migrate().await?;
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let summary = samverka::load_registry(&db, &bytes).await?;
+            let total = summary.total();
+            for (table, counts) in &summary.tables {
+                eprintln!(
+                    "{table:<22} inserted {:>5}  updated {:>5}  deleted {:>5}  unchanged {:>5}",
+                    counts.inserted, counts.updated, counts.deleted, counts.unchanged
+                );
+            }
+            eprintln!(
+                "imported {}: {} inserted, {} updated, {} deleted, {} unchanged",
+                file.display(),
+                total.inserted,
+                total.updated,
+                total.deleted,
+                total.unchanged
+            );
+        }
+        CommandKind::ExportSchema(_) => {}
+    }
+    Ok(())
+}
+
+enum CommandKind {
+    Serve(ServeArgs),
+    Migrate,
+    Import(std::path::PathBuf),
+    ExportSchema(std::path::PathBuf),
+}
