@@ -58,12 +58,12 @@ fn add_code(error: &mut ServerError) {
         return;
     }
     let message = error.message.to_lowercase();
-    let code = if message.contains("too complex") || message.contains("nested too deep") || message.contains("too deep")
-    {
+    let code = if message.contains("too complex") || message.contains("too deep") {
         "QUERY_TOO_COMPLEX"
-    } else if message.contains("invalid value") || message.contains("failed to parse") && message.contains("argument") {
+    } else if message.contains("invalid value") || message.contains("failed to parse") {
+        // An argument or variable of the wrong shape: a date that is not a date, an unknown enum value.
         "BAD_USER_INPUT"
-    } else if message.contains("parse") || message.contains("expected") && error.locations.is_empty() {
+    } else if message.contains("expected") {
         "GRAPHQL_PARSE_FAILED"
     } else {
         "GRAPHQL_VALIDATION_FAILED"

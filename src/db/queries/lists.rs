@@ -89,6 +89,13 @@ fn acting_partner_projects() -> SelectStatement {
         .to_owned()
 }
 
+/// The row's period overlaps [from, to]; rows whose period is entirely unknown do not match,
+/// so "active in 2023" never includes projects the sources give no dates for.
+fn dated_overlap(table: &str, from_column: &str, to_column: &str, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Condition {
+    overlaps(table, from_column, to_column, from, to)
+        .add(Condition::any().add(col(table, from_column).is_not_null()).add(col(table, to_column).is_not_null()))
+}
+
 fn name_contains<E: EntityTrait>(select: Select<E>, column: E::Column, text: Option<&String>) -> Select<E> {
     match text {
         Some(text) => select.filter(column.contains(search_form(text))),
@@ -236,7 +243,7 @@ pub fn programmes_select(filter: &ProgrammeFilter, sort: Sort) -> Result<Select<
         select = select.filter(in_country("programmes", "country_id", code));
     }
     if filter.period_from.is_some() || filter.period_to.is_some() {
-        select = select.filter(overlaps("programmes", "valid_from", "valid_to", filter.period_from, filter.period_to));
+        select = select.filter(dated_overlap("programmes", "valid_from", "valid_to", filter.period_from, filter.period_to));
     }
     select = verified(select, programme::Column::Verified, filter.verified);
     let column = match sort.field {
@@ -298,7 +305,7 @@ pub fn projects_select(filter: &ProjectFilter, sort: Sort) -> Result<Select<proj
         select = select.filter(col("projects", "id").in_subquery(with_partner));
     }
     if filter.period_from.is_some() || filter.period_to.is_some() {
-        select = select.filter(overlaps("projects", "valid_from", "valid_to", filter.period_from, filter.period_to));
+        select = select.filter(dated_overlap("projects", "valid_from", "valid_to", filter.period_from, filter.period_to));
     }
     if let Some(cross_border) = filter.cross_border {
         let cross_border_ids = acting_partner_projects()
@@ -381,7 +388,7 @@ pub fn indicator_values_select(
         select = select.filter(in_slug("indicator_values", "goal_id", "goals", slug));
     }
     if filter.period_from.is_some() || filter.period_to.is_some() {
-        select = select.filter(overlaps(
+        select = select.filter(dated_overlap(
             "indicator_values",
             "period_from",
             "period_to",
@@ -431,7 +438,7 @@ pub fn collaborations_select(
     }
     if filter.period_from.is_some() || filter.period_to.is_some() {
         select =
-            select.filter(overlaps("collaborations", "valid_from", "valid_to", filter.period_from, filter.period_to));
+            select.filter(dated_overlap("collaborations", "valid_from", "valid_to", filter.period_from, filter.period_to));
     }
     select = verified(select, collaboration::Column::Verified, filter.verified);
     let column = match sort.field {
@@ -490,7 +497,7 @@ pub fn students_select(filter: &StudentFilter, sort: Sort) -> Result<Select<stud
         select = select.filter(in_slug("students", "enrolling_organisation_id", "organisations", slug));
     }
     if filter.enrolled_from.is_some() || filter.enrolled_to.is_some() {
-        select = select.filter(overlaps(
+        select = select.filter(dated_overlap(
             "students",
             "enrolled_from",
             "enrolled_to",
@@ -531,7 +538,7 @@ pub fn placements_select(
         select = select.filter(student_placement::Column::Kind.is_in(kinds.iter().copied()));
     }
     if filter.period_from.is_some() || filter.period_to.is_some() {
-        select = select.filter(overlaps(
+        select = select.filter(dated_overlap(
             "student_placements",
             "valid_from",
             "valid_to",

@@ -91,17 +91,17 @@ pub async fn source_of(ctx: &Context<'_>, source_id: Option<i32>) -> Result<Opti
 
 /// Declares a GraphQL enum mirroring an entity enum (conversions both ways).
 macro_rules! mirror_enum {
-    ($(#[$meta:meta])* $name:ident = $remote:literal { $($variant:ident),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident = $remote:literal { $($variant:ident $(= $graphql_name:literal)?),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
         #[graphql(remote = $remote)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[graphql(name = $graphql_name)])? $variant),+ }
     };
 }
 
 mirror_enum!(
     /// What a region is.
-    RegionKind = "entity::enums::RegionKind" { Fylke, Lan, Nuts1, Nuts2, Nuts3, SubRegion, InformalArea, Landskap }
+    RegionKind = "entity::enums::RegionKind" { Fylke, Lan, Nuts1 = "NUTS1", Nuts2 = "NUTS2", Nuts3 = "NUTS3", SubRegion, InformalArea, Landskap }
 );
 mirror_enum!(
     /// Whether a region or municipality still exists.
@@ -109,7 +109,7 @@ mirror_enum!(
 );
 mirror_enum!(
     /// Official code systems.
-    CodeScheme = "entity::enums::CodeScheme" { Kommunenummer, Kommunkod, Fylkesnummer, Lanskod, Nuts1, Nuts2, Nuts3, Iso3166_2 }
+    CodeScheme = "entity::enums::CodeScheme" { Kommunenummer, Kommunkod, Fylkesnummer, Lanskod, Nuts1 = "NUTS1", Nuts2 = "NUTS2", Nuts3 = "NUTS3", Iso3166_2 = "ISO3166_2" }
 );
 mirror_enum!(
     /// Kinds of organisation.

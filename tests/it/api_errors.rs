@@ -1,0 +1,99 @@
+//! The HTTP edge: GraphQL-over-HTTP status codes and media types, coded errors, limits, guards,
+//! health endpoints.
+
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn errors_carry_codes() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.error_code(r#"{ region(slug: "reg-atlantis") { name } }"#).await, "NOT_FOUND");
+    assert_eq!(app.error_code(r#"{ municipality(slug: "mun-no-nome") { code(scheme: KOMMUNENUMMER, asOf: "2018-13-40") } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(app.error_code(r#"{ projects(filter: { period: { from: "2020-01-01", to: "2019-01-01" } }) { totalCount } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(app.error_code(r#"{ municipality(slug: "mun-no-nome") { code(scheme: POSTCODE) } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(app.error_code(r#"{ noSuchField }"#).await, "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(app.error_code(r#"{ regions { "#).await, "GRAPHQL_PARSE_FAILED");
+}
+
+#[tokio::test]
+async fn student_data_is_forbidden_to_the_public() {
+    let app = TestApp::spawn().await;
+    for query in [
+        r#"{ students { totalCount } }"#,
+        r#"{ student(slug: "anyone") { slug } }"#,
+        r#"{ placements(filter: { hostOrganisation: "org-umu" }) { totalCount } }"#,
+        r#"{ organisation(slug: "org-umu") { students { slug } } }"#,
+        r#"{ organisation(slug: "org-umu") { hidden: hostedPlacements { slug } } }"#,
+        r#"{ project(slug: "proj-kkig") { placements { slug } } }"#,
+    ] {
+        assert_eq!(app.error_code(query).await, "FORBIDDEN", "{query}");
+    }
+}
+
+#[tokio::test]
+async fn graphql_over_http_status_codes_and_media_types() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql", app.base);
+
+    let get = app.client.get(&url).query(&[("query", "{ countries { totalCount } }")]).send().await.unwrap();
+    assert_eq!(get.status(), 200);
+    let body: serde_json::Value = get.json().await.unwrap();
+    assert_eq!(body["data"]["countries"]["totalCount"], 2);
+
+    let unparsable = app.client.post(&url).header("content-type", "application/json").body("{ nope").send().await.unwrap();
+    assert_eq!(unparsable.status(), 400, "a body that is not JSON is a 400");
+
+    let accept = "application/graphql-response+json";
+    let ok = app.client.post(&url).header("accept", accept).json(&json!({ "query": "{ countries { totalCount } }" })).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["content-type"], accept);
+
+    let invalid = app.client.post(&url).header("accept", accept).json(&json!({ "query": "{ noSuchField }" })).send().await.unwrap();
+    assert_eq!(invalid.status(), 400, "with graphql-response+json a request that cannot run is a 400");
+    let legacy = app.client.post(&url).json(&json!({ "query": "{ noSuchField }" })).send().await.unwrap();
+    assert_eq!(legacy.status(), 200, "with application/json it stays 200");
+    assert_eq!(legacy.headers()["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn depth_limit_refuses_deep_queries_but_not_introspection() {
+    let app = TestApp::spawn().await;
+    // 20 levels of project → partners → organisation → projects…
+    let hops = 6;
+    let deep = format!(
+        "{{ projects {{ edges {{ node {{ {} slug {} }} }} }} }}",
+        "partners { organisation { projects { ".repeat(hops),
+        "} } } ".repeat(hops)
+    );
+    assert_eq!(app.error_code(&deep).await, "QUERY_TOO_COMPLEX");
+    let introspection = include_str!("introspection.graphql");
+    let data = app.data(introspection).await;
+    assert!(data["__schema"]["types"].as_array().unwrap().len() > 20);
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = TestApp::spawn().await;
+    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let graphiql = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(graphiql.status(), 200);
+    assert!(graphiql.text().await.unwrap().to_lowercase().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn sources_and_provenance_are_exposed() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data(
+            r#"{ municipality(slug: "mun-no-nome") { codes { value verified source { key kind } } memberships { verified source { key } region { slug } } }
+                 source(key: "github:lauriejh/regtools") { kind locator description } }"#,
+        )
+        .await;
+    let codes = data["municipality"]["codes"].as_array().unwrap();
+    assert!(codes.iter().all(|c| c["source"]["key"].is_string()), "every code names its source: {codes:?}");
+    assert_eq!(data["source"]["kind"], "public repository");
+}

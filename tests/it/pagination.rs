@@ -1,0 +1,59 @@
+//! Cursor pagination: first/after, last/before, pageInfo, totalCount, limits.
+
+use crate::support::{TestApp, nodes, strings};
+
+#[tokio::test]
+async fn pages_walk_forward_and_backward() {
+    let app = TestApp::spawn().await;
+    let all = app.data(r#"{ municipalities(first: 500, orderBy: { field: SLUG }) { totalCount edges { node { slug } } } }"#).await;
+    let every = strings(&nodes(&all["municipalities"]), "slug");
+    assert_eq!(all["municipalities"]["totalCount"], 64);
+    assert_eq!(every.len(), 64);
+
+    let mut seen = Vec::new();
+    let mut after = serde_json::Value::Null;
+    loop {
+        let body = app
+            .post(
+                r#"query($after: String) { municipalities(first: 10, after: $after, orderBy: { field: SLUG }) {
+                     pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { slug } } } }"#,
+                serde_json::json!({ "after": after }),
+            )
+            .await;
+        let page = &body["data"]["municipalities"];
+        seen.extend(nodes(page).as_array().unwrap().iter().map(|n| n["slug"].as_str().unwrap().to_owned()));
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, every, "forward paging returns every row once, in order");
+
+    let last = app.data(r#"{ municipalities(last: 3, orderBy: { field: SLUG }) { pageInfo { hasPreviousPage startCursor } edges { node { slug } } } }"#).await;
+    assert_eq!(strings(&nodes(&last["municipalities"]), "slug"), every[61..].to_vec());
+    assert_eq!(last["municipalities"]["pageInfo"]["hasPreviousPage"], true);
+    let cursor = last["municipalities"]["pageInfo"]["startCursor"].as_str().unwrap().to_owned();
+    let body = app
+        .post(
+            r#"query($before: String) { municipalities(last: 2, before: $before, orderBy: { field: SLUG }) { edges { node { slug } } } }"#,
+            serde_json::json!({ "before": cursor }),
+        )
+        .await;
+    assert_eq!(strings(&nodes(&body["data"]["municipalities"]), "slug"), every[59..61].to_vec());
+
+    let desc = app.data(r#"{ municipalities(first: 1, orderBy: { field: SLUG, direction: DESC }) { edges { node { slug } } } }"#).await;
+    assert_eq!(nodes(&desc["municipalities"])[0]["slug"], every[63].as_str());
+}
+
+#[tokio::test]
+async fn default_page_is_fifty_and_more_than_five_hundred_is_refused() {
+    let app = TestApp::spawn().await;
+    let data = app.data(r#"{ municipalities { edges { cursor } pageInfo { hasNextPage } } }"#).await;
+    assert_eq!(data["municipalities"]["edges"].as_array().unwrap().len(), 50);
+    assert_eq!(data["municipalities"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(app.error_code(r#"{ municipalities(first: 501) { totalCount } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(app.error_code(r#"{ municipalities(first: -1) { totalCount } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(app.error_code(r#"{ municipalities(after: "garbage") { totalCount } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(app.error_code(r#"{ region(slug: "reg-no-nordland") { municipalities(first: 9999) { slug } } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(app.error_code(r#"{ projects(orderBy: { field: BUDGET }) { totalCount } goals(orderBy: { field: BUDGET }) { totalCount } }"#).await, "BAD_USER_INPUT");
+}

@@ -1,0 +1,135 @@
+//! Test harness: a real server on 127.0.0.1:0 over a fresh database — SQLite in a temp dir, or,
+//! when `TEST_DATABASE_URL` is a PostgreSQL URL, a new PostgreSQL database that is dropped
+//! afterwards. An unreachable PostgreSQL fails the test; it never falls back to SQLite.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use samverka::cli::ServeArgs;
+use samverka::db::{Db, StatementCounter};
+use samverka::server::App;
+use serde_json::{Value, json};
+
+static DATABASE_SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub db: Db,
+    admin: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres")) {
+            Some(admin_url) => {
+                let name = format!("samverka_test_{}_{}", std::process::id(), DATABASE_SEQUENCE.fetch_add(1, Ordering::Relaxed));
+                let admin = Db::connect(&admin_url, 1).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
+                samverka::db::execute(&admin.conn, &format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+                samverka::db::execute(&admin.conn, &format!("CREATE DATABASE {name}")).await.unwrap();
+                let url = replace_database(&admin_url, &name);
+                let db = Db::connect(&url, 5).await.unwrap();
+                Self { db, admin: Some((admin_url, name)), _dir: None }
+            }
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = samverka::db::sqlite_url(&dir.path().join("test.db"));
+                let db = Db::connect(&url, 5).await.unwrap();
+                Self { db, admin: None, _dir: Some(dir) }
+            }
+        }
+    }
+
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.admin.take() {
+            let conn = self.db.conn.clone();
+            // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async move {
+                    let _ = conn.close().await;
+                    if let Ok(admin) = Db::connect(&admin_url, 1).await {
+                        let _ = samverka::db::execute(&admin.conn, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    }
+                });
+            })
+            .join()
+            .ok();
+        }
+    }
+}
+
+/// A running server with the demo registry loaded.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub statements: StatementCounter,
+    /// Kept so the database outlives the server; dropped (and on PostgreSQL removed) last.
+    _test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(ServeArgs { listen: "127.0.0.1:0".parse().unwrap(), ..ServeArgs::default() }).await
+    }
+
+    pub async fn spawn_with(args: ServeArgs) -> Self {
+        let test_db = TestDb::new().await;
+        let app = App::build(test_db.db.clone(), &args).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        Self { base, client: reqwest::Client::new(), statements: test_db.db.statements.clone(), _test_db: test_db }
+    }
+
+    /// POSTs a query and returns the whole JSON response (data and errors).
+    pub async fn post(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "POST /graphql status");
+        response.json().await.unwrap()
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str) -> Value {
+        let body = self.post(query, json!({})).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Runs a query that must fail and returns the `extensions.code` of its first error.
+    pub async fn error_code(&self, query: &str) -> String {
+        let body = self.post(query, json!({})).await;
+        body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("expected a coded error, got {body:#}")).to_owned()
+    }
+}
+
+/// Sorted strings of a JSON array of objects at `key`.
+pub fn strings(array: &Value, key: &str) -> Vec<String> {
+    let mut values: Vec<String> =
+        array.as_array().unwrap().iter().map(|item| item[key].as_str().unwrap().to_owned()).collect();
+    values.sort();
+    values
+}
+
+/// The nodes of a connection, as a JSON array.
+pub fn nodes(connection: &Value) -> Value {
+    Value::Array(connection["edges"].as_array().unwrap().iter().map(|edge| edge["node"].clone()).collect())
+}
