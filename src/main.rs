@@ -30,7 +30,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let CommandKind::ExportSchema(output) = &command {
         let sdl = samverka::graphql::sdl();
         if output.as_os_str() == "-" {
-            print!("{sdl}");
+            use std::io::Write;
+            std::io::stdout().write_all(sdl.as_bytes())?;
         } else {
             std::fs::write(output, sdl)?;
             eprintln!("wrote {}", output.display());

@@ -69,10 +69,10 @@ pub struct PeriodInput {
 
 fn period(input: Option<PeriodInput>) -> Result<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
     let input = input.unwrap_or_default();
-    if let (Some(from), Some(to)) = (input.from, input.to) {
-        if from.0 > to.0 {
-            return Err(bad_input("period", format!("period.from ({}) is after period.to ({})", from.0, to.0)));
-        }
+    if let (Some(from), Some(to)) = (input.from, input.to)
+        && from.0 > to.0
+    {
+        return Err(bad_input("period", format!("period.from ({}) is after period.to ({})", from.0, to.0)));
     }
     Ok((input.from.map(|d| d.0), input.to.map(|d| d.0)))
 }

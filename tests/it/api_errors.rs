@@ -9,9 +9,20 @@ use crate::support::TestApp;
 async fn errors_carry_codes() {
     let app = TestApp::spawn().await;
     assert_eq!(app.error_code(r#"{ region(slug: "reg-atlantis") { name } }"#).await, "NOT_FOUND");
-    assert_eq!(app.error_code(r#"{ municipality(slug: "mun-no-nome") { code(scheme: KOMMUNENUMMER, asOf: "2018-13-40") } }"#).await, "BAD_USER_INPUT");
-    assert_eq!(app.error_code(r#"{ projects(filter: { period: { from: "2020-01-01", to: "2019-01-01" } }) { totalCount } }"#).await, "BAD_USER_INPUT");
-    assert_eq!(app.error_code(r#"{ municipality(slug: "mun-no-nome") { code(scheme: POSTCODE) } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(
+        app.error_code(r#"{ municipality(slug: "mun-no-nome") { code(scheme: KOMMUNENUMMER, asOf: "2018-13-40") } }"#)
+            .await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        app.error_code(r#"{ projects(filter: { period: { from: "2020-01-01", to: "2019-01-01" } }) { totalCount } }"#)
+            .await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        app.error_code(r#"{ municipality(slug: "mun-no-nome") { code(scheme: POSTCODE) } }"#).await,
+        "BAD_USER_INPUT"
+    );
     assert_eq!(app.error_code(r#"{ noSuchField }"#).await, "GRAPHQL_VALIDATION_FAILED");
     assert_eq!(app.error_code(r#"{ regions { "#).await, "GRAPHQL_PARSE_FAILED");
 }
@@ -41,15 +52,30 @@ async fn graphql_over_http_status_codes_and_media_types() {
     let body: serde_json::Value = get.json().await.unwrap();
     assert_eq!(body["data"]["countries"]["totalCount"], 2);
 
-    let unparsable = app.client.post(&url).header("content-type", "application/json").body("{ nope").send().await.unwrap();
+    let unparsable =
+        app.client.post(&url).header("content-type", "application/json").body("{ nope").send().await.unwrap();
     assert_eq!(unparsable.status(), 400, "a body that is not JSON is a 400");
 
     let accept = "application/graphql-response+json";
-    let ok = app.client.post(&url).header("accept", accept).json(&json!({ "query": "{ countries { totalCount } }" })).send().await.unwrap();
+    let ok = app
+        .client
+        .post(&url)
+        .header("accept", accept)
+        .json(&json!({ "query": "{ countries { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.headers()["content-type"], accept);
 
-    let invalid = app.client.post(&url).header("accept", accept).json(&json!({ "query": "{ noSuchField }" })).send().await.unwrap();
+    let invalid = app
+        .client
+        .post(&url)
+        .header("accept", accept)
+        .json(&json!({ "query": "{ noSuchField }" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(invalid.status(), 400, "with graphql-response+json a request that cannot run is a 400");
     let legacy = app.client.post(&url).json(&json!({ "query": "{ noSuchField }" })).send().await.unwrap();
     assert_eq!(legacy.status(), 200, "with application/json it stays 200");

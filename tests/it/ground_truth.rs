@@ -96,15 +96,11 @@ async fn kkig_municipalities_span_four_lan() {
         assert_eq!(regions.len(), 1, "one län each: {organisation}");
         *per_lan.entry(regions[0]["slug"].as_str().unwrap().to_owned()).or_insert(0) += 1;
     }
-    let expected: std::collections::BTreeMap<String, i32> = [
-        ("reg-se-norrbotten", 6),
-        ("reg-se-vasterbotten", 8),
-        ("reg-se-vasternorrland", 2),
-        ("reg-se-jamtland", 1),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let expected: std::collections::BTreeMap<String, i32> =
+        [("reg-se-norrbotten", 6), ("reg-se-vasterbotten", 8), ("reg-se-vasternorrland", 2), ("reg-se-jamtland", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
     assert_eq!(per_lan, expected);
     let universities = partners.iter().filter(|p| p["organisation"]["kind"] == "UNIVERSITY").count();
     assert_eq!(universities, 3);

@@ -8,9 +8,22 @@ use serde_json::{Value, json};
 use crate::support::TestDb;
 
 const TABLES: &[&str] = &[
-    "sources", "countries", "regions", "region_codes", "region_parents", "municipalities", "municipality_codes",
-    "region_memberships", "organisations", "programmes", "projects", "project_budget_lines", "project_partners",
-    "collaborations", "goals", "indicator_values",
+    "sources",
+    "countries",
+    "regions",
+    "region_codes",
+    "region_parents",
+    "municipalities",
+    "municipality_codes",
+    "region_memberships",
+    "organisations",
+    "programmes",
+    "projects",
+    "project_budget_lines",
+    "project_partners",
+    "collaborations",
+    "goals",
+    "indicator_values",
 ];
 
 /// Every row of every table, as text, in id order: equal dumps mean nothing changed.
@@ -57,14 +70,41 @@ async fn malformed_files_change_nothing_and_say_where() {
     let before = dump(&test_db.db).await;
     let cases: Vec<(Vec<u8>, &str, &str)> = vec![
         (b"{ not json".to_vec(), "$", "not valid JSON"),
-        (broken(|v| v["projects"][3]["budget"][0]["amount"] = json!("lots")), "$.projects[3].budget[0].amount", "expected a number"),
-        (broken(|v| v["municipalities"][0]["region_memberships"][0]["region"] = json!("reg-nowhere")), "$.municipalities[0].region_memberships[0].region", "unknown region `reg-nowhere`"),
-        (broken(|v| v["municipalities"][3]["codes"][0]["valid_from"] = json!("2020-13-01")), "$.municipalities[3].codes[0].valid_from", "not a date"),
-        (broken(|v| v["organisations"][0]["type"] = json!("spaceship")), "$.organisations[0].type", "unknown organisation type"),
-        (broken(|v| v["projects"][0]["results"][0]["goal"] = json!("g-missing")), "$.projects[0].results[0].goal", "unknown goal"),
+        (
+            broken(|v| v["projects"][3]["budget"][0]["amount"] = json!("lots")),
+            "$.projects[3].budget[0].amount",
+            "expected a number",
+        ),
+        (
+            broken(|v| v["municipalities"][0]["region_memberships"][0]["region"] = json!("reg-nowhere")),
+            "$.municipalities[0].region_memberships[0].region",
+            "unknown region `reg-nowhere`",
+        ),
+        (
+            broken(|v| v["municipalities"][3]["codes"][0]["valid_from"] = json!("2020-13-01")),
+            "$.municipalities[3].codes[0].valid_from",
+            "not a date",
+        ),
+        (
+            broken(|v| v["organisations"][0]["type"] = json!("spaceship")),
+            "$.organisations[0].type",
+            "unknown organisation type",
+        ),
+        (
+            broken(|v| v["projects"][0]["results"][0]["goal"] = json!("g-missing")),
+            "$.projects[0].results[0].goal",
+            "unknown goal",
+        ),
         (broken(|v| v["projects"][2]["period"]["to"] = json!("2020-01-01")), "$.projects[2].period", "ends"),
         (broken(|v| v["meta"]["schema_version"] = json!(2)), "$.meta.schema_version", "not supported"),
-        (broken(|v| { let region = v["regions"][0].clone(); v["regions"].as_array_mut().unwrap().push(region); }), "$.regions", "appears twice"),
+        (
+            broken(|v| {
+                let region = v["regions"][0].clone();
+                v["regions"].as_array_mut().unwrap().push(region);
+            }),
+            "$.regions",
+            "appears twice",
+        ),
     ];
     for (bytes, path, reason) in cases {
         let error = samverka::load_registry(&test_db.db, &bytes).await.expect_err("a malformed file must be refused");

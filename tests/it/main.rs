@@ -1,6 +1,9 @@
 //! The one integration-test binary: every test starts the real server on port 0 over a fresh
 //! database (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` says so) and talks HTTP.
 
+// Tests may panic on unexpected failures (that is how they fail) and print their measurements.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
 mod support;
 
 mod api_errors;

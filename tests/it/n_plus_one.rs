@@ -31,7 +31,9 @@ async fn nested_read_statement_count_does_not_grow_with_page_size() {
     let app = TestApp::spawn().await;
     let (small, small_regions) = statements_for(&app, 5).await;
     let (large, large_regions) = statements_for(&app, 50).await;
-    println!("nested 4-level read: first=5 -> {small} statements ({small_regions} regions); first=50 -> {large} statements ({large_regions} regions)");
+    println!(
+        "nested 4-level read: first=5 -> {small} statements ({small_regions} regions); first=50 -> {large} statements ({large_regions} regions)"
+    );
     assert!(large_regions > small_regions, "the larger page must really hold more rows");
     assert_eq!(small, large, "statements must not grow with page size");
     assert!(large <= 20, "a 4-level read with counts should need a handful of statements, not {large}");

@@ -5,7 +5,9 @@ use crate::support::{TestApp, nodes, strings};
 #[tokio::test]
 async fn pages_walk_forward_and_backward() {
     let app = TestApp::spawn().await;
-    let all = app.data(r#"{ municipalities(first: 500, orderBy: { field: SLUG }) { totalCount edges { node { slug } } } }"#).await;
+    let all = app
+        .data(r#"{ municipalities(first: 500, orderBy: { field: SLUG }) { totalCount edges { node { slug } } } }"#)
+        .await;
     let every = strings(&nodes(&all["municipalities"]), "slug");
     assert_eq!(all["municipalities"]["totalCount"], 64);
     assert_eq!(every.len(), 64);
@@ -41,7 +43,9 @@ async fn pages_walk_forward_and_backward() {
         .await;
     assert_eq!(strings(&nodes(&body["data"]["municipalities"]), "slug"), every[59..61].to_vec());
 
-    let desc = app.data(r#"{ municipalities(first: 1, orderBy: { field: SLUG, direction: DESC }) { edges { node { slug } } } }"#).await;
+    let desc = app
+        .data(r#"{ municipalities(first: 1, orderBy: { field: SLUG, direction: DESC }) { edges { node { slug } } } }"#)
+        .await;
     assert_eq!(nodes(&desc["municipalities"])[0]["slug"], every[63].as_str());
 }
 
@@ -54,6 +58,9 @@ async fn default_page_is_fifty_and_more_than_five_hundred_is_refused() {
     assert_eq!(app.error_code(r#"{ municipalities(first: 501) { totalCount } }"#).await, "BAD_USER_INPUT");
     assert_eq!(app.error_code(r#"{ municipalities(first: -1) { totalCount } }"#).await, "BAD_USER_INPUT");
     assert_eq!(app.error_code(r#"{ municipalities(after: "garbage") { totalCount } }"#).await, "BAD_USER_INPUT");
-    assert_eq!(app.error_code(r#"{ region(slug: "reg-no-nordland") { municipalities(first: 9999) { slug } } }"#).await, "BAD_USER_INPUT");
+    assert_eq!(
+        app.error_code(r#"{ region(slug: "reg-no-nordland") { municipalities(first: 9999) { slug } } }"#).await,
+        "BAD_USER_INPUT"
+    );
     assert_eq!(app.error_code(r#"{ projects(orderBy: { field: BUDGET }) { totalCount } goals(orderBy: { field: BUDGET }) { totalCount } }"#).await, "BAD_USER_INPUT");
 }

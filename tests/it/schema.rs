@@ -7,7 +7,8 @@ fn schema_graphql_is_fresh() {
     let checked_in = std::fs::read_to_string(path).unwrap_or_default();
     if generated != checked_in {
         let diff = similar::TextDiff::from_lines(&checked_in, &generated);
-        let shown: String = diff.unified_diff().context_radius(2).header("schema.graphql (checked in)", "generated").to_string();
+        let shown: String =
+            diff.unified_diff().context_radius(2).header("schema.graphql (checked in)", "generated").to_string();
         panic!("schema.graphql is stale; run `cargo run -- export-schema` and commit it.\n{shown}");
     }
 }

@@ -2,8 +2,6 @@
 //! when `TEST_DATABASE_URL` is a PostgreSQL URL, a new PostgreSQL database that is dropped
 //! afterwards. An unreachable PostgreSQL fails the test; it never falls back to SQLite.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use samverka::cli::ServeArgs;
@@ -24,8 +22,14 @@ impl TestDb {
     pub async fn new() -> Self {
         match std::env::var("TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres")) {
             Some(admin_url) => {
-                let name = format!("samverka_test_{}_{}", std::process::id(), DATABASE_SEQUENCE.fetch_add(1, Ordering::Relaxed));
-                let admin = Db::connect(&admin_url, 1).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
+                let name = format!(
+                    "samverka_test_{}_{}",
+                    std::process::id(),
+                    DATABASE_SEQUENCE.fetch_add(1, Ordering::Relaxed)
+                );
+                let admin = Db::connect(&admin_url, 1)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
                 samverka::db::execute(&admin.conn, &format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
                 samverka::db::execute(&admin.conn, &format!("CREATE DATABASE {name}")).await.unwrap();
                 let url = replace_database(&admin_url, &name);
@@ -40,7 +44,6 @@ impl TestDb {
             }
         }
     }
-
 }
 
 fn replace_database(url: &str, name: &str) -> String {
@@ -55,14 +58,16 @@ fn replace_database(url: &str, name: &str) -> String {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.admin.take() {
-            let conn = self.db.conn.clone();
-            // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+            // Drop runs inside the test's (blocked) runtime, so clean up on a thread with a runtime
+            // of its own. The pool's connections belong to the test runtime and cannot be closed
+            // from here; `WITH (FORCE)` ends them.
             std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 runtime.block_on(async move {
-                    let _ = conn.close().await;
                     if let Ok(admin) = Db::connect(&admin_url, 1).await {
-                        let _ = samverka::db::execute(&admin.conn, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        let _ =
+                            samverka::db::execute(&admin.conn, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .await;
                     }
                 });
             })
@@ -117,7 +122,10 @@ impl TestApp {
     /// Runs a query that must fail and returns the `extensions.code` of its first error.
     pub async fn error_code(&self, query: &str) -> String {
         let body = self.post(query, json!({})).await;
-        body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("expected a coded error, got {body:#}")).to_owned()
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected a coded error, got {body:#}"))
+            .to_owned()
     }
 }
 

@@ -91,7 +91,13 @@ fn acting_partner_projects() -> SelectStatement {
 
 /// The row's period overlaps [from, to]; rows whose period is entirely unknown do not match,
 /// so "active in 2023" never includes projects the sources give no dates for.
-fn dated_overlap(table: &str, from_column: &str, to_column: &str, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Condition {
+fn dated_overlap(
+    table: &str,
+    from_column: &str,
+    to_column: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Condition {
     overlaps(table, from_column, to_column, from, to)
         .add(Condition::any().add(col(table, from_column).is_not_null()).add(col(table, to_column).is_not_null()))
 }
@@ -243,7 +249,8 @@ pub fn programmes_select(filter: &ProgrammeFilter, sort: Sort) -> Result<Select<
         select = select.filter(in_country("programmes", "country_id", code));
     }
     if filter.period_from.is_some() || filter.period_to.is_some() {
-        select = select.filter(dated_overlap("programmes", "valid_from", "valid_to", filter.period_from, filter.period_to));
+        select =
+            select.filter(dated_overlap("programmes", "valid_from", "valid_to", filter.period_from, filter.period_to));
     }
     select = verified(select, programme::Column::Verified, filter.verified);
     let column = match sort.field {
@@ -305,7 +312,8 @@ pub fn projects_select(filter: &ProjectFilter, sort: Sort) -> Result<Select<proj
         select = select.filter(col("projects", "id").in_subquery(with_partner));
     }
     if filter.period_from.is_some() || filter.period_to.is_some() {
-        select = select.filter(dated_overlap("projects", "valid_from", "valid_to", filter.period_from, filter.period_to));
+        select =
+            select.filter(dated_overlap("projects", "valid_from", "valid_to", filter.period_from, filter.period_to));
     }
     if let Some(cross_border) = filter.cross_border {
         let cross_border_ids = acting_partner_projects()
@@ -437,8 +445,13 @@ pub fn collaborations_select(
         select = select.filter(collaboration::Column::Kind.is_in(kinds.iter().copied()));
     }
     if filter.period_from.is_some() || filter.period_to.is_some() {
-        select =
-            select.filter(dated_overlap("collaborations", "valid_from", "valid_to", filter.period_from, filter.period_to));
+        select = select.filter(dated_overlap(
+            "collaborations",
+            "valid_from",
+            "valid_to",
+            filter.period_from,
+            filter.period_to,
+        ));
     }
     select = verified(select, collaboration::Column::Verified, filter.verified);
     let column = match sort.field {

@@ -586,12 +586,12 @@ impl Reader {
         let mut indicator_values = Vec::new();
         for result in node.field("results").items()? {
             let goal_slug = result.opt_str("goal")?.map(str::to_owned);
-            if let Some(goal) = &goal_slug {
-                if !goal_slugs.contains(goal) {
-                    return Err(result
-                        .field("goal")
-                        .error(format!("unknown goal `{goal}`: not a goal of project `{slug}`")));
-                }
+            if let Some(goal) = &goal_slug
+                && !goal_slugs.contains(goal)
+            {
+                return Err(result
+                    .field("goal")
+                    .error(format!("unknown goal `{goal}`: not a goal of project `{slug}`")));
             }
             let value = result.opt_f64("value")?;
             let period = result.field("period");
