@@ -10,7 +10,11 @@ use samverka::server::App;
 #[tokio::main]
 async fn main() -> ExitCode {
     samverka::telemetry::init();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if cli.command.is_none() {
+        // No subcommand means `serve`: parse again with it, so SAMVERKA_* settings apply too.
+        cli = Cli::parse_from(std::env::args().chain(["serve".to_owned()]));
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
