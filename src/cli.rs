@@ -26,6 +26,9 @@ pub struct Cli {
     #[arg(long, env = "SAMVERKA_DB_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_connections: u32,
 
+    #[command(flatten)]
+    pub auth: crate::auth::AuthArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -41,11 +44,26 @@ pub enum Command {
         /// The JSON file to import.
         file: PathBuf,
     },
+    /// Print a signed bearer token for local use, e.g. `samverka token --role editor --ttl 1h`.
+    Token(TokenArgs),
     /// Write the GraphQL schema (SDL) to a file, `-` for standard output.
     ExportSchema {
         #[arg(default_value = "schema.graphql")]
         output: PathBuf,
     },
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct TokenArgs {
+    /// The role the token grants.
+    #[arg(long, value_enum, default_value = "editor")]
+    pub role: crate::auth::Role,
+    /// How long the token is valid (`90s`, `15m`, `1h`, `7d`).
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub ttl: std::time::Duration,
+    /// The subject (`sub` claim) the change events will name as actor.
+    #[arg(long, default_value = "local-editor")]
+    pub subject: String,
 }
 
 #[derive(Clone, Debug, clap::Args)]
@@ -70,9 +88,29 @@ pub struct ServeArgs {
     #[arg(long, env = "SAMVERKA_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
-    /// Largest request body accepted, in bytes.
-    #[arg(long, env = "SAMVERKA_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    /// Largest request body accepted, in bytes (bulk imports included).
+    #[arg(long, env = "SAMVERKA_BODY_LIMIT", default_value_t = 4 * 1024 * 1024)]
     pub body_limit: usize,
+
+    /// Most operations in one batched request (a JSON array); 0 refuses batches.
+    #[arg(long, env = "SAMVERKA_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+
+    /// Requests per second each client (token subject, else IP address) may make; 0 = no limit.
+    #[arg(long, env = "SAMVERKA_RATE_LIMIT", default_value_t = 50)]
+    pub rate_limit_per_second: u32,
+
+    /// Requests a client may make at once before the per-second rate applies.
+    #[arg(long, env = "SAMVERKA_RATE_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
+
+    /// Origins allowed to call from a browser (CORS), comma-separated; none by default.
+    #[arg(long, env = "SAMVERKA_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Turn off schema introspection (GraphiQL then cannot show the schema).
+    #[arg(long, env = "SAMVERKA_DISABLE_INTROSPECTION")]
+    pub disable_introspection: bool,
 }
 
 impl Default for ServeArgs {
@@ -83,7 +121,12 @@ impl Default for ServeArgs {
             max_depth: 16,
             max_complexity: 20_000,
             request_timeout_secs: 30,
-            body_limit: 1024 * 1024,
+            body_limit: 4 * 1024 * 1024,
+            max_batch: 10,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 100,
+            cors_origins: Vec::new(),
+            disable_introspection: false,
         }
     }
 }

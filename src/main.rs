@@ -30,7 +30,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => CommandKind::Migrate,
         Command::Import { file } => CommandKind::Import(file.clone()),
         Command::ExportSchema { output } => CommandKind::ExportSchema(output.clone()),
+        Command::Token(args) => CommandKind::Token(args.clone()),
     });
+    if let CommandKind::Token(args) = &command {
+        let token = cli.auth.authenticator()?.issue(&args.subject, args.role, args.ttl)?;
+        use std::io::Write;
+        writeln!(std::io::stdout(), "{token}")?;
+        return Ok(());
+    }
     if let CommandKind::ExportSchema(output) = &command {
         let sdl = samverka::graphql::sdl();
         if output.as_os_str() == "-" {
@@ -47,7 +54,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Db::connect(&url, cli.db_connections).await.map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     match command {
         CommandKind::Serve(args) => {
-            let app = App::build(db, &args).await?;
+            let app = App::build(db, &args, cli.auth.authenticator()?).await?;
             tracing::info!(listen = %args.listen, port = app.port(), "serving GraphQL at /graphql, GraphiQL at /");
             app.run().await?;
         }
@@ -58,7 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         CommandKind::Import(file) => {
             db.migrate().await?;
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let summary = samverka::load_registry(&db, &bytes).await?;
+            let summary = samverka::load_registry(&db, &bytes, "cli").await?;
             let total = summary.total();
             for (table, counts) in &summary.tables {
                 eprintln!(
@@ -75,7 +82,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 total.unchanged
             );
         }
-        CommandKind::ExportSchema(_) => {}
+        CommandKind::ExportSchema(_) | CommandKind::Token(_) => {}
     }
     Ok(())
 }
@@ -85,4 +92,5 @@ enum CommandKind {
     Migrate,
     Import(std::path::PathBuf),
     ExportSchema(std::path::PathBuf),
+    Token(samverka::cli::TokenArgs),
 }

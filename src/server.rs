@@ -2,21 +2,27 @@
 //! load the demo registry into an empty database). `App::build` binds first so tests can use
 //! port 0 and read the real port.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Authenticator;
 use crate::cli::ServeArgs;
 use crate::db::Db;
+use crate::edge::{Edge, REQUEST_ID, RateLimit, code_layer_errors, guard_edge};
 use crate::graphql::http::{GraphqlState, graphql_handler};
 use crate::graphql::{Limits, build_schema};
 
@@ -31,14 +37,14 @@ pub struct App {
 
 impl App {
     /// Prepares the database (migrations; demo data when empty and wanted) and binds the listener.
-    pub async fn build(db: Db, args: &ServeArgs) -> anyhow::Result<Self> {
+    pub async fn build(db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow::Result<Self> {
         db.migrate().await?;
         if !args.no_demo && db.is_empty().await? {
-            let summary = crate::load_registry(&db, DEMO_REGISTRY).await?;
+            let summary = crate::load_registry(&db, DEMO_REGISTRY, "demo").await?;
             tracing::info!(rows.inserted = summary.total().inserted, "loaded the demo registry into an empty database");
         }
         let listener = TcpListener::bind(args.listen).await?;
-        Ok(Self { listener, router: router(db, args) })
+        Ok(Self { listener, router: router(db, args, authenticator)? })
     }
 
     pub fn port(&self) -> u16 {
@@ -47,27 +53,64 @@ impl App {
 
     /// Serves until ctrl-c (or the future is dropped).
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        // Peer addresses key the rate limiter for callers without a token.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
     }
 }
 
-pub fn router(db: Db, args: &ServeArgs) -> Router {
-    let limits = Limits { max_depth: args.max_depth, max_complexity: args.max_complexity };
-    let state = GraphqlState { schema: build_schema(Some(db.clone()), limits), db: db.clone() };
-    Router::new()
-        .route("/", get(graphiql))
+pub fn router(db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow::Result<Router> {
+    let limits = Limits {
+        max_depth: args.max_depth,
+        max_complexity: args.max_complexity,
+        introspection: !args.disable_introspection,
+    };
+    let state =
+        GraphqlState { schema: build_schema(Some(db.clone()), limits), db: db.clone(), max_batch: args.max_batch };
+    let rate_limit = RateLimit { per_second: args.rate_limit_per_second, burst: args.rate_limit_burst };
+    let edge = Edge::new(authenticator, Some(rate_limit));
+    let graphql = Router::new()
         .route("/graphql", get(graphql_handler).post(graphql_handler))
         .with_state(state)
+        .route_layer(middleware::from_fn_with_state(edge, guard_edge));
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    Ok(Router::new()
+        .route("/", get(graphiql))
+        .merge(graphql)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(db))
-        // The body limit is a layer, so it also bounds what the GraphQL extractor reads.
+        // Innermost first: the body limit is a layer, so it also bounds what the handler reads.
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(args.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(args.request_timeout_secs),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(code_layer_errors))
+        .layer(cors(&args.cors_origins)?)
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+/// CORS from an explicit allow-list; with none configured no CORS headers are sent, so browsers
+/// keep other sites' pages out.
+fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
+    let origins = origins
+        .iter()
+        .filter(|origin| !origin.trim().is_empty())
+        .map(|origin| {
+            HeaderValue::from_str(origin.trim()).map_err(|_| anyhow::anyhow!("`{origin}` is not a valid CORS origin"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(Duration::from_secs(600)))
 }
 
 async fn graphiql() -> Html<String> {

@@ -24,6 +24,8 @@ pub struct Model {
     pub period_text: Option<String>,
     pub source_id: Option<i32>,
     pub verified: bool,
+    /// Bumped by every write; updates must name the version they read.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ pub mod enums;
 
 pub mod collaboration;
 pub mod country;
+pub mod event;
 pub mod goal;
 pub mod indicator_value;
 pub mod municipality;

@@ -25,6 +25,8 @@ pub struct Model {
     pub budget_verified: bool,
     pub source_id: Option<i32>,
     pub verified: bool,
+    /// Bumped by every write; updates must name the version they read.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

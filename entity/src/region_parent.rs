@@ -16,6 +16,8 @@ pub struct Model {
     pub valid_to: Option<Date>,
     pub source_id: Option<i32>,
     pub verified: bool,
+    /// Bumped by every write; updates must name the version they read.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,8 @@ pub struct Model {
     pub url: Option<String>,
     pub locator: Option<String>,
     pub description: Option<String>,
+    /// Bumped by every write; updates must name the version they read.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     pub synthetic: bool,
     pub source_id: Option<i32>,
     pub verified: bool,
+    /// Bumped by every write; updates must name the version they read.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

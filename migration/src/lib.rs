@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_registry;
+mod m20261122_000002_versions_and_events;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -12,6 +13,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_create_registry::Migration)]
+        vec![
+            Box::new(m20261122_000001_create_registry::Migration),
+            Box::new(m20261122_000002_versions_and_events::Migration),
+        ]
     }
 }

@@ -13,6 +13,8 @@ use sea_orm::{
     IntoActiveModel, Iterable, PrimaryKeyToColumn, QueryFilter, TransactionTrait,
 };
 
+use crate::db::events::{self, Change, Operation};
+use crate::db::rows::Row;
 use crate::domain::import::{Provenance, RegistryRecords};
 use crate::domain::text::search_form;
 
@@ -49,48 +51,19 @@ impl ImportSummary {
 }
 
 /// Imports all records in one transaction: all of it is written, or none of it.
-pub async fn import_records(conn: &DatabaseConnection, records: &RegistryRecords) -> Result<ImportSummary, DbErr> {
+/// Each written row also writes its change event, with `actor` as its author.
+pub async fn import_records(
+    conn: &DatabaseConnection,
+    records: &RegistryRecords,
+    actor: &str,
+) -> Result<ImportSummary, DbErr> {
     let tx = conn.begin().await?;
-    let mut writer = Writer { tx: &tx, summary: ImportSummary::default(), ids: Ids::default() };
+    let mut writer = Writer { tx: &tx, actor, summary: ImportSummary::default(), ids: Ids::default() };
     writer.write(records).await?;
     let summary = writer.summary;
     tx.commit().await?;
     Ok(summary)
 }
-
-/// Rows whose surrogate id the generic sync can read and set.
-trait Row: Clone + PartialEq {
-    fn id(&self) -> i32;
-    fn set_id(&mut self, id: i32);
-}
-
-macro_rules! rows {
-    ($($module:ident),+) => {
-        $(impl Row for $module::Model {
-            fn id(&self) -> i32 { self.id }
-            fn set_id(&mut self, id: i32) { self.id = id; }
-        })+
-    };
-}
-
-rows!(
-    source,
-    country,
-    region,
-    region_code,
-    region_parent,
-    municipality,
-    municipality_code,
-    region_membership,
-    organisation,
-    programme,
-    project,
-    project_budget_line,
-    project_partner,
-    collaboration,
-    goal,
-    indicator_value
-);
 
 #[derive(Default)]
 struct Ids {
@@ -117,6 +90,7 @@ fn opt_id_of(map: &HashMap<String, i32>, slug: Option<&String>) -> Result<Option
 
 struct Writer<'a> {
     tx: &'a DatabaseTransaction,
+    actor: &'a str,
     summary: ImportSummary,
     ids: Ids,
 }
@@ -140,20 +114,25 @@ impl Writer<'_> {
         let counts = self.summary.tables.entry(table).or_default();
         let mut by_key: HashMap<K, E::Model> = existing.into_iter().map(|row| (key(&row), row)).collect();
         let mut ids = HashMap::new();
+        let mut changes = Vec::new();
         for mut row in desired {
             let row_key = key(&row);
             match by_key.remove(&row_key) {
                 Some(current) => {
                     row.set_id(current.id());
+                    row.set_version(current.version());
                     if row == current {
                         counts.unchanged += 1;
                     } else {
+                        row.set_version(current.version() + 1);
                         row.clone().into_active_model().reset_all().update(self.tx).await?;
                         counts.updated += 1;
+                        changes.push(Change::of(table, row.id(), row.slug(), Operation::Update, row.version(), &row));
                     }
                     ids.insert(row_key, current.id());
                 }
                 None => {
+                    row.set_version(1);
                     let mut active = row.into_active_model().reset_all();
                     for primary_key in E::PrimaryKey::iter() {
                         active.not_set(primary_key.into_column());
@@ -161,14 +140,26 @@ impl Writer<'_> {
                     let inserted = active.insert(self.tx).await?;
                     counts.inserted += 1;
                     ids.insert(row_key, inserted.id());
+                    changes.push(Change::of(
+                        table,
+                        inserted.id(),
+                        inserted.slug(),
+                        Operation::Create,
+                        inserted.version(),
+                        &inserted,
+                    ));
                 }
             }
         }
         if delete_missing {
             for (_, row) in by_key {
+                changes.push(Change::of(table, row.id(), row.slug(), Operation::Delete, row.version(), &row));
                 row.into_active_model().delete(self.tx).await?;
                 counts.deleted += 1;
             }
+        }
+        for change in changes {
+            events::record(self.tx, self.actor, change).await?;
         }
         Ok(ids)
     }
@@ -197,6 +188,7 @@ impl Writer<'_> {
                 url: s.url.clone(),
                 locator: s.locator.clone(),
                 description: s.description.clone(),
+                version: 1,
             })
             .collect();
         let existing = source::Entity::find().all(self.tx).await?;
@@ -213,6 +205,7 @@ impl Writer<'_> {
                 eu_member: c.eu_member,
                 source_id: self.source_id(&c.provenance)?,
                 verified: c.provenance.verified,
+                version: 1,
             });
         }
         let existing = country::Entity::find().all(self.tx).await?;
@@ -238,6 +231,7 @@ impl Writer<'_> {
                 note: r.note.clone(),
                 source_id: self.source_id(&r.provenance)?,
                 verified: r.provenance.verified,
+                version: 1,
             });
         }
         let existing = region::Entity::find().all(self.tx).await?;
@@ -259,6 +253,7 @@ impl Writer<'_> {
                     nuts_version: c.nuts_version.clone(),
                     source_id: self.source_id(&c.provenance)?,
                     verified: c.provenance.verified,
+                    version: 1,
                 });
             }
             for p in &r.parents {
@@ -271,6 +266,7 @@ impl Writer<'_> {
                     valid_to: p.valid_to,
                     source_id: self.source_id(&p.provenance)?,
                     verified: p.provenance.verified,
+                    version: 1,
                 });
             }
         }
@@ -320,6 +316,7 @@ impl Writer<'_> {
                 note: m.note.clone(),
                 source_id: self.source_id(&m.provenance)?,
                 verified: m.provenance.verified,
+                version: 1,
             });
         }
         let by_slug: HashMap<String, municipality::Model> =
@@ -334,7 +331,11 @@ impl Writer<'_> {
             if row.successor_id.is_none() {
                 row.id = id_of(&self.ids.municipalities, &m.slug)?;
                 row.successor_id = Some(id_of(&self.ids.municipalities, successor)?);
+                let current = municipality::Entity::find_by_id(row.id).one(self.tx).await?;
+                row.version = current.map_or(1, |current| current.version) + 1;
+                let change = Change::of("municipalities", row.id, row.slug(), Operation::Update, row.version, &row);
                 row.into_active_model().reset_all().update(self.tx).await?;
+                events::record(self.tx, self.actor, change).await?;
             }
         }
 
@@ -352,6 +353,7 @@ impl Writer<'_> {
                     valid_to: c.valid_to,
                     source_id: self.source_id(&c.provenance)?,
                     verified: c.provenance.verified,
+                    version: 1,
                 });
             }
             for membership in &m.memberships {
@@ -363,6 +365,7 @@ impl Writer<'_> {
                     valid_to: membership.valid_to,
                     source_id: self.source_id(&membership.provenance)?,
                     verified: membership.provenance.verified,
+                    version: 1,
                 });
             }
         }
@@ -416,6 +419,7 @@ impl Writer<'_> {
                 valid_to: o.valid_to,
                 source_id: self.source_id(&o.provenance)?,
                 verified: o.provenance.verified,
+                version: 1,
             });
         }
         let existing = organisation::Entity::find().all(self.tx).await?;
@@ -438,6 +442,7 @@ impl Writer<'_> {
                 period_text: p.period_text.clone(),
                 source_id: self.source_id(&p.provenance)?,
                 verified: p.provenance.verified,
+                version: 1,
             });
         }
         let existing = programme::Entity::find().all(self.tx).await?;
@@ -470,6 +475,7 @@ impl Writer<'_> {
                 budget_verified: headline.is_some_and(|b| b.provenance.verified),
                 source_id: self.source_id(&p.provenance)?,
                 verified: p.provenance.verified,
+                version: 1,
             });
         }
         let existing = project::Entity::find().all(self.tx).await?;
@@ -491,6 +497,7 @@ impl Writer<'_> {
                     is_final: b.is_final,
                     source_id: self.source_id(&b.provenance)?,
                     verified: b.provenance.verified,
+                    version: 1,
                 });
             }
             for partner in &p.partners {
@@ -503,6 +510,7 @@ impl Writer<'_> {
                     budget_share: partner.budget_share,
                     source_id: self.source_id(&partner.provenance)?,
                     verified: partner.provenance.verified,
+                    version: 1,
                 });
             }
             for g in &p.goals {
@@ -518,6 +526,7 @@ impl Writer<'_> {
                     target_unit: g.target_unit.clone(),
                     source_id: self.source_id(&g.provenance)?,
                     verified: g.provenance.verified,
+                    version: 1,
                 });
             }
             for c in &p.collaborations {
@@ -533,6 +542,7 @@ impl Writer<'_> {
                     description: c.description.clone(),
                     source_id: self.source_id(&c.provenance)?,
                     verified: c.provenance.verified,
+                    version: 1,
                 });
             }
         }
@@ -589,6 +599,7 @@ impl Writer<'_> {
                     period_text: v.period_text.clone(),
                     source_id: self.source_id(&v.provenance)?,
                     verified: v.provenance.verified,
+                    version: 1,
                 });
             }
         }

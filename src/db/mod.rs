@@ -2,8 +2,11 @@
 //! statements sent, and the queries each area needs. Entities live in the `entity` crate and the
 //! schema in `migration`; SQL lives here and nowhere above.
 
+pub mod events;
 pub mod import;
 pub mod queries;
+pub mod rows;
+pub mod write;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,5 +2,8 @@
 //! database layer call into it; it never calls back.
 
 pub mod dates;
+pub mod edits;
 pub mod import;
+pub mod privacy;
 pub mod text;
+pub mod validation;

@@ -1,19 +1,11 @@
-//! Roles and the guard that enforces them. Until authentication lands (issue #4) every request
-//! is `Public`, so student data is refused to everyone: guarded, not merely hidden.
+//! The guard that enforces roles on fields (roles themselves live in `crate::auth`). Student
+//! data is guarded field by field and lookup by lookup, not merely hidden.
 
 use async_graphql::{Context, Guard, Result};
 
 use super::error::{Code, coded};
 
-/// Who is asking, in increasing order of rights.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    #[default]
-    Public,
-    Analyst,
-    Editor,
-    Admin,
-}
+pub use crate::auth::{Principal, Role};
 
 /// Refuses the field unless the request's role is at least `minimum`.
 pub struct RoleGuard {
@@ -28,11 +20,21 @@ impl RoleGuard {
 
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> Result<()> {
-        let role = ctx.data_opt::<Role>().copied().unwrap_or_default();
+        let role = role_of(ctx);
         if role >= self.minimum {
             Ok(())
         } else {
             Err(coded(Code::Forbidden, format!("this field needs the {:?} role or higher", self.minimum)))
         }
     }
+}
+
+/// The role of the request (public when the handler attached no principal).
+pub fn role_of(ctx: &Context<'_>) -> Role {
+    ctx.data_opt::<Principal>().map(|principal| principal.role).unwrap_or_default()
+}
+
+/// The name change events record for this request's caller.
+pub fn actor_of(ctx: &Context<'_>) -> String {
+    ctx.data_opt::<Principal>().map(Principal::actor).unwrap_or_else(|| "anonymous".into())
 }

@@ -3,11 +3,14 @@
 
 use async_graphql::{Error, ErrorExtensions};
 
+use crate::db::write::WriteError;
+
 /// The closed set of error codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     BadUserInput,
     NotFound,
+    Conflict,
     Forbidden,
     Internal,
 }
@@ -17,6 +20,7 @@ impl Code {
         match self {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::NotFound => "NOT_FOUND",
+            Self::Conflict => "CONFLICT",
             Self::Forbidden => "FORBIDDEN",
             Self::Internal => "INTERNAL",
         }
@@ -55,5 +59,41 @@ pub trait OrInternal<T> {
 impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
     fn or_internal(self) -> async_graphql::Result<T> {
         self.map_err(|cause| internal(&cause))
+    }
+}
+
+/// Maps a refused write to its code, with the input field and rule in `extensions`.
+pub fn write_error(error: WriteError) -> Error {
+    match error {
+        WriteError::Invalid(violation) => Error::new(violation.message).extend_with(|_, extensions| {
+            extensions.set("code", Code::BadUserInput.as_str());
+            extensions.set("field", violation.field.as_str());
+            extensions.set("rule", violation.rule);
+        }),
+        WriteError::NotFound { field, what, key } => {
+            Error::new(format!("no {what} `{key}`")).extend_with(|_, extensions| {
+                extensions.set("code", Code::NotFound.as_str());
+                extensions.set("field", field);
+            })
+        }
+        WriteError::Conflict { field, rule, message } => Error::new(message).extend_with(|_, extensions| {
+            extensions.set("code", Code::Conflict.as_str());
+            if let Some(field) = field {
+                extensions.set("field", field);
+            }
+            extensions.set("rule", rule);
+        }),
+        WriteError::Db(cause) => internal(&cause),
+    }
+}
+
+/// `.or_coded()` on a write's result: the GraphQL error for a refused write.
+pub trait OrCoded<T> {
+    fn or_coded(self) -> async_graphql::Result<T>;
+}
+
+impl<T> OrCoded<T> for Result<T, WriteError> {
+    fn or_coded(self) -> async_graphql::Result<T> {
+        self.map_err(write_error)
     }
 }

@@ -1,16 +1,21 @@
-//! The `/graphql` endpoint (GraphQL-over-HTTP): GET and POST, per-request loaders, error codes
-//! on every error, and `application/graphql-response+json` when the client asks for it.
+//! The `/graphql` endpoint (GraphQL-over-HTTP). It reads the body itself, so the body limit, the
+//! content type (CSRF: POST takes only `application/json`), batching (capped by config) and
+//! GET-never-mutates (405) are all decided here, before execution. Every error leaves with
+//! `extensions.code` and the request id the logs carry.
 
-use async_graphql::ServerError;
-use async_graphql_axum::GraphQLRequest;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, ServerError};
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::RegistrySchema;
-use super::access::Role;
 use super::loaders::request_loader;
+use crate::auth::Principal;
 use crate::db::Db;
+use crate::edge::{coded_response, request_id};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -18,18 +23,62 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub struct GraphqlState {
     pub schema: RegistrySchema,
     pub db: Db,
+    /// Most operations in one batched (JSON array) request; 0 refuses batches.
+    pub max_batch: usize,
 }
 
 pub async fn graphql_handler(
     State(state): State<GraphqlState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
+    Extension(principal): Extension<Principal>,
+    request: Request,
 ) -> Response {
-    let request = request.into_inner().data(request_loader(state.db.conn.clone())).data(Role::Public);
-    let mut response = state.schema.execute(request).await;
-    let request_failed = response.data == async_graphql::Value::Null && !response.errors.is_empty();
-    response.errors.iter_mut().for_each(add_code);
-    let wants_graphql_response = headers
+    let (parts, body) = request.into_parts();
+    let id = request_id(&parts.headers);
+    let batch = match read_request(&parts.method, parts.uri.query(), &parts.headers, body).await {
+        Ok(batch) => batch,
+        Err(refusal) => return refusal.into_response(&id),
+    };
+    let batch = match batch {
+        BatchRequest::Batch(requests) if requests.len() > state.max_batch => {
+            let message = if state.max_batch == 0 {
+                "batched requests are turned off on this server; send one operation per request".to_owned()
+            } else {
+                format!("a batch may hold at most {} operations, this one has {}", state.max_batch, requests.len())
+            };
+            return Refusal::new(StatusCode::BAD_REQUEST, "BATCH_TOO_LARGE", message).into_response(&id);
+        }
+        batch => batch,
+    };
+    if parts.method == Method::GET && runs_mutation(&batch) {
+        let mut response = Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations run only over POST".to_owned(),
+        )
+        .into_response(&id);
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    // One loader per operation: nothing is cached across requests (or across a batch's parts).
+    let prepare =
+        |request: async_graphql::Request| request.data(request_loader(state.db.conn.clone())).data(principal.clone());
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(prepare).collect()),
+    };
+    let mut response = state.schema.execute_batch(batch).await;
+    let request_failed = match &mut response {
+        BatchResponse::Single(single) => {
+            single.errors.iter_mut().for_each(|error| add_code(error, &id));
+            single.data == async_graphql::Value::Null && !single.errors.is_empty()
+        }
+        BatchResponse::Batch(responses) => {
+            responses.iter_mut().flat_map(|r| r.errors.iter_mut()).for_each(|error| add_code(error, &id));
+            false
+        }
+    };
+    let wants_graphql_response = parts
+        .headers
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE_JSON));
@@ -37,7 +86,12 @@ pub async fn graphql_handler(
         Ok(body) => body,
         Err(error) => {
             tracing::error!(error.cause = %error, "could not serialise a GraphQL response");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return coded_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error; it has been logged",
+                &id,
+            );
         }
     };
     // With the newer media type, a request that could not run at all is a 400 (spec §7.1.2);
@@ -50,11 +104,73 @@ pub async fn graphql_handler(
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
 }
 
+/// A request refused before execution.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, message: String) -> Self {
+        Self { status, code, message }
+    }
+
+    fn into_response(self, request_id: &str) -> Response {
+        coded_response(self.status, self.code, &self.message, request_id)
+    }
+}
+
+async fn read_request(
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<BatchRequest, Refusal> {
+    if *method == Method::GET {
+        let request = async_graphql::http::parse_query_string(query.unwrap_or_default())
+            .map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", error.to_string()))?;
+        return Ok(BatchRequest::Single(request));
+    }
+    // CSRF: browsers send form and text/plain bodies cross-site without a preflight; JSON they
+    // do not. So POST accepts JSON only.
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if media_type != "application/json" && media_type != GRAPHQL_RESPONSE_JSON {
+        return Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            format!("POST /graphql takes `application/json`, not `{content_type}`"),
+        ));
+    }
+    // The body limit layer bounds what this reads; exceeding it is a 413, not a parse error.
+    let bytes: Bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|_| {
+        Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "the request body is too large".to_owned())
+    })?;
+    serde_json::from_slice::<BatchRequest>(&bytes).map_err(|error| {
+        Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("the body is not a GraphQL request: {error}"))
+    })
+}
+
+/// True when any operation the batch would run is a mutation.
+fn runs_mutation(batch: &BatchRequest) -> bool {
+    batch.iter().any(|request| {
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
+        match &request.operation_name {
+            Some(name) => document.operations.iter().any(|(op_name, op)| {
+                op_name.is_some_and(|n| n.as_str() == name) && op.node.ty == OperationType::Mutation
+            }),
+            None => document.operations.iter().any(|(_, op)| op.node.ty == OperationType::Mutation),
+        }
+    })
+}
+
 /// Errors raised before execution (parse, validation, limits, bad argument values) come from
-/// async-graphql without a code; give them one.
-fn add_code(error: &mut ServerError) {
-    let has_code = error.extensions.as_ref().is_some_and(|extensions| extensions.get("code").is_some());
-    if has_code {
+/// async-graphql without a code; give them one. Every error also carries the request id.
+fn add_code(error: &mut ServerError, request_id: &str) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("requestId", request_id);
+    if extensions.get("code").is_some() {
         return;
     }
     let message = error.message.to_lowercase();
@@ -68,5 +184,5 @@ fn add_code(error: &mut ServerError) {
     } else {
         "GRAPHQL_VALIDATION_FAILED"
     };
-    error.extensions.get_or_insert_with(Default::default).set("code", code);
+    extensions.set("code", code);
 }

@@ -165,6 +165,8 @@ count_by!(
     PartnerCountByProject => project_partner.ProjectId counting OrganisationId,
     ProjectCountByProgramme => project.ProgrammeId counting Id,
     GoalCountByProject => goal.ProjectId counting Id,
+    StudentCountByOrganisation => student.EnrollingOrganisationId counting Id,
+    StudentCountByMunicipality => student.HomeMunicipalityId counting Id,
 );
 
 /// Municipalities that belong to a region on a day.

@@ -5,15 +5,16 @@ pub mod access;
 pub mod error;
 pub mod http;
 pub mod loaders;
+pub mod mutation;
 pub mod pagination;
 pub mod query;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 
 use crate::db::Db;
 
-pub type RegistrySchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type RegistrySchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
 /// Query limits. Defaults let GraphiQL's introspection query through while refusing
 /// pathological nesting.
@@ -21,20 +22,24 @@ pub type RegistrySchema = Schema<query::Query, EmptyMutation, EmptySubscription>
 pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
+    pub introspection: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 16, max_complexity: 20_000 }
+        Self { max_depth: 16, max_complexity: 20_000, introspection: true }
     }
 }
 
 /// The schema with its limits and the database handle (per-request data is added by the handler).
 pub fn build_schema(db: Option<Db>, limits: Limits) -> RegistrySchema {
-    let mut builder = Schema::build(query::Query, EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(async_graphql::extensions::Tracing);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
     if let Some(db) = db {
         builder = builder.data(db);
     }

@@ -541,6 +541,21 @@ impl Query {
         .await
     }
 
+    /// The audit trail (admins only): committed changes after sequence number `after`, oldest
+    /// first, optionally of one table (`projects`, `region_memberships`…).
+    #[graphql(guard = "RoleGuard::new(Role::Admin)")]
+    async fn change_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 0)] after: i64,
+        entity: Option<String>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<ChangeEvent>> {
+        let limit = super::types::nested_limit(first)?;
+        let rows = crate::db::events::list(db(ctx), after, entity.as_deref(), limit as u64).await.or_internal()?;
+        Ok(rows.into_iter().map(ChangeEvent).collect())
+    }
+
     /// A pseudonymous student (analysts and up).
     #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
     async fn student(&self, ctx: &Context<'_>, slug: String) -> Result<Student> {
@@ -614,5 +629,46 @@ impl Query {
             Placement,
         )
         .await
+    }
+}
+
+/// One committed change: the audit trail and the feed subscriptions read.
+pub struct ChangeEvent(pub entity::event::Model);
+
+#[Object]
+impl ChangeEvent {
+    /// Position in the feed; resume after it.
+    async fn seq(&self) -> i64 {
+        self.0.seq
+    }
+    /// The table changed (`projects`, `region_memberships`…).
+    async fn entity(&self) -> &str {
+        &self.0.entity
+    }
+    async fn entity_id(&self) -> i32 {
+        self.0.entity_id
+    }
+    async fn slug(&self) -> Option<&str> {
+        self.0.slug.as_deref()
+    }
+    /// `create`, `update`, `delete` or `end`.
+    async fn operation(&self) -> &str {
+        &self.0.operation
+    }
+    /// The row's version after the change.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Who made it (token subject; `demo` or `cli` for local loads).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// When it committed (RFC 3339, UTC).
+    async fn occurred_at(&self) -> String {
+        self.0.occurred_at.to_rfc3339()
+    }
+    /// The row as JSON after the change (before it, for a delete).
+    async fn data(&self) -> Option<&str> {
+        self.0.data.as_deref()
     }
 }

@@ -47,10 +47,10 @@ async fn migrated() -> TestDb {
 #[tokio::test]
 async fn reimporting_changes_nothing() {
     let test_db = migrated().await;
-    let first = samverka::load_registry(&test_db.db, DEMO_REGISTRY).await.unwrap();
+    let first = samverka::load_registry(&test_db.db, DEMO_REGISTRY, "test").await.unwrap();
     assert!(first.total().inserted > 500, "the demo registry has hundreds of facts: {first:?}");
     let before = dump(&test_db.db).await;
-    let second = samverka::load_registry(&test_db.db, DEMO_REGISTRY).await.unwrap();
+    let second = samverka::load_registry(&test_db.db, DEMO_REGISTRY, "test").await.unwrap();
     assert!(second.changed_nothing(), "second import wrote something: {second:?}");
     assert_eq!(second.total().unchanged, first.total().inserted);
     assert_eq!(dump(&test_db.db).await, before);
@@ -66,7 +66,7 @@ fn broken(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
 #[tokio::test]
 async fn malformed_files_change_nothing_and_say_where() {
     let test_db = migrated().await;
-    samverka::load_registry(&test_db.db, DEMO_REGISTRY).await.unwrap();
+    samverka::load_registry(&test_db.db, DEMO_REGISTRY, "test").await.unwrap();
     let before = dump(&test_db.db).await;
     let cases: Vec<(Vec<u8>, &str, &str)> = vec![
         (b"{ not json".to_vec(), "$", "not valid JSON"),
@@ -107,7 +107,8 @@ async fn malformed_files_change_nothing_and_say_where() {
         ),
     ];
     for (bytes, path, reason) in cases {
-        let error = samverka::load_registry(&test_db.db, &bytes).await.expect_err("a malformed file must be refused");
+        let error =
+            samverka::load_registry(&test_db.db, &bytes, "test").await.expect_err("a malformed file must be refused");
         let message = error.to_string();
         assert!(message.starts_with(&format!("{path}:")), "error should name {path}: {message}");
         assert!(message.contains(reason), "error should say `{reason}`: {message}");
@@ -124,6 +125,6 @@ async fn a_failing_write_rolls_back_the_whole_import() {
         let code = v["municipalities"][10]["codes"][0].clone();
         v["municipalities"][11]["codes"].as_array_mut().unwrap().push(code);
     });
-    assert!(samverka::load_registry(&test_db.db, &bytes).await.is_err());
+    assert!(samverka::load_registry(&test_db.db, &bytes, "test").await.is_err());
     assert!(dump(&test_db.db).await.is_empty(), "nothing may remain of a failed import");
 }

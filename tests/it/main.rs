@@ -6,9 +6,11 @@
 
 mod support;
 
+mod access;
 mod api_errors;
 mod ground_truth;
 mod import;
+mod mutations;
 mod n_plus_one;
 mod pagination;
 mod schema;

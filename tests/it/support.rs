@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use samverka::auth::{Authenticator, KeySource, Role};
 use samverka::cli::ServeArgs;
 use samverka::db::{Db, StatementCounter};
 use samverka::server::App;
@@ -82,9 +83,16 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub statements: StatementCounter,
+    /// The server's database, for checking what a request wrote.
+    pub db: Db,
+    /// Signs tokens the server accepts (HS256 with the test secret).
+    pub auth: Authenticator,
     /// Kept so the database outlives the server; dropped (and on PostgreSQL removed) last.
     _test_db: TestDb,
 }
+
+/// The HS256 secret of test servers.
+pub const TEST_SECRET: &[u8] = b"samverka-test-secret-0123456789abcdef";
 
 impl TestApp {
     pub async fn spawn() -> Self {
@@ -92,11 +100,48 @@ impl TestApp {
     }
 
     pub async fn spawn_with(args: ServeArgs) -> Self {
+        let auth = Authenticator::new(&KeySource::Secret(TEST_SECRET.to_vec()), "samverka").unwrap();
+        Self::spawn_with_auth(args, auth).await
+    }
+
+    pub async fn spawn_with_auth(args: ServeArgs, auth: Authenticator) -> Self {
         let test_db = TestDb::new().await;
-        let app = App::build(test_db.db.clone(), &args).await.unwrap();
+        let app = App::build(test_db.db.clone(), &args, auth.clone()).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run());
-        Self { base, client: reqwest::Client::new(), statements: test_db.db.statements.clone(), _test_db: test_db }
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            statements: test_db.db.statements.clone(),
+            db: test_db.db.clone(),
+            auth,
+            _test_db: test_db,
+        }
+    }
+
+    /// A valid token for `role` (subject `test-<role>`).
+    pub fn token(&self, role: Role) -> String {
+        self.auth.issue(&format!("test-{}", role.as_str()), role, std::time::Duration::from_secs(600)).unwrap()
+    }
+
+    /// POSTs a query with an optional bearer token; returns status and JSON body.
+    pub async fn post_as(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request =
+            self.client.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Runs a query as `role` and returns the whole body (asserting HTTP 200).
+    pub async fn post_role(&self, role: Role, query: &str, variables: Value) -> Value {
+        let token = (role != Role::Public).then(|| self.token(role));
+        let (status, body) = self.post_as(token.as_deref(), query, variables).await;
+        assert_eq!(status, 200, "status for {query}: {body}");
+        body
     }
 
     /// POSTs a query and returns the whole JSON response (data and errors).

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Object, Result};
 use entity::{organisation, student, student_placement};
 
-use super::common::{Date, OrganisationKind, PlacementKind, Source, date, load_one, source_of};
+use super::common::{Date, OrganisationKind, PlacementKind, Source, SuppressedCount, date, load_one, source_of};
 use super::geography::{Country, Municipality, country_of};
 use super::nested_limit;
 use super::work::{Collaboration, Project, ProjectPartner};
@@ -16,6 +16,10 @@ pub struct Organisation(pub organisation::Model);
 
 #[Object]
 impl Organisation {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -94,6 +98,11 @@ impl Organisation {
         let rows = load_one(ctx, CollaborationsByOrganisation(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Collaboration).collect())
     }
+    /// How many students are enrolled here (suppressed below k = 5 for the public).
+    async fn student_count(&self, ctx: &Context<'_>) -> Result<SuppressedCount> {
+        let n = load_one(ctx, StudentCountByOrganisation(self.0.id)).await?.unwrap_or(0);
+        Ok(SuppressedCount::for_caller(ctx, n))
+    }
     /// Students enrolled here (pseudonymous; analysts and up).
     #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
     async fn students(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Student>> {
@@ -119,6 +128,10 @@ pub struct Student(pub student::Model);
 
 #[Object(guard = "RoleGuard::new(Role::Analyst)")]
 impl Student {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Pseudonymous identifier.
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -162,6 +175,10 @@ pub struct Placement(pub student_placement::Model);
 
 #[Object(guard = "RoleGuard::new(Role::Analyst)")]
 impl Placement {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }

@@ -54,6 +54,23 @@ where
     loader(ctx).load_one(key).await.or_internal()
 }
 
+/// A count of students as this caller may see it: below k = 5, `public` callers get
+/// `value: null` with `suppressed: true` (k-anonymity; analysts and up see every count).
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct SuppressedCount {
+    pub value: Option<i64>,
+    /// True when the value is withheld because it is below k.
+    pub suppressed: bool,
+}
+
+impl SuppressedCount {
+    pub fn for_caller(ctx: &Context<'_>, count: i64) -> Self {
+        let trusted = crate::graphql::access::role_of(ctx) >= crate::auth::Role::Analyst;
+        let value = crate::domain::privacy::disclosed_count(count, trusted);
+        Self { value, suppressed: value.is_none() }
+    }
+}
+
 /// Where a fact came from.
 #[derive(SimpleObject)]
 pub struct Source {
@@ -67,6 +84,8 @@ pub struct Source {
     pub locator: Option<String>,
     /// What the source showed.
     pub description: Option<String>,
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    pub version: i32,
 }
 
 impl From<source::Model> for Source {
@@ -78,6 +97,7 @@ impl From<source::Model> for Source {
             url: model.url,
             locator: model.locator,
             description: model.description,
+            version: model.version,
         }
     }
 }

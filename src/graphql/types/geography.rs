@@ -4,7 +4,9 @@ use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
 use entity::{country, municipality, municipality_code, region, region_code, region_membership, region_parent};
 
 use super::actors::Organisation;
-use super::common::{CodeScheme, Date, LifecycleStatus, RegionKind, Source, as_of_or_today, date, load_one, source_of};
+use super::common::{
+    CodeScheme, Date, LifecycleStatus, RegionKind, Source, SuppressedCount, as_of_or_today, date, load_one, source_of,
+};
 use super::nested_limit;
 use crate::domain::dates::periods_overlap;
 use crate::graphql::loaders::*;
@@ -14,6 +16,10 @@ pub struct Country(pub country::Model);
 
 #[Object]
 impl Country {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// ISO 3166-1 alpha-2 code, e.g. `NO`.
     async fn code(&self) -> &str {
         &self.0.code
@@ -53,6 +59,8 @@ pub struct Code {
     /// For NUTS codes: the NUTS version(s) the code belongs to.
     pub nuts_version: Option<String>,
     pub verified: bool,
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    pub version: i32,
     #[graphql(skip)]
     pub source_id: Option<i32>,
 }
@@ -73,6 +81,7 @@ impl From<region_code::Model> for Code {
             valid_to: date(m.valid_to),
             nuts_version: m.nuts_version,
             verified: m.verified,
+            version: m.version,
             source_id: m.source_id,
         }
     }
@@ -87,6 +96,7 @@ impl From<municipality_code::Model> for Code {
             valid_to: date(m.valid_to),
             nuts_version: None,
             verified: m.verified,
+            version: m.version,
             source_id: m.source_id,
         }
     }
@@ -109,6 +119,10 @@ pub struct Region(pub region::Model);
 
 #[Object]
 impl Region {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -193,6 +207,17 @@ impl Region {
     async fn municipality_count(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<i64> {
         Ok(load_one(ctx, MunicipalityCountByRegionOn(self.0.id, as_of_or_today(as_of))).await?.unwrap_or(0))
     }
+    /// How many students live in the region's municipalities on `asOf` (by home municipality;
+    /// suppressed below k = 5 for the public).
+    async fn student_count(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<SuppressedCount> {
+        let municipalities =
+            load_one(ctx, MunicipalityIdsByRegionOn(self.0.id, as_of_or_today(as_of))).await?.unwrap_or_default();
+        let counts = super::common::loader(ctx)
+            .load_many(municipalities.into_iter().map(StudentCountByMunicipality))
+            .await
+            .map_err(|e| crate::graphql::error::internal(&e))?;
+        Ok(SuppressedCount::for_caller(ctx, counts.values().sum()))
+    }
 }
 
 fn link_holds(link: &region_parent::Model, as_of: Option<Date>) -> bool {
@@ -206,8 +231,19 @@ pub struct RegionLink {
     upward: bool,
 }
 
+impl RegionLink {
+    /// The link seen from the child (`upward`) or from the parent.
+    pub fn new(link: region_parent::Model, upward: bool) -> Self {
+        Self { link, upward }
+    }
+}
+
 #[Object]
 impl RegionLink {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.link.version
+    }
     /// The region at the other end of the link.
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let id = if self.upward { self.link.parent_id } else { self.link.region_id };
@@ -235,6 +271,15 @@ pub struct Municipality(pub municipality::Model);
 
 #[Object]
 impl Municipality {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// How many students have this as home municipality (suppressed below k = 5 for the public).
+    async fn student_count(&self, ctx: &Context<'_>) -> Result<SuppressedCount> {
+        let n = load_one(ctx, StudentCountByMunicipality(self.0.id)).await?.unwrap_or(0);
+        Ok(SuppressedCount::for_caller(ctx, n))
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -345,6 +390,10 @@ pub struct RegionMembership(pub region_membership::Model);
 
 #[Object]
 impl RegionMembership {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         Ok(load_one(ctx, RegionById(self.0.region_id)).await?.map(Region))
     }

@@ -17,6 +17,10 @@ pub struct Programme(pub programme::Model);
 
 #[Object]
 impl Programme {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -76,6 +80,10 @@ pub struct Project(pub project::Model);
 
 #[Object]
 impl Project {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -188,6 +196,10 @@ pub struct BudgetLine(pub project_budget_line::Model);
 
 #[Object]
 impl BudgetLine {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn kind(&self) -> BudgetKind {
         self.0.kind.into()
     }
@@ -218,6 +230,10 @@ pub struct ProjectPartner(pub project_partner::Model);
 
 #[Object]
 impl ProjectPartner {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn role(&self) -> PartnerRole {
         self.0.role.into()
     }
@@ -247,6 +263,10 @@ pub struct Collaboration(pub collaboration::Model);
 
 #[Object]
 impl Collaboration {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -287,6 +307,10 @@ pub struct Goal(pub goal::Model);
 
 #[Object]
 impl Goal {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -330,6 +354,10 @@ pub struct IndicatorValue(pub indicator_value::Model);
 
 #[Object]
 impl IndicatorValue {
+    /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }

@@ -1,0 +1,138 @@
+//! The HTTP edge in front of `/graphql`: who the caller is (bearer token → [`Principal`], or
+//! 401), how often they may call (a per-client token bucket from `governor`, keyed by token
+//! subject or peer address → 429), and the coded JSON error bodies every refusal here carries,
+//! in the same shape as GraphQL errors, with the request id the logs use.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::auth::{AuthError, Authenticator, Principal};
+
+/// The header that carries the request id (set by `SetRequestIdLayer`, echoed in responses).
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Per-client request budget: `per_second` sustained, `burst` at once.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+/// Shared state of the edge middleware.
+#[derive(Clone)]
+pub struct Edge {
+    pub authenticator: Authenticator,
+    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+}
+
+impl Edge {
+    /// `rate_limit: None` (or zero per second) turns rate limiting off.
+    pub fn new(authenticator: Authenticator, rate_limit: Option<RateLimit>) -> Self {
+        let limiter = rate_limit.and_then(|limit| {
+            let per_second = NonZeroU32::new(limit.per_second)?;
+            let burst = NonZeroU32::new(limit.burst).unwrap_or(per_second);
+            Some(Arc::new(RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst))))
+        });
+        Self { authenticator, limiter }
+    }
+}
+
+/// The request id of a request, for error bodies and logs.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers.get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-").to_owned()
+}
+
+/// A refusal in GraphQL's error shape: `{"errors":[{"message", "extensions":{"code","requestId"}}]}`.
+pub fn coded_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }]
+    });
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string()).into_response()
+}
+
+/// Authenticates, rate-limits, and hands the [`Principal`] to the handler as a request extension.
+pub async fn guard_edge(State(edge): State<Edge>, mut request: Request, next: Next) -> Response {
+    let id = request_id(request.headers());
+    let authorization = request.headers().get(header::AUTHORIZATION).map(|value| value.to_str().unwrap_or("\u{0}"));
+    let principal = match edge.authenticator.principal(authorization) {
+        Ok(principal) => principal,
+        Err(error) => {
+            tracing::info!(reason = %error, "refused a request with a bad token");
+            let mut response = coded_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &error.to_string(), &id);
+            let challenge = match error {
+                AuthError::Expired => r#"Bearer error="invalid_token", error_description="expired""#,
+                _ => r#"Bearer error="invalid_token""#,
+            };
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            return response;
+        }
+    };
+    if let Some(limiter) = &edge.limiter {
+        let key = client_key(&principal, &request);
+        if let Err(not_until) = limiter.check_key(&key) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            tracing::info!(client = %key, "rate limited");
+            let mut response = coded_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                "too many requests; slow down and retry after the time in Retry-After",
+                &id,
+            );
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        // Forget idle clients now and then, so the table does not grow without bound.
+        if limiter.len() > 10_000 {
+            limiter.retain_recent();
+        }
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// Token subject when there is one (a client keeps its budget across addresses), else the peer
+/// address. Behind a balancer, put the balancer's rate limiting in front, or give clients tokens.
+fn client_key(principal: &Principal, request: &Request<Body>) -> String {
+    match &principal.subject {
+        Some(subject) => format!("sub:{subject}"),
+        None => request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "ip:unknown".to_owned(), |info| format!("ip:{}", info.0.ip())),
+    }
+}
+
+/// Gives the plain-text refusals of tower's layers (body too large, timeout) the coded JSON body.
+pub async fn code_layer_errors(request: Request, next: Next) -> Response {
+    let id = request_id(request.headers());
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("json"));
+    if is_json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            coded_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "the request body is too large", &id)
+        }
+        StatusCode::REQUEST_TIMEOUT => {
+            coded_response(StatusCode::REQUEST_TIMEOUT, "TIMEOUT", "the request took too long and was stopped", &id)
+        }
+        _ => response,
+    }
+}
