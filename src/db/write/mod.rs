@@ -15,8 +15,8 @@ pub use registry::*;
 use entity::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use super::Db;
@@ -361,10 +361,4 @@ where
 /// The id of a provenance source key.
 pub async fn source_id(tx: &DatabaseTransaction, field: &'static str, key: Option<&str>) -> WriteResult<Option<i32>> {
     opt_id_of::<source::Entity>(tx, field, key).await
-}
-
-/// Runs the statement counter-free check that a connection can write (used by tests).
-pub async fn count_events(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
-    event::Entity::find().count(conn).await
 }

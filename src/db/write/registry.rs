@@ -172,6 +172,11 @@ pub enum CodeRow {
     Municipality(municipality_code::Model),
 }
 
+/// A sibling code as the overlap rule sees it.
+fn code_period(scheme: CodeScheme, value: &str, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Dated {
+    Dated { label: format!("{} code {value}", scheme.as_str()), from, to }
+}
+
 /// Adds a code. Rule `code_overlap`: no two codes of one scheme valid on the same day.
 pub async fn add_code(db: &Db, actor: &str, owner: CodeOwner<'_>, draft: CodeDraft) -> WriteResult<CodeRow> {
     draft.check()?;
@@ -186,10 +191,8 @@ pub async fn add_code(db: &Db, actor: &str, owner: CodeOwner<'_>, draft: CodeDra
                     .filter(region_code::Column::Scheme.eq(draft.scheme))
                     .all(&tx)
                     .await?;
-                let dated: Vec<Dated> = siblings
-                    .iter()
-                    .map(|c| Dated { label: format!("{} code {}", c.scheme.as_str(), c.value), from: c.valid_from, to: c.valid_to })
-                    .collect();
+                let dated: Vec<Dated> =
+                    siblings.iter().map(|c| code_period(c.scheme, &c.value, c.valid_from, c.valid_to)).collect();
                 rule::no_overlap("validFrom", "code_overlap", draft.valid_from, draft.valid_to, &dated)?;
                 let model = region_code::Model {
                     id: 0,
@@ -213,10 +216,8 @@ pub async fn add_code(db: &Db, actor: &str, owner: CodeOwner<'_>, draft: CodeDra
                     .filter(municipality_code::Column::Scheme.eq(draft.scheme))
                     .all(&tx)
                     .await?;
-                let dated: Vec<Dated> = siblings
-                    .iter()
-                    .map(|c| Dated { label: format!("{} code {}", c.scheme.as_str(), c.value), from: c.valid_from, to: c.valid_to })
-                    .collect();
+                let dated: Vec<Dated> =
+                    siblings.iter().map(|c| code_period(c.scheme, &c.value, c.valid_from, c.valid_to)).collect();
                 rule::no_overlap("validFrom", "code_overlap", draft.valid_from, draft.valid_to, &dated)?;
                 let model = municipality_code::Model {
                     id: 0,
