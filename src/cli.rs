@@ -44,6 +44,14 @@ pub enum Command {
         /// The JSON file to import.
         file: PathBuf,
     },
+    /// Fill an EMPTY database with a generated registry for benchmarks and load tests.
+    ///
+    /// `--synthetic` is required (the only kind of seed): fake organisations, projects and
+    /// students, marked synthetic, deterministic per seed on SQLite and PostgreSQL alike.
+    /// Scales: small (2k organisations, 20k placements, seconds), medium (10k / 200k),
+    /// large (50k organisations, 35k projects, 200k partnerships, 500k students, 1M placements;
+    /// a few minutes on PostgreSQL).
+    Seed(SeedArgs),
     /// Print a signed bearer token for local use, e.g. `samverka token --role editor --ttl 1h`.
     Token(TokenArgs),
     /// Write the GraphQL schema (SDL) to a file, `-` for standard output.
@@ -51,6 +59,39 @@ pub enum Command {
         #[arg(default_value = "schema.graphql")]
         output: PathBuf,
     },
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct SeedArgs {
+    /// Generate a synthetic registry (required: there is no other kind of seed).
+    #[arg(long, required = true)]
+    pub synthetic: bool,
+    /// How big: small, medium or large.
+    #[arg(long, value_enum, default_value = "small")]
+    pub scale: SeedScale,
+    /// The random seed: the same seed gives the same registry.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// No progress bars (they are drawn on standard error only when it is a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum SeedScale {
+    Small,
+    Medium,
+    Large,
+}
+
+impl From<SeedScale> for crate::db::seed::synthetic::Scale {
+    fn from(scale: SeedScale) -> Self {
+        match scale {
+            SeedScale::Small => Self::Small,
+            SeedScale::Medium => Self::Medium,
+            SeedScale::Large => Self::Large,
+        }
+    }
 }
 
 #[derive(Clone, Debug, clap::Args)]

@@ -31,6 +31,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { file } => CommandKind::Import(file.clone()),
         Command::ExportSchema { output } => CommandKind::ExportSchema(output.clone()),
         Command::Token(args) => CommandKind::Token(args.clone()),
+        Command::Seed(args) => CommandKind::Seed(args.clone()),
     });
     if let CommandKind::Token(args) = &command {
         let token = cli.auth.authenticator()?.issue(&args.subject, args.role, args.ttl)?;
@@ -82,6 +83,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 total.unchanged
             );
         }
+        CommandKind::Seed(args) => {
+            db.migrate().await?;
+            let scale: samverka::db::seed::synthetic::Scale = args.scale.into();
+            eprintln!("seeding a synthetic registry: scale {}, seed {}", scale.name(), args.seed);
+            let summary = samverka::db::seed::seed_synthetic(&db, scale, args.seed, !args.quiet).await?;
+            for (table, rows, took) in &summary.tables {
+                eprintln!("{table:<20} {rows:>9} rows  {:>7.2} s", took.as_secs_f64());
+            }
+            eprintln!(
+                "seeded {} rows in {:.1} s (indexes and statistics {:.1} s)",
+                summary.rows(),
+                summary.total.as_secs_f64(),
+                summary.indexes.as_secs_f64()
+            );
+        }
         CommandKind::ExportSchema(_) | CommandKind::Token(_) => {}
     }
     Ok(())
@@ -93,4 +109,5 @@ enum CommandKind {
     Import(std::path::PathBuf),
     ExportSchema(std::path::PathBuf),
     Token(samverka::cli::TokenArgs),
+    Seed(samverka::cli::SeedArgs),
 }

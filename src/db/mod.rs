@@ -6,6 +6,7 @@ pub mod events;
 pub mod import;
 pub mod queries;
 pub mod rows;
+pub mod seed;
 pub mod write;
 
 use std::sync::Arc;

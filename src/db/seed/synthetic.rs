@@ -1,0 +1,975 @@
+//! The synthetic registry: a deterministic, realistically shaped, clearly fake registry for
+//! benchmarks and load tests (`samverka seed --synthetic`). Same scale and seed give the same rows
+//! on every backend: one ChaCha stream, drawn in a fixed order, no clock and no hash-map order.
+//!
+//! Shape: two countries, the ~650 municipalities' worth of structure in 18 old fylker (merged into
+//! 11 in 2020, three mergers split again in 2024, as Norway did) and 21 stable län; organisations
+//! seated by municipality size with skewed partner degrees (a few hubs, many small actors);
+//! cross-border partnerships concentrated in regions on the border; students and placements.
+//! Every name says "(synthetic)", every row points at the one synthetic source, students carry
+//! `synthetic = true` and nothing is `verified`.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use entity::enums::*;
+use entity::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, LogNormal};
+
+use crate::domain::text::search_form;
+
+/// How big a registry to make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    Small,
+    Medium,
+    Large,
+}
+
+impl Scale {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Small => "small",
+            Self::Medium => "medium",
+            Self::Large => "large",
+        }
+    }
+
+    /// Row targets: organisations, projects, partnerships, students, placements.
+    pub fn targets(self) -> Targets {
+        match self {
+            Self::Small => Targets {
+                organisations: 2_000,
+                projects: 1_400,
+                partnerships: 8_000,
+                students: 10_000,
+                placements: 20_000,
+            },
+            Self::Medium => Targets {
+                organisations: 10_000,
+                projects: 7_000,
+                partnerships: 40_000,
+                students: 100_000,
+                placements: 200_000,
+            },
+            Self::Large => Targets {
+                organisations: 50_000,
+                projects: 35_000,
+                partnerships: 200_000,
+                students: 500_000,
+                placements: 1_000_000,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Targets {
+    pub organisations: usize,
+    pub projects: usize,
+    pub partnerships: usize,
+    pub students: usize,
+    pub placements: usize,
+}
+
+/// The key of the synthetic source row: `synthetic-<scale>-<seed>`. Tools look for it to tell a
+/// synthetic registry (and which one) from the demo.
+pub fn source_key(scale: Scale, seed: u64) -> String {
+    format!("synthetic-{}-{seed}", scale.name())
+}
+
+/// Every table of a synthetic registry, parents before children, ids from 1.
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub sources: Vec<source::Model>,
+    pub countries: Vec<country::Model>,
+    pub regions: Vec<region::Model>,
+    pub region_codes: Vec<region_code::Model>,
+    pub municipalities: Vec<municipality::Model>,
+    pub municipality_codes: Vec<municipality_code::Model>,
+    pub region_memberships: Vec<region_membership::Model>,
+    pub organisations: Vec<organisation::Model>,
+    pub programmes: Vec<programme::Model>,
+    pub projects: Vec<project::Model>,
+    pub project_partners: Vec<project_partner::Model>,
+    pub collaborations: Vec<collaboration::Model>,
+    pub goals: Vec<goal::Model>,
+    pub indicator_values: Vec<indicator_value::Model>,
+    pub students: Vec<student::Model>,
+    pub student_placements: Vec<student_placement::Model>,
+}
+
+const SOURCE: Option<i32> = Some(1);
+const NORWAY: i32 = 1;
+const SWEDEN: i32 = 2;
+
+/// Old fylker and what the 2020 reform made of them: groups of old numbers, and whether the
+/// merged county was split again in 2024. Single-member groups did not change.
+const NORWEGIAN_REFORM: &[(&[u32], bool)] = &[
+    (&[1, 2, 3], true),
+    (&[4], false),
+    (&[5, 6], false),
+    (&[7, 8], true),
+    (&[9], false),
+    (&[10, 11], false),
+    (&[12, 13], false),
+    (&[14], false),
+    (&[15], false),
+    (&[16], false),
+    (&[17, 18], true),
+];
+/// Old fylker and län that lie on the border (where cross-border work concentrates).
+const NORWEGIAN_BORDER: &[u32] = &[1, 5, 6, 12, 14, 16, 17];
+const SWEDISH_BORDER: &[u32] = &[1, 2, 3, 4, 5, 6];
+const NORWEGIAN_MUNICIPALITIES: u32 = 356;
+const SWEDISH_MUNICIPALITIES: u32 = 290;
+const SWEDISH_LAN: u32 = 21;
+
+fn day(year: i32, month: u32, day_of_month: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day_of_month).unwrap_or(NaiveDate::MIN)
+}
+
+/// Draws from weighted items by binary search over cumulative weights.
+#[derive(Debug, Default, Clone)]
+struct Sampler {
+    items: Vec<usize>,
+    cumulative: Vec<f64>,
+}
+
+impl Sampler {
+    fn push(&mut self, item: usize, weight: f64) {
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        self.items.push(item);
+        self.cumulative.push(total + weight.max(0.0));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn sample(&self, rng: &mut ChaCha8Rng) -> Option<usize> {
+        let total = *self.cumulative.last()?;
+        let point = rng.random::<f64>() * total;
+        let at = self.cumulative.partition_point(|c| *c <= point).min(self.items.len() - 1);
+        Some(self.items[at])
+    }
+}
+
+/// A municipality as the generator sees it: its current region (an index into `areas`), how big
+/// it is and how close to the border.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    municipality_id: i32,
+    country_id: i32,
+    area: usize,
+    size: f64,
+    border: f64,
+    active: bool,
+}
+
+struct Generator {
+    rng: ChaCha8Rng,
+    targets: Targets,
+    registry: Registry,
+    places: Vec<Place>,
+    /// Current regions (2024 on) in a fixed order; `Place::area` indexes it.
+    areas: usize,
+}
+
+/// Builds the whole synthetic registry in memory. `large` takes a few hundred MB and seconds.
+pub fn generate(scale: Scale, seed: u64) -> Registry {
+    let mut generator = Generator {
+        rng: ChaCha8Rng::seed_from_u64(seed),
+        targets: scale.targets(),
+        registry: Registry::default(),
+        places: Vec::new(),
+        areas: 0,
+    };
+    generator.registry.sources.push(source::Model {
+        id: 1,
+        key: source_key(scale, seed),
+        kind: "synthetic".to_owned(),
+        title: Some(format!("Synthetic registry, scale {}, seed {seed}", scale.name())),
+        url: None,
+        locator: None,
+        description: Some(
+            "Generated by `samverka seed --synthetic`: not real organisations, projects or people.".to_owned(),
+        ),
+        version: 1,
+    });
+    generator.registry.countries = vec![
+        country(NORWAY, "NO", "Norge (synthetic)", "Norway (synthetic)", false),
+        country(SWEDEN, "SE", "Sverige (synthetic)", "Sweden (synthetic)", true),
+    ];
+    generator.norway();
+    generator.sweden();
+    generator.organisations();
+    generator.programmes();
+    generator.projects();
+    generator.collaborations();
+    generator.students();
+    generator.placements();
+    generator.registry
+}
+
+fn country(id: i32, code: &str, name: &str, name_en: &str, eu_member: bool) -> country::Model {
+    country::Model {
+        id,
+        code: code.to_owned(),
+        name: name.to_owned(),
+        name_en: Some(name_en.to_owned()),
+        eu_member,
+        source_id: SOURCE,
+        verified: false,
+        version: 1,
+    }
+}
+
+impl Generator {
+    fn chance(&mut self, p: f64) -> bool {
+        self.rng.random::<f64>() < p
+    }
+
+    fn add_region(
+        &mut self,
+        kind: RegionKind,
+        country_id: i32,
+        name: String,
+        slug: String,
+        period: (Option<NaiveDate>, Option<NaiveDate>),
+        code: (CodeScheme, String),
+    ) -> i32 {
+        let id = self.registry.regions.len() as i32 + 1;
+        self.registry.regions.push(region::Model {
+            id,
+            slug,
+            search_name: search_form(&name),
+            name,
+            short_name: None,
+            kind,
+            country_id: Some(country_id),
+            status: if period.1.is_some() { LifecycleStatus::Dissolved } else { LifecycleStatus::Active },
+            valid_from: period.0,
+            valid_to: period.1,
+            note: None,
+            source_id: SOURCE,
+            verified: false,
+            version: 1,
+        });
+        let code_id = self.registry.region_codes.len() as i32 + 1;
+        self.registry.region_codes.push(region_code::Model {
+            id: code_id,
+            region_id: id,
+            scheme: code.0,
+            value: code.1,
+            valid_from: period.0,
+            valid_to: period.1,
+            nuts_version: None,
+            source_id: SOURCE,
+            verified: false,
+            version: 1,
+        });
+        id
+    }
+
+    fn add_municipality(&mut self, country_id: i32, slug: String, name: String) -> i32 {
+        let id = self.registry.municipalities.len() as i32 + 1;
+        self.registry.municipalities.push(municipality::Model {
+            id,
+            slug,
+            search_name: search_form(&name),
+            name,
+            country_id,
+            status: LifecycleStatus::Active,
+            successor_id: None,
+            dissolved_on: None,
+            established_on: None,
+            admin_centre: None,
+            note: None,
+            source_id: SOURCE,
+            verified: false,
+            version: 1,
+        });
+        id
+    }
+
+    fn add_membership(&mut self, municipality_id: i32, region_id: i32, from: Option<NaiveDate>, to: Option<NaiveDate>) {
+        let id = self.registry.region_memberships.len() as i32 + 1;
+        self.registry.region_memberships.push(region_membership::Model {
+            id,
+            municipality_id,
+            region_id,
+            valid_from: from,
+            valid_to: to,
+            source_id: SOURCE,
+            verified: false,
+            version: 1,
+        });
+    }
+
+    fn add_municipality_code(
+        &mut self,
+        municipality_id: i32,
+        scheme: CodeScheme,
+        value: String,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) {
+        let id = self.registry.municipality_codes.len() as i32 + 1;
+        self.registry.municipality_codes.push(municipality_code::Model {
+            id,
+            municipality_id,
+            scheme,
+            value,
+            valid_from: from,
+            valid_to: to,
+            source_id: SOURCE,
+            verified: false,
+            version: 1,
+        });
+    }
+
+    /// 18 old fylker → 11 in 2020 → 15 in 2024, with memberships and kommunenummer that follow.
+    fn norway(&mut self) {
+        let end_2019 = Some(day(2019, 12, 31));
+        let start_2020 = Some(day(2020, 1, 1));
+        let end_2023 = Some(day(2023, 12, 31));
+        let start_2024 = Some(day(2024, 1, 1));
+        let per_fylke = NORWEGIAN_MUNICIPALITIES / 18;
+        let mut municipality_number = 0u32;
+        for (group_index, (members, split_2024)) in NORWEGIAN_REFORM.iter().enumerate() {
+            let merged = members.len() > 1;
+            let group_number = 30 + group_index as u32;
+            let merged_region = merged.then(|| {
+                let names: Vec<String> = members.iter().map(|n| format!("{n:02}")).collect();
+                self.add_region(
+                    RegionKind::Fylke,
+                    NORWAY,
+                    format!("Fylke {} (synthetic)", names.join("+")),
+                    format!("syn-fylke-{group_number}"),
+                    (start_2020, if *split_2024 { end_2023 } else { None }),
+                    (CodeScheme::Fylkesnummer, format!("{group_number:02}")),
+                )
+            });
+            for (position, &old) in members.iter().enumerate() {
+                let old_region = self.add_region(
+                    RegionKind::Fylke,
+                    NORWAY,
+                    format!("Fylke {old:02} (synthetic)"),
+                    format!("syn-fylke-{old:02}"),
+                    (None, if merged { end_2019 } else { None }),
+                    (CodeScheme::Fylkesnummer, format!("{old:02}")),
+                );
+                let new_number = 50 + old;
+                let restored = (merged && *split_2024).then(|| {
+                    self.add_region(
+                        RegionKind::Fylke,
+                        NORWAY,
+                        format!("Fylke {new_number} (synthetic, from 2024)"),
+                        format!("syn-fylke-{new_number}"),
+                        (start_2024, None),
+                        (CodeScheme::Fylkesnummer, format!("{new_number:02}")),
+                    )
+                });
+                // The last fylke takes the remainder so the country has exactly 356.
+                let count = if old == 18 { NORWEGIAN_MUNICIPALITIES - 17 * per_fylke } else { per_fylke };
+                let area = self.areas;
+                self.areas += 1;
+                let near_border = NORWEGIAN_BORDER.contains(&old);
+                let region_size = 0.5 + self.rng.random::<f64>() * 1.5;
+                for index in 1..=count {
+                    municipality_number += 1;
+                    let id = self.add_municipality(
+                        NORWAY,
+                        format!("syn-kommune-{municipality_number:04}"),
+                        format!("Kommune {old:02}{index:02} (synthetic)"),
+                    );
+                    let old_code = format!("{old:02}{index:02}");
+                    // Codes in a merged county stay distinct across its former fylker.
+                    match (merged_region, restored) {
+                        (None, _) => {
+                            self.add_membership(id, old_region, None, None);
+                            self.add_municipality_code(id, CodeScheme::Kommunenummer, old_code, None, None);
+                        }
+                        (Some(merged_region), None) => {
+                            self.add_membership(id, old_region, None, end_2019);
+                            self.add_membership(id, merged_region, start_2020, None);
+                            self.add_municipality_code(id, CodeScheme::Kommunenummer, old_code, None, end_2019);
+                            let code = format!("{group_number:02}{:02}", position as u32 * 25 + index);
+                            self.add_municipality_code(id, CodeScheme::Kommunenummer, code, start_2020, None);
+                        }
+                        (Some(merged_region), Some(restored)) => {
+                            self.add_membership(id, old_region, None, end_2019);
+                            self.add_membership(id, merged_region, start_2020, end_2023);
+                            self.add_membership(id, restored, start_2024, None);
+                            self.add_municipality_code(id, CodeScheme::Kommunenummer, old_code, None, end_2019);
+                            let code = format!("{group_number:02}{:02}", position as u32 * 25 + index);
+                            self.add_municipality_code(id, CodeScheme::Kommunenummer, code, start_2020, end_2023);
+                            let code = format!("{new_number:02}{index:02}");
+                            self.add_municipality_code(id, CodeScheme::Kommunenummer, code, start_2024, None);
+                        }
+                    }
+                    self.place(id, NORWAY, area, region_size, index, near_border);
+                }
+            }
+        }
+        self.dissolve_some(NORWAY, 8);
+    }
+
+    fn sweden(&mut self) {
+        let per_lan = SWEDISH_MUNICIPALITIES / SWEDISH_LAN;
+        let mut municipality_number = 0u32;
+        for lan in 1..=SWEDISH_LAN {
+            let region = self.add_region(
+                RegionKind::Lan,
+                SWEDEN,
+                format!("Län {lan:02} (synthetic)"),
+                format!("syn-lan-{lan:02}"),
+                (None, None),
+                (CodeScheme::Lanskod, format!("{lan:02}")),
+            );
+            let count = if lan == SWEDISH_LAN { SWEDISH_MUNICIPALITIES - (SWEDISH_LAN - 1) * per_lan } else { per_lan };
+            let area = self.areas;
+            self.areas += 1;
+            let near_border = SWEDISH_BORDER.contains(&lan);
+            let region_size = 0.5 + self.rng.random::<f64>() * 2.0;
+            for index in 1..=count {
+                municipality_number += 1;
+                let id = self.add_municipality(
+                    SWEDEN,
+                    format!("syn-kommun-{municipality_number:04}"),
+                    format!("Kommun {lan:02}{index:02} (synthetic)"),
+                );
+                self.add_membership(id, region, None, None);
+                self.add_municipality_code(id, CodeScheme::Kommunkod, format!("{lan:02}{index:02}"), None, None);
+                self.place(id, SWEDEN, area, region_size, index, near_border);
+            }
+        }
+    }
+
+    /// Municipality size falls with its rank in the region (the first is the regional centre).
+    fn place(&mut self, municipality_id: i32, country_id: i32, area: usize, region_size: f64, rank: u32, near: bool) {
+        let border = if near { 0.4 + 0.6 * self.rng.random::<f64>() } else { 0.1 * self.rng.random::<f64>() };
+        self.places.push(Place {
+            municipality_id,
+            country_id,
+            area,
+            size: region_size / f64::from(rank),
+            border,
+            active: true,
+        });
+    }
+
+    /// A municipal merger: the smallest municipality of a few regions is dissolved at the end of
+    /// 2019 into its regional centre (history only: nothing is seated there).
+    fn dissolve_some(&mut self, country_id: i32, how_many: usize) {
+        let mut done = 0;
+        let mut area = 0;
+        while done < how_many && area < self.areas {
+            let in_area: Vec<usize> = (0..self.places.len())
+                .filter(|i| self.places[*i].area == area && self.places[*i].country_id == country_id)
+                .collect();
+            area += 2;
+            let (Some(&centre), Some(&smallest)) = (in_area.first(), in_area.last()) else { continue };
+            if centre == smallest {
+                continue;
+            }
+            self.places[smallest].active = false;
+            let successor = self.places[centre].municipality_id;
+            let row = &mut self.registry.municipalities[self.places[smallest].municipality_id as usize - 1];
+            row.status = LifecycleStatus::Dissolved;
+            row.dissolved_on = Some(day(2019, 12, 31));
+            row.successor_id = Some(successor);
+            let dissolved_id = row.id;
+            for membership in &mut self.registry.region_memberships {
+                if membership.municipality_id == dissolved_id && membership.valid_to.is_none() {
+                    membership.valid_to = Some(day(2019, 12, 31));
+                }
+            }
+            for code in &mut self.registry.municipality_codes {
+                if code.municipality_id == dissolved_id && code.valid_to.is_none() {
+                    code.valid_to = Some(day(2019, 12, 31));
+                }
+            }
+            // Its later codes never came into force.
+            self.registry.municipality_codes.retain(|code| {
+                code.municipality_id != dissolved_id || code.valid_from.is_none_or(|from| from <= day(2019, 12, 31))
+            });
+            self.registry.region_memberships.retain(|m| {
+                m.municipality_id != dissolved_id || m.valid_from.is_none_or(|from| from <= day(2019, 12, 31))
+            });
+            done += 1;
+        }
+        for (index, code) in self.registry.municipality_codes.iter_mut().enumerate() {
+            code.id = index as i32 + 1;
+        }
+        for (index, membership) in self.registry.region_memberships.iter_mut().enumerate() {
+            membership.id = index as i32 + 1;
+        }
+    }
+
+    fn organisations(&mut self) {
+        let mut seats = Sampler::default();
+        for (index, place) in self.places.iter().enumerate() {
+            if place.active {
+                seats.push(index, place.size);
+            }
+        }
+        // Every active municipality acts as a partner too, and every current region has a county
+        // authority; the rest are drawn by kind.
+        let municipal: Vec<usize> = (0..self.places.len()).filter(|i| self.places[*i].active).collect();
+        for place_index in municipal {
+            let place = self.places[place_index];
+            let municipality = &self.registry.municipalities[place.municipality_id as usize - 1];
+            let name = municipality.name.clone();
+            self.add_organisation(OrganisationKind::Municipality, name, place, Some(place.municipality_id));
+        }
+        let kinds: &[(OrganisationKind, f64, &str)] = &[
+            (OrganisationKind::Company, 0.78, "AS"),
+            (OrganisationKind::University, 0.006, "University"),
+            (OrganisationKind::UniversityCollege, 0.012, "University College"),
+            (OrganisationKind::ResearchInstitute, 0.02, "Research Institute"),
+            (OrganisationKind::ScienceCentre, 0.008, "Science Centre"),
+            (OrganisationKind::KnowledgePark, 0.01, "Knowledge Park"),
+            (OrganisationKind::BusinessGarden, 0.02, "Business Garden"),
+            (OrganisationKind::LearningCentre, 0.02, "Learning Centre"),
+            (OrganisationKind::UpperSecondarySchool, 0.04, "Upper Secondary School"),
+            (OrganisationKind::BusinessAssociation, 0.03, "Business Association"),
+            (OrganisationKind::MunicipalAssociation, 0.01, "Municipal Association"),
+            (OrganisationKind::CountyAuthority, 0.004, "County Authority"),
+            (OrganisationKind::BusinessDevelopmentCompany, 0.03, "Development Company"),
+        ];
+        let total: f64 = kinds.iter().map(|k| k.1).sum();
+        while self.registry.organisations.len() < self.targets.organisations {
+            let mut pick = self.rng.random::<f64>() * total;
+            let mut chosen = kinds[0];
+            for kind in kinds {
+                if pick < kind.1 {
+                    chosen = *kind;
+                    break;
+                }
+                pick -= kind.1;
+            }
+            let Some(place_index) = seats.sample(&mut self.rng) else { break };
+            let place = self.places[place_index];
+            let number = self.registry.organisations.len() + 1;
+            let suffix = if place.country_id == SWEDEN && chosen.2 == "AS" { "AB" } else { chosen.2 };
+            self.add_organisation(chosen.0, format!("Org {number:06} {suffix} (synthetic)"), place, None);
+        }
+    }
+
+    fn add_organisation(&mut self, kind: OrganisationKind, name: String, place: Place, represents: Option<i32>) {
+        let id = self.registry.organisations.len() as i32 + 1;
+        self.registry.organisations.push(organisation::Model {
+            id,
+            slug: format!("syn-org-{id:06}"),
+            search_name: search_form(&name),
+            name,
+            short_name: None,
+            kind,
+            kind_label: None,
+            country_id: Some(place.country_id),
+            municipality_id: Some(place.municipality_id),
+            represents_municipality_id: represents,
+            org_number: None,
+            ror: None,
+            valid_from: None,
+            valid_to: None,
+            source_id: SOURCE,
+            verified: false,
+            version: 1,
+        });
+    }
+
+    fn programmes(&mut self) {
+        let programmes: &[(&str, &str, Option<i32>, i32)] = &[
+            ("syn-interreg-se-no", "Interreg Sverige-Norge (synthetic)", None, 2007),
+            ("syn-interreg-aurora", "Interreg Aurora (synthetic)", None, 2014),
+            ("syn-interreg-nord", "Interreg Nord (synthetic)", None, 2007),
+            ("syn-esf-norge", "ESF Norge (synthetic)", Some(NORWAY), 2007),
+            ("syn-esf-sverige", "ESF Sverige (synthetic)", Some(SWEDEN), 2007),
+            ("syn-byregion", "Byregionprogrammet (synthetic)", Some(NORWAY), 2014),
+            ("syn-regionalfond", "Regionala utvecklingsfonden (synthetic)", Some(SWEDEN), 2007),
+            ("syn-forskningsraadet", "Regional forskning (synthetic)", Some(NORWAY), 2010),
+            ("syn-vinnova", "Vinnova regional (synthetic)", Some(SWEDEN), 2010),
+        ];
+        for (index, (slug, name, country_id, from)) in programmes.iter().enumerate() {
+            self.registry.programmes.push(programme::Model {
+                id: index as i32 + 1,
+                slug: (*slug).to_owned(),
+                name: (*name).to_owned(),
+                search_name: search_form(name),
+                full_name: None,
+                country_id: *country_id,
+                owner_organisation_id: None,
+                funder_organisation_id: None,
+                valid_from: Some(day(*from, 1, 1)),
+                valid_to: None,
+                period_text: None,
+                source_id: SOURCE,
+                verified: false,
+                version: 1,
+            });
+        }
+    }
+
+    /// Partner weights: hubs (universities, research, the biggest municipalities) get far more
+    /// projects than the many small companies.
+    fn partner_weight(&self, organisation: &organisation::Model, rank: usize) -> f64 {
+        let kind = match organisation.kind {
+            OrganisationKind::University => 60.0,
+            OrganisationKind::UniversityCollege | OrganisationKind::ResearchInstitute => 25.0,
+            OrganisationKind::CountyAuthority => 20.0,
+            OrganisationKind::Municipality => 4.0,
+            OrganisationKind::Company => 0.6,
+            _ => 3.0,
+        };
+        kind / (1.0 + rank as f64).powf(0.35)
+    }
+
+    fn projects(&mut self) {
+        // Samplers by current region, by country, and by country weighted by border nearness.
+        let mut by_area = vec![Sampler::default(); self.areas];
+        let mut by_country = [Sampler::default(), Sampler::default()];
+        let mut border = [Sampler::default(), Sampler::default()];
+        let place_of = self.place_index();
+        for (index, organisation) in self.registry.organisations.iter().enumerate() {
+            let place = self.places[place_of[organisation.municipality_id.unwrap_or(1) as usize]];
+            let weight = self.partner_weight(organisation, index);
+            let country = (place.country_id - 1) as usize;
+            by_area[place.area].push(index, weight);
+            by_country[country].push(index, weight);
+            border[country].push(index, weight * place.border * place.border);
+        }
+        let mut leads = Sampler::default();
+        for (index, organisation) in self.registry.organisations.iter().enumerate() {
+            leads.push(index, self.partner_weight(organisation, index));
+        }
+        let mean_partners = self.targets.partnerships as f64 / self.targets.projects as f64;
+        let budget = LogNormal::<f64>::new(13.0, 1.0).ok();
+        let mut members: Vec<usize> = Vec::new();
+        for number in 1..=self.targets.projects {
+            let id = number as i32;
+            let Some(lead) = leads.sample(&mut self.rng) else { break };
+            let lead_place =
+                self.places[place_of[self.registry.organisations[lead].municipality_id.unwrap_or(1) as usize]];
+            let home = (lead_place.country_id - 1) as usize;
+            let cross_border = self.chance(0.04 + 0.5 * lead_place.border);
+            let partners = (1.0 + (-self.rng.random::<f64>().max(1e-9).ln()) * (mean_partners - 1.0)).floor() as usize;
+            let partners = partners.clamp(if cross_border { 2 } else { 1 }, 60);
+            members.clear();
+            members.push(lead);
+            let mut guard = 0;
+            while members.len() < partners && guard < partners * 10 {
+                guard += 1;
+                let foreign_needed = cross_border && members.len() == 1;
+                let roll = self.rng.random::<f64>();
+                let candidate = if foreign_needed || (cross_border && roll < 0.35) {
+                    border[1 - home].sample(&mut self.rng)
+                } else if roll < 0.65 {
+                    by_area[lead_place.area].sample(&mut self.rng)
+                } else {
+                    by_country[home].sample(&mut self.rng)
+                };
+                if let Some(candidate) = candidate.filter(|c| !members.contains(c)) {
+                    members.push(candidate);
+                }
+            }
+            let start_year = 2008 + (self.rng.random::<f64>().sqrt() * 18.0) as i32;
+            let start = day(start_year.min(2025), 1 + self.rng.random_range(0..12), 1);
+            let end = start + Duration::days(self.rng.random_range(365..1460));
+            let programme = self.pick_programme(cross_border, lead_place.country_id);
+            let amount: f64 = budget.as_ref().map_or(500_000.0, |b| b.sample(&mut self.rng));
+            let amount = amount.round();
+            let (budget_total, currency) = match self.rng.random_range(0..10) {
+                0 => ((amount * 11.5).round(), "NOK"),
+                1 => ((amount * 11.3).round(), "SEK"),
+                _ => (amount, "EUR"),
+            };
+            let name = format!("Project {number:05} (synthetic)");
+            self.registry.projects.push(project::Model {
+                id,
+                slug: format!("syn-project-{number:05}"),
+                search_name: search_form(&name),
+                name,
+                short_name: None,
+                programme_id: Some(programme),
+                valid_from: Some(start),
+                valid_to: Some(end),
+                period_text: None,
+                period_approximate: false,
+                budget_total: Some(budget_total),
+                budget_currency: Some(currency.to_owned()),
+                budget_source_id: SOURCE,
+                budget_verified: false,
+                source_id: SOURCE,
+                verified: false,
+                version: 1,
+            });
+            let share = 1.0 / members.len() as f64;
+            for (position, organisation_index) in members.iter().enumerate() {
+                let partner_id = self.registry.project_partners.len() as i32 + 1;
+                self.registry.project_partners.push(project_partner::Model {
+                    id: partner_id,
+                    project_id: id,
+                    organisation_id: *organisation_index as i32 + 1,
+                    role: if position == 0 { PartnerRole::Lead } else { PartnerRole::Partner },
+                    role_label: None,
+                    budget_share: Some((share * 10_000.0).round() / 10_000.0),
+                    source_id: SOURCE,
+                    verified: false,
+                    version: 1,
+                });
+            }
+            self.goals(id, start, end);
+        }
+    }
+
+    fn pick_programme(&mut self, cross_border: bool, country_id: i32) -> i32 {
+        if cross_border && self.chance(0.85) {
+            return 1 + self.rng.random_range(0..3);
+        }
+        let national: [i32; 3] = if country_id == NORWAY { [4, 6, 8] } else { [5, 7, 9] };
+        national[self.rng.random_range(0..3)]
+    }
+
+    /// Zero to three goals; most with a numeric target, most of those with measured results.
+    fn goals(&mut self, project_id: i32, start: NaiveDate, end: NaiveDate) {
+        let units = ["participants", "companies", "students", "jobs", "courses"];
+        for _ in 0..self.rng.random_range(0..4) {
+            let goal_id = self.registry.goals.len() as i32 + 1;
+            let unit = units[self.rng.random_range(0..units.len())];
+            let target = self.chance(0.7).then(|| f64::from(self.rng.random_range(5..500)));
+            self.registry.goals.push(goal::Model {
+                id: goal_id,
+                slug: format!("syn-goal-{goal_id:06}"),
+                project_id,
+                kind: GoalKind::Result,
+                kind_label: "Resultatmål".to_owned(),
+                text: format!("Reach {} {unit} (synthetic)", target.map_or("more".to_owned(), |t| t.to_string())),
+                target_value: target,
+                target_comparator: target.map(|_| Comparator::Gte),
+                target_unit: Some(unit.to_owned()),
+                source_id: SOURCE,
+                verified: false,
+                version: 1,
+            });
+            let Some(target) = target else { continue };
+            if !self.chance(0.8) {
+                continue;
+            }
+            let value = (target * (0.3 + self.rng.random::<f64>() * 1.2)).round();
+            let value_id = self.registry.indicator_values.len() as i32 + 1;
+            self.registry.indicator_values.push(indicator_value::Model {
+                id: value_id,
+                slug: format!("syn-value-{value_id:06}"),
+                project_id,
+                goal_id: Some(goal_id),
+                text: format!("{value} {unit} (synthetic)"),
+                value: Some(value),
+                comparator: Some(Comparator::Eq),
+                approximate: false,
+                unit: Some(unit.to_owned()),
+                period_from: Some(start),
+                period_to: Some(end),
+                period_text: None,
+                source_id: SOURCE,
+                verified: false,
+                version: 1,
+            });
+        }
+    }
+
+    /// Bilateral agreements and networks, mostly within a region: one per four organisations.
+    fn collaborations(&mut self) {
+        let kinds = [CollaborationKind::Agreement, CollaborationKind::Network, CollaborationKind::CourseDelivery];
+        let count = self.registry.organisations.len() / 4;
+        let organisations = self.registry.organisations.len();
+        for number in 1..=count {
+            let a = self.rng.random_range(0..organisations);
+            let mut b = self.rng.random_range(0..organisations);
+            if a == b {
+                b = (b + 1) % organisations;
+            }
+            let from = day(2010 + self.rng.random_range(0..15), 1 + self.rng.random_range(0..12), 1);
+            self.registry.collaborations.push(collaboration::Model {
+                id: number as i32,
+                slug: format!("syn-collab-{number:06}"),
+                organisation_a_id: a as i32 + 1,
+                organisation_b_id: b as i32 + 1,
+                kind: kinds[self.rng.random_range(0..kinds.len())],
+                project_id: None,
+                valid_from: Some(from),
+                valid_to: None,
+                description: None,
+                source_id: SOURCE,
+                verified: false,
+                version: 1,
+            });
+        }
+    }
+
+    /// `place_index()[municipality_id]` is the index of that municipality in `places`.
+    fn place_index(&self) -> Vec<usize> {
+        let mut index = vec![0; self.registry.municipalities.len() + 1];
+        for (position, place) in self.places.iter().enumerate() {
+            index[place.municipality_id as usize] = position;
+        }
+        index
+    }
+
+    fn students(&mut self) {
+        let place_of = self.place_index();
+        let mut enrolling = Sampler::default();
+        let mut homes_by_area = vec![Sampler::default(); self.areas];
+        let mut homes = Sampler::default();
+        for (index, organisation) in self.registry.organisations.iter().enumerate() {
+            let weight = match organisation.kind {
+                OrganisationKind::University => 10.0,
+                OrganisationKind::UniversityCollege => 4.0,
+                _ => 0.0,
+            };
+            if weight > 0.0 {
+                enrolling.push(index, weight);
+            }
+        }
+        for (index, place) in self.places.iter().enumerate() {
+            if place.active {
+                homes_by_area[place.area].push(index, place.size);
+                homes.push(index, place.size);
+            }
+        }
+        if enrolling.is_empty() {
+            return;
+        }
+        let fields = ["engineering", "health", "teacher education", "business", "computing", "natural sciences"];
+        for number in 1..=self.targets.students {
+            let Some(organisation) = enrolling.sample(&mut self.rng) else { break };
+            let seat = self.registry.organisations[organisation].municipality_id.unwrap_or(1) as usize;
+            let area = self.places[place_of[seat]].area;
+            let home =
+                if self.chance(0.65) { homes_by_area[area].sample(&mut self.rng) } else { homes.sample(&mut self.rng) };
+            let from = day(2008 + self.rng.random_range(0..17), 8, 15);
+            let to = day(from.year() + self.rng.random_range(3..6), 6, 15);
+            self.registry.students.push(student::Model {
+                id: number as i32,
+                slug: format!("syn-student-{number:07}"),
+                home_municipality_id: home.map(|h| self.places[h].municipality_id),
+                enrolling_organisation_id: organisation as i32 + 1,
+                field_of_study: Some(fields[self.rng.random_range(0..fields.len())].to_owned()),
+                enrolled_from: from,
+                enrolled_to: Some(to),
+                synthetic: true,
+                source_id: SOURCE,
+                verified: false,
+                version: 1,
+            });
+        }
+    }
+
+    /// Placements: mostly in the student's own region, some elsewhere in the country, and a share
+    /// abroad that grows near the border.
+    fn placements(&mut self) {
+        if self.registry.students.is_empty() {
+            return;
+        }
+        let place_of = self.place_index();
+        let mut by_area = vec![Sampler::default(); self.areas];
+        let mut by_country = [Sampler::default(), Sampler::default()];
+        let mut border = [Sampler::default(), Sampler::default()];
+        for (index, organisation) in self.registry.organisations.iter().enumerate() {
+            let place = self.places[place_of[organisation.municipality_id.unwrap_or(1) as usize]];
+            let weight = if organisation.kind == OrganisationKind::Company { 1.0 } else { 2.0 };
+            let country = (place.country_id - 1) as usize;
+            by_area[place.area].push(index, weight);
+            by_country[country].push(index, weight);
+            border[country].push(index, weight * place.border);
+        }
+        let mut projects_of: Vec<Vec<i32>> = vec![Vec::new(); self.registry.organisations.len()];
+        for partner in &self.registry.project_partners {
+            projects_of[partner.organisation_id as usize - 1].push(partner.project_id);
+        }
+        let kinds = [
+            PlacementKind::Internship,
+            PlacementKind::Thesis,
+            PlacementKind::Vfu,
+            PlacementKind::DemolaCase,
+            PlacementKind::Course,
+        ];
+        let students = self.registry.students.len();
+        for number in 1..=self.targets.placements {
+            let student = &self.registry.students[self.rng.random_range(0..students)];
+            let (student_id, enrolled_from) = (student.id, student.enrolled_from);
+            let seat = self.registry.organisations[student.enrolling_organisation_id as usize - 1]
+                .municipality_id
+                .unwrap_or(1);
+            let place = self.places[place_of[seat as usize]];
+            let home = (place.country_id - 1) as usize;
+            let roll = self.rng.random::<f64>();
+            let host = if roll < 0.05 + 0.3 * place.border {
+                border[1 - home].sample(&mut self.rng)
+            } else if roll < 0.75 {
+                by_area[place.area].sample(&mut self.rng)
+            } else {
+                by_country[home].sample(&mut self.rng)
+            };
+            let Some(host) = host else { continue };
+            let from = enrolled_from + Duration::days(self.rng.random_range(30..1000));
+            let to = from + Duration::days(self.rng.random_range(30..180));
+            let project_id = if self.chance(0.15) && !projects_of[host].is_empty() {
+                Some(projects_of[host][self.rng.random_range(0..projects_of[host].len())])
+            } else {
+                None
+            };
+            self.registry.student_placements.push(student_placement::Model {
+                id: number as i32,
+                slug: format!("syn-placement-{number:07}"),
+                student_id,
+                host_organisation_id: host as i32 + 1,
+                project_id,
+                kind: kinds[self.rng.random_range(0..kinds.len())],
+                valid_from: from,
+                valid_to: Some(to),
+                source_id: SOURCE,
+                verified: false,
+                version: 1,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_registry_and_the_promised_shape() {
+        let a = generate(Scale::Small, 7);
+        let b = generate(Scale::Small, 7);
+        assert_eq!(a.organisations, b.organisations);
+        assert_eq!(a.student_placements, b.student_placements);
+        assert_ne!(generate(Scale::Small, 8).project_partners, a.project_partners);
+        assert_eq!(a.municipalities.len(), 646);
+        assert_eq!(a.organisations.len(), 2_000);
+        assert_eq!(a.projects.len(), 1_400);
+        let partnerships = a.project_partners.len() as f64;
+        assert!((6_000.0..10_000.0).contains(&partnerships), "{partnerships} partnerships");
+        assert!(a.students.iter().all(|s| s.synthetic));
+        // Skewed degrees: the busiest organisation partners far more projects than the median.
+        let mut degree = vec![0usize; a.organisations.len()];
+        for partner in &a.project_partners {
+            degree[partner.organisation_id as usize - 1] += 1;
+        }
+        degree.sort_unstable();
+        assert!(degree[degree.len() - 1] >= 20 * degree[degree.len() / 2].max(1), "{degree:?}");
+        // Norway's 2020 and 2024 reforms: 18 old fylker, 11 in 2020, 15 from 2024.
+        let fylker_on = |d: NaiveDate| {
+            a.regions
+                .iter()
+                .filter(|r| r.kind == RegionKind::Fylke)
+                .filter(|r| r.valid_from.is_none_or(|f| f <= d) && r.valid_to.is_none_or(|t| t >= d))
+                .count()
+        };
+        assert_eq!((fylker_on(day(2019, 6, 1)), fylker_on(day(2022, 6, 1)), fylker_on(day(2025, 6, 1))), (18, 11, 15));
+    }
+}
