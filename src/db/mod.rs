@@ -32,6 +32,9 @@ impl StatementCounter {
     }
 }
 
+/// Statements that take longer are logged at WARN.
+const SLOW_STATEMENT: Duration = Duration::from_millis(100);
+
 /// An open registry database.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -51,6 +54,9 @@ impl Db {
             .sqlx_logging(false)
             // WAL lets readers go on while the importer writes; busy_timeout makes a writer wait
             // for the lock instead of failing at once.
+            // PostgreSQL's JIT compiles the analytical statements (metrics, aggregates) for
+            // hundreds of milliseconds to save a few: measured 810 ms with it, 250 ms without.
+            .map_sqlx_postgres_opts(|postgres| postgres.options([("jit", "off")]))
             .map_sqlx_sqlite_opts(|sqlite| {
                 sqlite
                     .create_if_missing(true)
@@ -61,7 +67,18 @@ impl Db {
         let mut conn = Database::connect(options).await?;
         let statements = StatementCounter::default();
         let counter = statements.clone();
-        conn.set_metric_callback(move |_info| counter.increment());
+        conn.set_metric_callback(move |info| {
+            counter.increment();
+            // Slow statements go to the log with their SQL (values elided), for EXPLAIN later.
+            if info.elapsed >= SLOW_STATEMENT {
+                tracing::warn!(
+                    elapsed_ms = info.elapsed.as_millis() as u64,
+                    failed = info.failed,
+                    sql = %info.statement.sql,
+                    "slow SQL statement"
+                );
+            }
+        });
         Ok(Self { conn, statements })
     }
 

@@ -13,7 +13,8 @@ use chrono::NaiveDate;
 use entity::*;
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::db::queries::batch;
+use crate::db::queries::{batch, metrics};
+use crate::domain::metrics::{GoalStats, NodeKind, Period, PlacementStats, ProjectStats};
 
 /// Loader errors are shared between all waiters of a batch.
 pub type LoadError = Arc<DbErr>;
@@ -296,3 +297,57 @@ fn distinct_days(days: impl Iterator<Item = NaiveDate>) -> Vec<NaiveDate> {
     days.dedup();
     days
 }
+
+/// The node, period and geography day of a metrics question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MetricsKey {
+    pub kind: NodeKind,
+    pub period: Period,
+    pub as_of: NaiveDate,
+    pub id: i32,
+}
+
+/// Keys grouped by (kind, period, day): each group is one statement per metric group, so a
+/// `compare` over three periods sends three, a page of regions one.
+fn metrics_groups(keys: impl Iterator<Item = MetricsKey>) -> Vec<(MetricsKey, Vec<i32>)> {
+    let mut sorted: Vec<MetricsKey> = keys.collect();
+    sorted.sort_unstable();
+    sorted
+        .chunk_by(|a, b| (a.kind, a.period, a.as_of) == (b.kind, b.period, b.as_of))
+        .map(|group| (group[0], group.iter().map(|k| k.id).collect()))
+        .collect()
+}
+
+/// One loader key per metric group, so a query pays only for the groups it selects.
+macro_rules! metrics_loader {
+    ($($key:ident => $query:ident -> $value:ty),+ $(,)?) => {
+        $(
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub struct $key(pub MetricsKey);
+
+            impl Loader<$key> for RegistryLoader {
+                type Value = $value;
+                type Error = LoadError;
+
+                async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                    let mut result = HashMap::new();
+                    for (first, ids) in metrics_groups(keys.iter().map(|k| k.0)) {
+                        let batch = metrics::Batch { kind: first.kind, ids: &ids, period: first.period, as_of: first.as_of };
+                        for (id, value) in metrics::$query(&self.conn, &batch).await? {
+                            result.insert($key(MetricsKey { id, ..first }), value);
+                        }
+                    }
+                    Ok(result)
+                }
+            }
+        )+
+    };
+}
+
+metrics_loader!(
+    OrganisationKindsOf => organisations_by_kind -> Vec<(String, i64)>,
+    ProjectStatsOf => project_stats -> ProjectStats,
+    GoalStatsOf => goal_stats -> GoalStats,
+    StudentsEnrolledOf => students_enrolled -> i64,
+    PlacementStatsOf => placement_stats -> PlacementStats,
+);

@@ -2,6 +2,7 @@
 //! access guards, pagination and error codes (submodules).
 
 pub mod access;
+pub mod analytics;
 pub mod error;
 pub mod http;
 pub mod loaders;
@@ -33,7 +34,7 @@ impl Default for Limits {
 
 /// The schema with its limits and the database handle (per-request data is added by the handler).
 pub fn build_schema(db: Option<Db>, limits: Limits) -> RegistrySchema {
-    let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    let mut builder = Schema::build(query::Query::default(), mutation::Mutation, EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(async_graphql::extensions::Tracing);

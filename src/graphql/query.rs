@@ -60,21 +60,9 @@ impl SortOrder {
     }
 }
 
-/// A period; either end may be open. Lists keep rows whose own period overlaps it.
-#[derive(InputObject, Clone, Copy, Debug, Default)]
-pub struct PeriodInput {
-    pub from: Option<Date>,
-    pub to: Option<Date>,
-}
-
 fn period(input: Option<PeriodInput>) -> Result<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
-    let input = input.unwrap_or_default();
-    if let (Some(from), Some(to)) = (input.from, input.to)
-        && from.0 > to.0
-    {
-        return Err(bad_input("period", format!("period.from ({}) is after period.to ({})", from.0, to.0)));
-    }
-    Ok((input.from.map(|d| d.0), input.to.map(|d| d.0)))
+    let period = period_of(input, "period")?;
+    Ok((period.from, period.to))
 }
 
 #[derive(InputObject, Default)]
@@ -187,7 +175,40 @@ pub struct PlacementFilter {
     pub period: Option<PeriodInput>,
 }
 
-fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
+impl ProjectFilter {
+    /// The database filter; fails on a reversed period.
+    pub fn into_db(self) -> Result<lists::ProjectFilter> {
+        let (period_from, period_to) = period(self.period)?;
+        Ok(lists::ProjectFilter {
+            name_contains: self.name_contains,
+            programme: self.programme,
+            country: self.country,
+            region: self.region,
+            as_of: self.as_of.map(|d| d.0),
+            organisation: self.organisation,
+            period_from,
+            period_to,
+            cross_border: self.cross_border,
+            verified: self.verified,
+        })
+    }
+}
+
+impl PlacementFilter {
+    /// The database filter; fails on a reversed period.
+    pub fn into_db(self) -> Result<lists::PlacementFilter> {
+        let (period_from, period_to) = period(self.period)?;
+        Ok(lists::PlacementFilter {
+            host_organisation: self.host_organisation,
+            project: self.project,
+            kinds: into_entity(&self.kind_in),
+            period_from,
+            period_to,
+        })
+    }
+}
+
+pub(crate) fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
     &ctx.data_unchecked::<crate::db::Db>().conn
 }
 
@@ -225,11 +246,16 @@ fn args(after: Option<String>, before: Option<String>, first: Option<i32>, last:
     PageArgs { after, before, first, last }
 }
 
+/// The root query: the registry's lists and lookups (`RegistryQuery`) and the analysts' fields
+/// (`analytics::AnalyticsQuery`).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Query(RegistryQuery, super::analytics::AnalyticsQuery);
+
 #[derive(Default)]
-pub struct Query;
+pub struct RegistryQuery;
 
 #[Object]
-impl Query {
+impl RegistryQuery {
     /// A country by ISO code (`NO`, `SE`).
     async fn country(&self, ctx: &Context<'_>, code: String) -> Result<Country> {
         by_key::<country::Entity>(ctx, "country", country::Column::Code, &code.to_uppercase()).await.map(Country)
@@ -393,20 +419,7 @@ impl Query {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Page<Project>> {
-        let f = filter.unwrap_or_default();
-        let (period_from, period_to) = period(f.period)?;
-        let filter = lists::ProjectFilter {
-            name_contains: f.name_contains,
-            programme: f.programme,
-            country: f.country,
-            region: f.region,
-            as_of: f.as_of.map(|d| d.0),
-            organisation: f.organisation,
-            period_from,
-            period_to,
-            cross_border: f.cross_border,
-            verified: f.verified,
-        };
+        let filter = filter.unwrap_or_default().into_db()?;
         list(
             ctx,
             lists::projects_select(&filter, SortOrder::to_db(order_by)),
@@ -613,15 +626,7 @@ impl Query {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Page<Placement>> {
-        let f = filter.unwrap_or_default();
-        let (period_from, period_to) = period(f.period)?;
-        let filter = lists::PlacementFilter {
-            host_organisation: f.host_organisation,
-            project: f.project,
-            kinds: into_entity(&f.kind_in),
-            period_from,
-            period_to,
-        };
+        let filter = filter.unwrap_or_default().into_db()?;
         list(
             ctx,
             lists::placements_select(&filter, SortOrder::to_db(order_by)),

@@ -2,8 +2,11 @@
 //! behind the GraphQL DataLoaders (`batch`). Functions take plain filter structs, never GraphQL
 //! inputs.
 
+pub mod aggregate;
 pub mod batch;
 pub mod lists;
+pub mod metrics;
+pub mod sql;
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};

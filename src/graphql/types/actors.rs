@@ -16,6 +16,21 @@ pub struct Organisation(pub organisation::Model);
 
 #[Object]
 impl Organisation {
+    /// What the organisation did in `period` (default: all time).
+    async fn metrics(
+        &self,
+        period: Option<super::common::PeriodInput>,
+        as_of: Option<super::common::Date>,
+    ) -> async_graphql::Result<super::metrics::Metrics> {
+        super::metrics::Metrics::new(
+            crate::domain::metrics::NodeKind::Organisation,
+            self.0.id,
+            period,
+            as_of,
+            chrono::Utc::now().date_naive(),
+        )
+    }
+
     /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
     async fn version(&self) -> i32 {
         self.0.version

@@ -169,3 +169,37 @@ mirror_enum!(
 pub fn into_entity<G: Into<E> + Copy, E>(values: &Option<Vec<G>>) -> Option<Vec<E>> {
     values.as_ref().map(|values| values.iter().map(|v| (*v).into()).collect())
 }
+
+/// A period; either end may be open. Lists keep rows whose own period overlaps it.
+#[derive(async_graphql::InputObject, Clone, Copy, Debug, Default)]
+pub struct PeriodInput {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+/// A checked period: `from` may not be after `to` (`BAD_USER_INPUT` on field `field`).
+pub fn period_of(input: Option<PeriodInput>, field: &str) -> Result<crate::domain::metrics::Period> {
+    let input = input.unwrap_or_default();
+    if let (Some(from), Some(to)) = (input.from, input.to)
+        && from.0 > to.0
+    {
+        return Err(crate::graphql::error::bad_input(
+            field,
+            format!("{field}.from ({}) is after {field}.to ({})", from.0, to.0),
+        ));
+    }
+    Ok(crate::domain::metrics::Period { from: input.from.map(|d| d.0), to: input.to.map(|d| d.0) })
+}
+
+/// A period as returned: either end may be open.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct PeriodOutput {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+impl From<crate::domain::metrics::Period> for PeriodOutput {
+    fn from(period: crate::domain::metrics::Period) -> Self {
+        Self { from: date(period.from), to: date(period.to) }
+    }
+}

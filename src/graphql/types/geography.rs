@@ -16,6 +16,21 @@ pub struct Country(pub country::Model);
 
 #[Object]
 impl Country {
+    /// What the country's organisations did in `period` (default: all time).
+    async fn metrics(
+        &self,
+        period: Option<super::common::PeriodInput>,
+        as_of: Option<super::common::Date>,
+    ) -> async_graphql::Result<super::metrics::Metrics> {
+        super::metrics::Metrics::new(
+            crate::domain::metrics::NodeKind::Country,
+            self.0.id,
+            period,
+            as_of,
+            chrono::Utc::now().date_naive(),
+        )
+    }
+
     /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
     async fn version(&self) -> i32 {
         self.0.version
@@ -119,6 +134,24 @@ pub struct Region(pub region::Model);
 
 #[Object]
 impl Region {
+    /// What the organisations seated in the region's municipalities did in `period` (default: all time). Membership is taken on `asOf` (default today, or the region's last day if it has ended), so reforms don't move history: ask with one `asOf` to compare periods on one map.
+    async fn metrics(
+        &self,
+        period: Option<super::common::PeriodInput>,
+        as_of: Option<super::common::Date>,
+    ) -> async_graphql::Result<super::metrics::Metrics> {
+        super::metrics::Metrics::new(
+            crate::domain::metrics::NodeKind::Region,
+            self.0.id,
+            period,
+            as_of,
+            self.0
+                .valid_to
+                .filter(|end| *end < chrono::Utc::now().date_naive())
+                .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        )
+    }
+
     /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
     async fn version(&self) -> i32 {
         self.0.version
@@ -271,6 +304,21 @@ pub struct Municipality(pub municipality::Model);
 
 #[Object]
 impl Municipality {
+    /// What the organisations seated in the municipality did in `period` (default: all time).
+    async fn metrics(
+        &self,
+        period: Option<super::common::PeriodInput>,
+        as_of: Option<super::common::Date>,
+    ) -> async_graphql::Result<super::metrics::Metrics> {
+        super::metrics::Metrics::new(
+            crate::domain::metrics::NodeKind::Municipality,
+            self.0.id,
+            period,
+            as_of,
+            chrono::Utc::now().date_naive(),
+        )
+    }
+
     /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
     async fn version(&self) -> i32 {
         self.0.version

@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod common;
 pub mod geography;
+pub mod metrics;
 pub mod work;
 
 use crate::graphql::error::bad_input;

@@ -17,6 +17,21 @@ pub struct Programme(pub programme::Model);
 
 #[Object]
 impl Programme {
+    /// What the programme's projects did in `period` (default: all time).
+    async fn metrics(
+        &self,
+        period: Option<super::common::PeriodInput>,
+        as_of: Option<super::common::Date>,
+    ) -> async_graphql::Result<super::metrics::Metrics> {
+        super::metrics::Metrics::new(
+            crate::domain::metrics::NodeKind::Programme,
+            self.0.id,
+            period,
+            as_of,
+            chrono::Utc::now().date_naive(),
+        )
+    }
+
     /// The row's version: bumped by every write; send it back as `expectedVersion` to change the row.
     async fn version(&self) -> i32 {
         self.0.version

@@ -1,0 +1,430 @@
+//! The analysts' root fields: group-by aggregates over projects, partnerships and placements,
+//! and `compare` (regions × periods). Resolvers only translate arguments; the SQL is in
+//! `db::queries::aggregate` and `db::queries::metrics`, disclosure control in `domain::privacy`.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use entity::region;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+
+use super::error::{OrInternal, bad_input, not_found};
+use super::loaders::{ProgrammeById, RegionById};
+use super::query::{PlacementFilter, ProjectFilter, db};
+use super::types::common::{
+    Date, OrganisationKind, PeriodInput, PeriodOutput, RegionKind, SuppressedCount, as_of_or_today, load_one,
+};
+use super::types::geography::Region;
+use super::types::metrics::Metrics;
+use super::types::work::Programme;
+use crate::db::queries::aggregate::{self, Dimension, Geography, GeographyDay, GroupKeys, MAX_GROUPS};
+use crate::db::queries::lists::{self, Sort, SortField};
+use crate::domain::metrics::NodeKind;
+use crate::domain::privacy::{part_withheld, suppressed_cells};
+
+/// At most this many regions, and periods, in one `compare`.
+const MAX_COMPARED: usize = 50;
+
+#[derive(Default)]
+pub struct AnalyticsQuery;
+
+/// What to group by.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggregateDimension {
+    /// The organisation's country (code).
+    Country,
+    /// The region of `geography.regionKinds` that the organisation's seat belonged to.
+    Region,
+    Programme,
+    OrganisationKind,
+    /// Start year (of the project; of the placement).
+    Year,
+    /// Project: acting partners in more than one country. Placement: host and enrolling
+    /// organisation in different countries.
+    CrossBorder,
+}
+
+impl From<AggregateDimension> for Dimension {
+    fn from(dimension: AggregateDimension) -> Self {
+        match dimension {
+            AggregateDimension::Country => Self::Country,
+            AggregateDimension::Region => Self::Region,
+            AggregateDimension::Programme => Self::Programme,
+            AggregateDimension::OrganisationKind => Self::OrganisationKind,
+            AggregateDimension::Year => Self::Year,
+            AggregateDimension::CrossBorder => Self::CrossBorder,
+        }
+    }
+}
+
+/// Which map region keys come from.
+#[derive(InputObject, Default)]
+pub struct GeographyInput {
+    /// Region kinds to group by; they should partition the map (default FYLKE and LAN).
+    pub region_kinds: Option<Vec<RegionKind>>,
+    /// Memberships valid on this day (default today): one map for every year of a series.
+    pub as_of: Option<Date>,
+    /// Instead, each row's own start date: the map as it was when the project or placement began.
+    #[graphql(default)]
+    pub at_row_date: bool,
+}
+
+impl GeographyInput {
+    fn into_db(self) -> Geography {
+        let kinds = self.region_kinds.unwrap_or_else(|| vec![RegionKind::Fylke, RegionKind::Lan]);
+        let day = as_of_or_today(self.as_of);
+        Geography {
+            region_kinds: kinds.into_iter().map(|k| entity::enums::RegionKind::from(k).as_str().to_owned()).collect(),
+            day: if self.at_row_date { GeographyDay::RowDate(day) } else { GeographyDay::On(day) },
+        }
+    }
+}
+
+/// Which organisation of a placement the organisation dimensions describe.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PlacementSide {
+    #[default]
+    Host,
+    /// The student's enrolling organisation.
+    Home,
+}
+
+fn dimensions(group_by: Vec<AggregateDimension>) -> Vec<Dimension> {
+    let mut dimensions: Vec<Dimension> = Vec::new();
+    for dimension in group_by {
+        let dimension = dimension.into();
+        if !dimensions.contains(&dimension) {
+            dimensions.push(dimension);
+        }
+    }
+    dimensions
+}
+
+fn too_many<T>(rows: &[T]) -> Result<()> {
+    if rows.len() > MAX_GROUPS {
+        return Err(bad_input(
+            "groupBy",
+            format!("more than {MAX_GROUPS} groups: filter further or group more coarsely"),
+        ));
+    }
+    Ok(())
+}
+
+/// The keys of a group; keys not grouped by are null.
+pub struct AggregateKeys(GroupKeys);
+
+#[Object]
+impl AggregateKeys {
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
+    }
+
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        match self.0.region_id {
+            Some(id) => Ok(load_one(ctx, RegionById(id)).await?.map(Region)),
+            None => Ok(None),
+        }
+    }
+
+    async fn programme(&self, ctx: &Context<'_>) -> Result<Option<Programme>> {
+        match self.0.programme_id {
+            Some(id) => Ok(load_one(ctx, ProgrammeById(id)).await?.map(Programme)),
+            None => Ok(None),
+        }
+    }
+
+    async fn organisation_kind(&self) -> Option<OrganisationKind> {
+        self.0.organisation_kind.as_deref().and_then(entity::enums::OrganisationKind::parse).map(Into::into)
+    }
+
+    async fn year(&self) -> Option<i32> {
+        self.0.year
+    }
+
+    async fn cross_border(&self) -> Option<bool> {
+        self.0.cross_border
+    }
+}
+
+/// Budget totals in EUR over the distinct projects of a group.
+#[derive(SimpleObject)]
+pub struct BudgetStats {
+    pub sum: Option<f64>,
+    pub average: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Projects with a budget in a convertible currency.
+    pub projects: i64,
+}
+
+impl From<aggregate::BudgetStats> for BudgetStats {
+    fn from(stats: aggregate::BudgetStats) -> Self {
+        Self { sum: stats.sum, average: stats.average, min: stats.min, max: stats.max, projects: stats.projects }
+    }
+}
+
+/// A group of projects. A project counts once in every group its partners fall into, so the
+/// groups of an organisation dimension add up to more than the whole.
+pub struct ProjectGroup(aggregate::ParticipationGroup);
+
+#[Object]
+impl ProjectGroup {
+    async fn keys(&self) -> AggregateKeys {
+        AggregateKeys(self.0.keys.clone())
+    }
+
+    /// Distinct projects.
+    async fn count(&self) -> i64 {
+        self.0.projects
+    }
+
+    /// Their acting (non-funder) partner rows in the group.
+    async fn partnerships(&self) -> i64 {
+        self.0.partnerships
+    }
+
+    /// Distinct acting partner organisations in the group.
+    async fn organisations(&self) -> i64 {
+        self.0.organisations
+    }
+
+    async fn budget_eur(&self) -> BudgetStats {
+        self.0.budget.into()
+    }
+
+    /// Mean over the group's projects of their mean goal attainment (result ÷ target).
+    async fn average_attainment(&self) -> Option<f64> {
+        self.0.average_attainment
+    }
+}
+
+/// A group of partnerships (acting partner rows).
+pub struct PartnershipGroup(aggregate::ParticipationGroup);
+
+#[Object]
+impl PartnershipGroup {
+    async fn keys(&self) -> AggregateKeys {
+        AggregateKeys(self.0.keys.clone())
+    }
+
+    /// Partner rows.
+    async fn count(&self) -> i64 {
+        self.0.partnerships
+    }
+
+    /// Distinct projects.
+    async fn projects(&self) -> i64 {
+        self.0.projects
+    }
+
+    /// Distinct organisations.
+    async fn organisations(&self) -> i64 {
+        self.0.organisations
+    }
+
+    /// Budgets of the distinct projects (each once per group).
+    async fn budget_eur(&self) -> BudgetStats {
+        self.0.budget.into()
+    }
+}
+
+/// A group of student placements. For the public, groups below k = 5 students are withheld,
+/// and so is the smallest neighbour of any withheld group that could otherwise be recovered by
+/// subtraction (see `withheldGroups`).
+pub struct PlacementGroup {
+    group: aggregate::PlacementGroup,
+    withheld: bool,
+    trusted: bool,
+}
+
+impl PlacementGroup {
+    fn count(&self, value: i64, part_of: Option<i64>) -> SuppressedCount {
+        let hidden = !self.trusted && (self.withheld || part_of.is_some_and(|total| part_withheld(value, total)));
+        SuppressedCount { value: (!hidden).then_some(value), suppressed: hidden }
+    }
+}
+
+#[Object]
+impl PlacementGroup {
+    async fn keys(&self) -> AggregateKeys {
+        AggregateKeys(self.group.keys.clone())
+    }
+
+    async fn placements(&self) -> SuppressedCount {
+        self.count(self.group.placements, None)
+    }
+
+    /// Distinct students.
+    async fn students(&self) -> SuppressedCount {
+        self.count(self.group.students, None)
+    }
+
+    /// Placements whose host and enrolling organisations are in different countries (withheld
+    /// also when the rest of the group would be below k).
+    async fn cross_border(&self) -> SuppressedCount {
+        self.count(self.group.cross_border, Some(self.group.placements))
+    }
+}
+
+/// An aggregate's groups, ordered by their keys.
+#[derive(SimpleObject)]
+#[graphql(concrete(name = "ProjectAggregate", params(ProjectGroup)))]
+#[graphql(concrete(name = "PartnershipAggregate", params(PartnershipGroup)))]
+#[graphql(concrete(name = "PlacementAggregate", params(PlacementGroup)))]
+pub struct Aggregate<T: async_graphql::OutputType> {
+    pub rows: Vec<T>,
+    /// Groups withheld from this caller (always 0 for analysts and up).
+    pub withheld_groups: i64,
+}
+
+/// One region's metrics over each period of a `compare`.
+#[derive(SimpleObject)]
+pub struct ComparisonRow {
+    pub region: Region,
+    /// One cell per period, in the order asked.
+    pub cells: Vec<ComparisonCell>,
+}
+
+#[derive(SimpleObject)]
+pub struct ComparisonCell {
+    pub period: PeriodOutput,
+    pub metrics: Metrics,
+}
+
+async fn participation(
+    ctx: &Context<'_>,
+    filter: Option<ProjectFilter>,
+    group_by: Vec<AggregateDimension>,
+    geography: Option<GeographyInput>,
+) -> Result<Vec<aggregate::ParticipationGroup>> {
+    let filter = match filter {
+        Some(filter) => {
+            let select = lists::projects_select(&filter.into_db()?, Sort::default()).or_internal()?;
+            Some(select.select_only().column(entity::project::Column::Id).into_query())
+        }
+        None => None,
+    };
+    let rows = ctx.look_ahead().field("rows");
+    let measures = aggregate::ParticipationMeasures {
+        budget: rows.field("budgetEur").exists(),
+        attainment: rows.field("averageAttainment").exists(),
+    };
+    let groups = aggregate::participation(
+        db(ctx),
+        filter.as_ref(),
+        &dimensions(group_by),
+        &geography.unwrap_or_default().into_db(),
+        measures,
+    )
+    .await
+    .or_internal()?;
+    too_many(&groups)?;
+    Ok(groups)
+}
+
+#[Object]
+impl AnalyticsQuery {
+    /// Projects grouped by `groupBy` (none: one group of everything), filtered like `projects`.
+    /// Example: cross-border projects and budgets per fylke and län per year:
+    /// `projectAggregate(groupBy: [REGION, YEAR, CROSS_BORDER]) { rows { keys { region { name } year crossBorder } count budgetEur { sum } } }`.
+    async fn project_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProjectFilter>,
+        #[graphql(default)] group_by: Vec<AggregateDimension>,
+        geography: Option<GeographyInput>,
+    ) -> Result<Aggregate<ProjectGroup>> {
+        let groups = participation(ctx, filter, group_by, geography).await?;
+        Ok(Aggregate { rows: groups.into_iter().map(ProjectGroup).collect(), withheld_groups: 0 })
+    }
+
+    /// Partnerships (acting partner rows of the filtered projects) grouped by `groupBy`.
+    async fn partnership_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProjectFilter>,
+        #[graphql(default)] group_by: Vec<AggregateDimension>,
+        geography: Option<GeographyInput>,
+    ) -> Result<Aggregate<PartnershipGroup>> {
+        let groups = participation(ctx, filter, group_by, geography).await?;
+        Ok(Aggregate { rows: groups.into_iter().map(PartnershipGroup).collect(), withheld_groups: 0 })
+    }
+
+    /// Student placements grouped by `groupBy`, organisation dimensions on `side` (default the
+    /// host). Counts are of students' placements, so the public sees them under k-anonymity with
+    /// complementary suppression.
+    async fn placement_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PlacementFilter>,
+        #[graphql(default)] group_by: Vec<AggregateDimension>,
+        geography: Option<GeographyInput>,
+        #[graphql(default)] side: PlacementSide,
+    ) -> Result<Aggregate<PlacementGroup>> {
+        let filter = match filter {
+            Some(filter) => {
+                let sort = Sort { field: SortField::Slug, descending: false };
+                let select = lists::placements_select(&filter.into_db()?, sort).or_internal()?;
+                Some(select.select_only().column(entity::student_placement::Column::Id).into_query())
+            }
+            None => None,
+        };
+        let dimensions = dimensions(group_by);
+        let side = match side {
+            PlacementSide::Host => aggregate::PlacementSide::Host,
+            PlacementSide::Home => aggregate::PlacementSide::Home,
+        };
+        let geography = geography.unwrap_or_default().into_db();
+        let groups =
+            aggregate::placements(db(ctx), filter.as_ref(), &dimensions, &geography, side).await.or_internal()?;
+        too_many(&groups)?;
+        let trusted = super::access::role_of(ctx) >= crate::auth::Role::Analyst;
+        let cells: Vec<(Vec<Option<String>>, i64)> =
+            groups.iter().map(|g| (g.keys.as_strings(&dimensions), g.students)).collect();
+        let withheld = suppressed_cells(&cells);
+        let withheld_groups = if trusted { 0 } else { withheld.iter().filter(|w| **w).count() as i64 };
+        let rows = groups
+            .into_iter()
+            .zip(withheld)
+            .map(|(group, withheld)| PlacementGroup { group, withheld, trusted })
+            .collect();
+        Ok(Aggregate { rows, withheld_groups })
+    }
+
+    /// A region × period matrix of metrics in one request: one row per region (in the order
+    /// given), one cell per period. Every cell uses the memberships of `asOf` (default today),
+    /// so periods before and after a reform are compared on the same map.
+    async fn compare(
+        &self,
+        ctx: &Context<'_>,
+        regions: Vec<String>,
+        periods: Vec<PeriodInput>,
+        as_of: Option<Date>,
+    ) -> Result<Vec<ComparisonRow>> {
+        if regions.is_empty() || regions.len() > MAX_COMPARED {
+            return Err(bad_input("regions", format!("give between 1 and {MAX_COMPARED} region slugs")));
+        }
+        if periods.is_empty() || periods.len() > MAX_COMPARED {
+            return Err(bad_input("periods", format!("give between 1 and {MAX_COMPARED} periods")));
+        }
+        let found = region::Entity::find()
+            .filter(region::Column::Slug.is_in(regions.iter().map(String::as_str)))
+            .all(db(ctx))
+            .await
+            .or_internal()?;
+        let day = as_of_or_today(as_of);
+        let mut rows = Vec::with_capacity(regions.len());
+        for slug in &regions {
+            let Some(model) = found.iter().find(|r| &r.slug == slug) else {
+                return Err(not_found("region", slug));
+            };
+            let cells = periods
+                .iter()
+                .map(|period| {
+                    let metrics = Metrics::new(NodeKind::Region, model.id, Some(*period), as_of, day)?;
+                    Ok(ComparisonCell { period: metrics.0.period.into(), metrics })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            rows.push(ComparisonRow { region: Region(model.clone()), cells });
+        }
+        Ok(rows)
+    }
+}
