@@ -78,7 +78,8 @@ pub fn router(db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow:
         .route("/", get(graphiql))
         .merge(graphql)
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz).with_state(db))
+        .route("/readyz", get(readyz).with_state(db.clone()))
+        .route("/metrics", get(metrics).with_state(db))
         // Innermost first: the body limit is a layer, so it also bounds what the handler reads.
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(args.body_limit))
@@ -94,6 +95,21 @@ pub fn router(db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow:
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+/// Prometheus text exposition of the two counters load tests need (statements per request).
+async fn metrics(State(db): State<Db>) -> impl axum::response::IntoResponse {
+    let body = format!(
+        "# HELP samverka_sql_statements_total SQL statements sent to the database.\n\
+         # TYPE samverka_sql_statements_total counter\n\
+         samverka_sql_statements_total {}\n\
+         # HELP samverka_graphql_requests_total GraphQL operations executed.\n\
+         # TYPE samverka_graphql_requests_total counter\n\
+         samverka_graphql_requests_total {}\n",
+        db.statements.get(),
+        db.operations.get()
+    );
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
 /// CORS from an explicit allow-list; with none configured no CORS headers are sent, so browsers

@@ -17,7 +17,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
 
-/// Counts every SQL statement this process sends. Tests read it to prove that the number of
+/// A shared counter. As `Db::statements` it counts every SQL statement this process sends. Tests read it to prove that the number of
 /// statements per request does not grow with page size (no N+1).
 #[derive(Clone, Debug, Default)]
 pub struct StatementCounter(Arc<AtomicU64>);
@@ -27,7 +27,7 @@ impl StatementCounter {
         self.0.load(Ordering::Relaxed)
     }
 
-    fn increment(&self) {
+    pub fn increment(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -40,6 +40,8 @@ const SLOW_STATEMENT: Duration = Duration::from_millis(100);
 pub struct Db {
     pub conn: DatabaseConnection,
     pub statements: StatementCounter,
+    /// GraphQL operations served on this connection (for statements per request in `/metrics`).
+    pub operations: StatementCounter,
 }
 
 impl Db {
@@ -79,7 +81,7 @@ impl Db {
                 );
             }
         });
-        Ok(Self { conn, statements })
+        Ok(Self { conn, statements, operations: StatementCounter::default() })
     }
 
     pub fn backend(&self) -> DatabaseBackend {

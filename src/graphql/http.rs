@@ -60,8 +60,10 @@ pub async fn graphql_handler(
         return response;
     }
     // One loader per operation: nothing is cached across requests (or across a batch's parts).
-    let prepare =
-        |request: async_graphql::Request| request.data(request_loader(state.db.conn.clone())).data(principal.clone());
+    let prepare = |request: async_graphql::Request| {
+        state.db.operations.increment();
+        request.data(request_loader(state.db.conn.clone())).data(principal.clone())
+    };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
         BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(prepare).collect()),

@@ -36,8 +36,9 @@ impl Default for Limits {
 pub fn build_schema(db: Option<Db>, limits: Limits) -> RegistrySchema {
     let mut builder = Schema::build(query::Query::default(), mutation::Mutation, EmptySubscription)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(async_graphql::extensions::Tracing);
+        // No per-field tracing extension: a span per resolved field cost more than the SQL on
+        // large nested reads; requests are traced by the HTTP layer.
+        .limit_complexity(limits.max_complexity);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

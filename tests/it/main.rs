@@ -7,6 +7,7 @@
 mod support;
 
 mod access;
+mod analytics;
 mod api_errors;
 mod ground_truth;
 mod import;

@@ -105,7 +105,22 @@ impl TestApp {
     }
 
     pub async fn spawn_with_auth(args: ServeArgs, auth: Authenticator) -> Self {
+        Self::spawn_on(TestDb::new().await, args, auth).await
+    }
+
+    /// A server over the `small` synthetic registry (seed 42) instead of the demo.
+    pub async fn spawn_synthetic() -> Self {
         let test_db = TestDb::new().await;
+        test_db.db.migrate().await.unwrap();
+        samverka::db::seed::seed_synthetic(&test_db.db, samverka::db::seed::synthetic::Scale::Small, 42, false)
+            .await
+            .unwrap();
+        let args = ServeArgs { listen: "127.0.0.1:0".parse().unwrap(), no_demo: true, ..ServeArgs::default() };
+        let auth = Authenticator::new(&KeySource::Secret(TEST_SECRET.to_vec()), "samverka").unwrap();
+        Self::spawn_on(test_db, args, auth).await
+    }
+
+    async fn spawn_on(test_db: TestDb, args: ServeArgs, auth: Authenticator) -> Self {
         let app = App::build(test_db.db.clone(), &args, auth.clone()).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run());

@@ -1,0 +1,364 @@
+//! Analysts' metrics and aggregates on the `small` synthetic registry, checked against SQL (and
+//! Rust grouping) written here independently of the server's statements.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use samverka::auth::Role;
+use samverka::domain::metrics::EUR_PER_UNIT;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+const AS_OF: &str = "2021-06-01";
+const FROM: &str = "2018-01-01";
+const TO: &str = "2020-12-31";
+
+async fn rows(app: &TestApp, sql: &str) -> Vec<sea_orm::QueryResult> {
+    app.db.conn.query_all_raw(Statement::from_string(app.db.backend(), sql.to_owned())).await.unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    rows(app, sql).await[0].try_get_by_index::<i64>(0).unwrap()
+}
+
+async fn region_id(app: &TestApp, slug: &str) -> i32 {
+    rows(app, &format!("SELECT id FROM regions WHERE slug = '{slug}'")).await[0].try_get_by_index(0).unwrap()
+}
+
+/// Organisations seated in region `id` on AS_OF.
+fn in_region(id: i32, organisation: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM region_memberships m WHERE m.municipality_id = {organisation}.municipality_id \
+         AND m.region_id = {id} AND (m.valid_from IS NULL OR m.valid_from <= '{AS_OF}') \
+         AND (m.valid_to IS NULL OR m.valid_to >= '{AS_OF}'))"
+    )
+}
+
+fn overlapping(from: &str, to: &str) -> String {
+    format!("({from} IS NULL OR {from} <= '{TO}') AND ({to} IS NULL OR {to} >= '{FROM}')")
+}
+
+fn int(value: &Value) -> i64 {
+    value.as_i64().unwrap_or_else(|| panic!("not an integer: {value}"))
+}
+
+#[tokio::test]
+async fn region_metrics_match_independent_sql() {
+    let app = TestApp::spawn_synthetic().await;
+    // A stable län, and a fylke that existed only 2020–2023 (asked for on a day it existed).
+    for slug in ["syn-lan-05", "syn-fylke-30", "syn-fylke-04"] {
+        let id = region_id(&app, slug).await;
+        let body = app
+            .post_role(
+                Role::Analyst,
+                r#"query($slug: String!, $from: Date, $to: Date, $asOf: Date) { region(slug: $slug) {
+                    metrics(period: {from: $from, to: $to}, asOf: $asOf) {
+                      organisations activeProjects partnerships crossBorderProjects budgetTotalEur
+                      studentsEnrolled { value } placementsIn { value } placementsOut { value }
+                    } } }"#,
+                json!({ "slug": slug, "from": FROM, "to": TO, "asOf": AS_OF }),
+            )
+            .await;
+        let metrics = &body["data"]["region"]["metrics"];
+        assert!(body.get("errors").is_none(), "{body:#}");
+
+        let organisations =
+            count(&app, &format!("SELECT COUNT(*) FROM organisations o WHERE {}", in_region(id, "o"))).await;
+        let active = format!(
+            "SELECT p.id FROM projects p WHERE {} AND EXISTS (SELECT 1 FROM project_partners pp \
+             JOIN organisations o ON o.id = pp.organisation_id WHERE pp.project_id = p.id AND pp.role <> 'funder' AND {})",
+            overlapping("p.valid_from", "p.valid_to"),
+            in_region(id, "o")
+        );
+        let projects = count(&app, &format!("SELECT COUNT(*) FROM ({active}) a")).await;
+        let cross_border = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM ({active}) a WHERE (SELECT COUNT(DISTINCT o.country_id) FROM project_partners pp \
+                 JOIN organisations o ON o.id = pp.organisation_id WHERE pp.project_id = a.id AND pp.role <> 'funder') > 1"
+            ),
+        )
+        .await;
+        let partnerships = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM project_partners pp JOIN organisations o ON o.id = pp.organisation_id \
+                 WHERE pp.role <> 'funder' AND {} AND pp.project_id IN ({active})",
+                in_region(id, "o")
+            ),
+        )
+        .await;
+        let mut budget = 0.0;
+        for row in
+            rows(&app, &format!("SELECT budget_total, budget_currency FROM projects WHERE id IN ({active})")).await
+        {
+            let amount: Option<f64> = row.try_get_by_index(0).unwrap();
+            let currency: Option<String> = row.try_get_by_index(1).unwrap();
+            let rate = EUR_PER_UNIT.iter().find(|(c, _)| Some(*c) == currency.as_deref()).map(|(_, r)| *r);
+            if let (Some(amount), Some(rate)) = (amount, rate) {
+                budget += amount * rate;
+            }
+        }
+        let students = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM students st JOIN organisations o ON o.id = st.enrolling_organisation_id WHERE {} AND {}",
+                in_region(id, "o"),
+                overlapping("st.enrolled_from", "st.enrolled_to")
+            ),
+        )
+        .await;
+        let placements_in = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM student_placements sp JOIN organisations o ON o.id = sp.host_organisation_id WHERE {} AND {}",
+                in_region(id, "o"),
+                overlapping("sp.valid_from", "sp.valid_to")
+            ),
+        )
+        .await;
+        let placements_out = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM student_placements sp JOIN students st ON st.id = sp.student_id \
+                 JOIN organisations home ON home.id = st.enrolling_organisation_id \
+                 JOIN organisations host ON host.id = sp.host_organisation_id WHERE {} AND NOT {} AND {}",
+                in_region(id, "home"),
+                in_region(id, "host"),
+                overlapping("sp.valid_from", "sp.valid_to")
+            ),
+        )
+        .await;
+        println!(
+            "{slug}: {organisations} organisations, {projects} active projects ({cross_border} cross-border), \
+             {partnerships} partnerships, {budget:.0} EUR, {students} students, placements {placements_in} in / {placements_out} out"
+        );
+        assert!(projects > 0 && organisations > 0, "{slug} must have something to measure");
+        assert_eq!(int(&metrics["organisations"]), organisations, "{slug} organisations");
+        assert_eq!(int(&metrics["activeProjects"]), projects, "{slug} active projects");
+        assert_eq!(int(&metrics["crossBorderProjects"]), cross_border, "{slug} cross-border projects");
+        assert_eq!(int(&metrics["partnerships"]), partnerships, "{slug} partnerships");
+        let served = metrics["budgetTotalEur"].as_f64().unwrap();
+        assert!((served - budget).abs() <= 1e-6 * budget.max(1.0), "{slug} budget {served} vs {budget}");
+        assert_eq!(int(&metrics["studentsEnrolled"]["value"]), students, "{slug} students");
+        assert_eq!(int(&metrics["placementsIn"]["value"]), placements_in, "{slug} placements in");
+        assert_eq!(int(&metrics["placementsOut"]["value"]), placements_out, "{slug} placements out");
+    }
+}
+
+#[tokio::test]
+async fn partnerships_by_region_and_year_match_independent_grouping() {
+    let app = TestApp::spawn_synthetic().await;
+    let body = app
+        .post(
+            r#"query($asOf: Date) { partnershipAggregate(groupBy: [REGION, YEAR], geography: {asOf: $asOf}) {
+                rows { keys { region { slug } year } count projects organisations } } }"#,
+            json!({ "asOf": AS_OF }),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let mut served: BTreeMap<(String, i64), (i64, i64, i64)> = BTreeMap::new();
+    for row in body["data"]["partnershipAggregate"]["rows"].as_array().unwrap() {
+        let Some(slug) = row["keys"]["region"]["slug"].as_str() else { continue };
+        let key = (slug.to_owned(), int(&row["keys"]["year"]));
+        served.insert(key, (int(&row["count"]), int(&row["projects"]), int(&row["organisations"])));
+    }
+    // The same grouping done in Rust over plain joined rows.
+    let sql = format!(
+        "SELECT r.slug, p.valid_from, pp.project_id, pp.organisation_id FROM project_partners pp \
+         JOIN projects p ON p.id = pp.project_id JOIN organisations o ON o.id = pp.organisation_id \
+         JOIN region_memberships m ON m.municipality_id = o.municipality_id \
+         AND (m.valid_from IS NULL OR m.valid_from <= '{AS_OF}') AND (m.valid_to IS NULL OR m.valid_to >= '{AS_OF}') \
+         JOIN regions r ON r.id = m.region_id AND r.kind IN ('fylke', 'lan') WHERE pp.role <> 'funder'"
+    );
+    let mut groups: HashMap<(String, i64), Tally> = HashMap::new();
+    for row in rows(&app, &sql).await {
+        let slug: String = row.try_get_by_index(0).unwrap();
+        let start: NaiveDate = row.try_get_by_index(1).unwrap();
+        let group = groups.entry((slug, i64::from(start.year()))).or_default();
+        group.0 += 1;
+        group.1.insert(row.try_get_by_index(2).unwrap());
+        group.2.insert(row.try_get_by_index(3).unwrap());
+    }
+    let expected: BTreeMap<(String, i64), (i64, i64, i64)> = groups
+        .into_iter()
+        .map(|(key, (rows, projects, organisations))| (key, (rows, projects.len() as i64, organisations.len() as i64)))
+        .collect();
+    println!(
+        "partnerships by region × year: {} groups, {} partnerships",
+        expected.len(),
+        expected.values().map(|v| v.0).sum::<i64>()
+    );
+    assert!(expected.len() > 100);
+    assert_eq!(served, expected);
+}
+
+/// Rows, distinct projects and distinct organisations of one group.
+type Tally = (i64, BTreeSet<i32>, BTreeSet<i32>);
+
+/// Partnerships per region slug under one geography.
+async fn partnerships_by_region(app: &TestApp, geography: Value) -> BTreeMap<String, i64> {
+    let body = app
+        .post(
+            r#"query($geography: GeographyInput) { partnershipAggregate(groupBy: [REGION], geography: $geography) {
+                rows { keys { region { slug } } count } } }"#,
+            json!({ "geography": geography }),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    body["data"]["partnershipAggregate"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["keys"]["region"]["slug"].as_str().unwrap_or("(none)").to_owned(), int(&row["count"])))
+        .collect()
+}
+
+#[tokio::test]
+async fn region_grouping_is_stable_across_the_telemark_style_reform() {
+    let app = TestApp::spawn_synthetic().await;
+    // Old fylker 01–03 merged into fylke 30 in 2020 and were split again in 2024 into 51–53.
+    let merged = partnerships_by_region(&app, json!({ "asOf": "2022-06-01" })).await;
+    let split = partnerships_by_region(&app, json!({ "asOf": "2025-06-01" })).await;
+    let at_start = partnerships_by_region(&app, json!({ "asOf": "2025-06-01", "atRowDate": true })).await;
+    assert!(merged.contains_key("syn-fylke-30") && !merged.contains_key("syn-fylke-51"), "{merged:?}");
+    assert!(split.contains_key("syn-fylke-51") && !split.contains_key("syn-fylke-30"), "{split:?}");
+    // Nothing is lost or counted twice when the map changes: the merged county holds exactly
+    // what its three successors hold, and every map sums to the same total.
+    let successors: i64 = ["syn-fylke-51", "syn-fylke-52", "syn-fylke-53"].iter().map(|s| split[*s]).sum();
+    assert_eq!(merged["syn-fylke-30"], successors);
+    let total = |map: &BTreeMap<String, i64>| map.values().sum::<i64>();
+    assert_eq!(total(&merged), total(&split));
+    assert_eq!(total(&merged), total(&at_start));
+    // On each row's own date, projects that began before 2020 sit in the old fylker.
+    assert!(at_start.contains_key("syn-fylke-01") && at_start.contains_key("syn-fylke-30"), "{at_start:?}");
+    println!(
+        "fylke 30 (2022 map) = {} = fylke 51+52+53 (2025 map); all maps total {}",
+        merged["syn-fylke-30"],
+        total(&merged)
+    );
+}
+
+#[tokio::test]
+async fn public_placement_cells_are_k_anonymous_with_complementary_suppression() {
+    let app = TestApp::spawn_synthetic().await;
+    let query = r#"{ placementAggregate(groupBy: [REGION, YEAR, CROSS_BORDER]) { withheldGroups
+        rows { keys { region { slug } year crossBorder } students { value suppressed } placements { value suppressed } } } }"#;
+    let analyst = app.post_role(Role::Analyst, query, json!({})).await;
+    let public = app.post(query, json!({})).await;
+    let full = analyst["data"]["placementAggregate"]["rows"].as_array().unwrap();
+    let shown = public["data"]["placementAggregate"]["rows"].as_array().unwrap();
+    assert_eq!(full.len(), shown.len());
+    assert_eq!(int(&analyst["data"]["placementAggregate"]["withheldGroups"]), 0);
+    assert!(full.iter().all(|row| !row["students"]["suppressed"].as_bool().unwrap()));
+    let key = |row: &Value| -> Vec<String> {
+        vec![
+            row["keys"]["region"]["slug"].to_string(),
+            row["keys"]["year"].to_string(),
+            row["keys"]["crossBorder"].to_string(),
+        ]
+    };
+    let mut small = 0;
+    let mut complementary = 0;
+    for (full_row, shown_row) in full.iter().zip(shown) {
+        assert_eq!(key(full_row), key(shown_row));
+        let students = int(&full_row["students"]["value"]);
+        let hidden = shown_row["students"]["suppressed"].as_bool().unwrap();
+        assert_eq!(hidden, shown_row["students"]["value"].is_null());
+        assert_eq!(hidden, shown_row["placements"]["suppressed"].as_bool().unwrap());
+        if students < 5 {
+            small += 1;
+            assert!(hidden, "a cell of {students} students must be withheld: {shown_row}");
+        } else if hidden {
+            complementary += 1;
+        }
+    }
+    // No line of cells (all keys but one equal) holds exactly one withheld cell, so none can be
+    // recovered by subtracting the others from a published margin.
+    for dimension in 0..3 {
+        let mut lines: HashMap<Vec<String>, Vec<bool>> = HashMap::new();
+        for row in shown {
+            let mut rest = key(row);
+            rest.remove(dimension);
+            lines.entry(rest).or_default().push(row["students"]["suppressed"].as_bool().unwrap());
+        }
+        for (line, cells) in lines {
+            let withheld = cells.iter().filter(|h| **h).count();
+            assert!(withheld != 1 || cells.len() == 1, "line {line:?} along dimension {dimension} exposes one cell");
+        }
+    }
+    let withheld = int(&public["data"]["placementAggregate"]["withheldGroups"]);
+    println!(
+        "{} groups: {small} below k, {complementary} withheld as complements, {withheld} withheld in all",
+        full.len()
+    );
+    assert!(small > 0 && complementary > 0, "the data must exercise both rules");
+    assert_eq!(withheld, small + complementary);
+}
+
+const METRICS_PAGE: &str = r#"query($first: Int!) { regions(first: $first) { nodes { slug
+    metrics(period: {from: "2018-01-01", to: "2020-12-31"}, asOf: "2021-06-01") {
+      organisations organisationsByKind { kind count } activeProjects partnerships crossBorderProjects crossBorderShare
+      budgetTotalEur goalAttainment { average goalsWithTarget goalsWithoutTarget goalsMeasured }
+      studentsEnrolled { value } placementsIn { value } placementsOut { value } crossBorderPlacements { value }
+    } } } }"#;
+
+#[tokio::test]
+async fn region_metrics_statements_do_not_grow_with_page_size() {
+    let app = TestApp::spawn_synthetic().await;
+    let mut measured = Vec::new();
+    for first in [5, 50] {
+        // The fewest of three runs: a DataLoader batch that a busy machine splits in two is
+        // timing, not growth with the page.
+        let mut fewest = (0, u64::MAX);
+        for _ in 0..3 {
+            let before = app.statements.get();
+            let body = app.post(METRICS_PAGE, json!({ "first": first })).await;
+            assert!(body.get("errors").is_none(), "{body:#}");
+            let regions = body["data"]["regions"]["nodes"].as_array().unwrap().len();
+            fewest = (regions, fewest.1.min(app.statements.get() - before));
+        }
+        measured.push(fewest);
+    }
+    println!("regions(first: N) {{ metrics }}: {measured:?} (regions, statements)");
+    assert!(measured[1].0 > measured[0].0 * 5, "the larger page must hold more regions");
+    assert_eq!(measured[0].1, measured[1].1, "statements must not grow with the page");
+    assert!(measured[1].1 <= 8, "one statement per metric group, not {}", measured[1].1);
+}
+
+#[tokio::test]
+async fn compare_is_a_region_by_period_matrix_and_checks_its_arguments() {
+    let app = TestApp::spawn_synthetic().await;
+    let body = app
+        .post(
+            r#"{ compare(regions: ["syn-lan-05", "syn-fylke-04"], asOf: "2021-06-01",
+                 periods: [{from: "2015-01-01", to: "2017-12-31"}, {from: "2018-01-01", to: "2020-12-31"}]) {
+                 region { slug } cells { period { from to } metrics { activeProjects } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let rows = body["data"]["compare"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["region"]["slug"], "syn-fylke-04");
+    assert_eq!(rows[0]["cells"][1]["period"]["from"], "2018-01-01");
+    // Each cell equals the region's own metrics for that period.
+    let single = app
+        .post(
+            r#"{ region(slug: "syn-fylke-04") { metrics(period: {from: "2018-01-01", to: "2020-12-31"}, asOf: "2021-06-01") { activeProjects } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(rows[1]["cells"][1]["metrics"]["activeProjects"], single["data"]["region"]["metrics"]["activeProjects"]);
+    assert_eq!(
+        app.error_code(r#"{ compare(regions: ["nowhere"], periods: [{}]) { region { slug } } }"#).await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.error_code(r#"{ compare(regions: ["syn-lan-05"], periods: [{from: "2020-01-01", to: "2019-01-01"}]) { region { slug } } }"#)
+            .await,
+        "BAD_USER_INPUT"
+    );
+}
