@@ -5,18 +5,23 @@
 //! - `migration/` (crate): the one migration set for SQLite and PostgreSQL.
 //! - [`domain`]: plain Rust that knows neither GraphQL nor SQL: partial dates
 //!   ([`domain::dates`]), the seed-facts reader with JSON-path errors ([`domain::import`]),
-//!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]) and
-//!   k-anonymity ([`domain::privacy`]).
+//!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]),
+//!   k-anonymity with complementary suppression ([`domain::privacy`]) and the metric
+//!   definitions and EUR rates ([`domain::metrics`]).
 //! - [`db`]: connecting, migrating, the statement counter, the idempotent importer writer
 //!   ([`db::import`]), list selections and the batched lookups behind DataLoaders
-//!   ([`db::queries`]), transactional versioned writes ([`db::write`]) and the events outbox
-//!   ([`db::events`]).
+//!   ([`db::queries`]), node metrics and group-by aggregates in portable hand-written SQL
+//!   ([`db::queries::metrics`], [`db::queries::aggregate`], [`db::queries::sql`]),
+//!   transactional versioned writes ([`db::write`]), the events outbox ([`db::events`]) and the
+//!   bulk synthetic seed ([`db::seed`]).
 //! - [`auth`]: bearer JWTs (HS256/RS256), roles, the principal of a request.
 //! - [`edge`]: the HTTP edge before GraphQL: authentication, per-client rate limit, coded refusals.
-//! - [`graphql`]: schema and limits, the root query and mutation, object wrappers around entity
+//! - [`graphql`]: schema and limits, the root query (registry lists + `analytics`) and mutation, object wrappers around entity
 //!   models, DataLoaders, guards, pagination, error codes, the `/graphql` HTTP handler.
-//! - [`server`]: routes (`/`, `/graphql`, `/healthz`, `/readyz`) and middleware.
-//! - [`cli`]: the command line (`serve`, `migrate`, `import`, `token`, `export-schema`).
+//! - [`server`]: routes (`/`, `/graphql`, `/healthz`, `/readyz`, `/metrics`) and middleware.
+//! - [`cli`]: the command line (`serve`, `migrate`, `import`, `seed`, `token`, `export-schema`).
+//! - `bench/run`: the benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite, wrk,
+//!   PostGraphile 4 side by side).
 //!
 //! # Invariants
 //! - Resolvers never query per parent: relations and counts go through `graphql::loaders`, so the

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_registry;
 mod m20261122_000002_versions_and_events;
+mod m20261122_000003_analytics_indexes;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_registry::Migration),
             Box::new(m20261122_000002_versions_and_events::Migration),
+            Box::new(m20261122_000003_analytics_indexes::Migration),
         ]
     }
 }

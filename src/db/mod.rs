@@ -76,7 +76,7 @@ impl Db {
                 tracing::warn!(
                     elapsed_ms = info.elapsed.as_millis() as u64,
                     failed = info.failed,
-                    sql = %info.statement.sql,
+                    sql = %abbreviated(&info.statement.sql),
                     "slow SQL statement"
                 );
             }
@@ -102,6 +102,11 @@ impl Db {
         use sea_orm::{EntityTrait, PaginatorTrait};
         Ok(entity::country::Entity::find().count(&self.conn).await? == 0)
     }
+}
+
+/// The first 500 characters of a statement (a bulk INSERT can run to megabytes).
+fn abbreviated(sql: &str) -> &str {
+    sql.char_indices().nth(500).map_or(sql, |(end, _)| &sql[..end])
 }
 
 /// The URL of the embedded default database at `path`.

@@ -298,6 +298,62 @@ fn distinct_days(days: impl Iterator<Item = NaiveDate>) -> Vec<NaiveDate> {
     days
 }
 
+/// The first N organisations seated in a municipality (by name): `(municipality id, N)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FirstOrganisationsBySeat(pub i32, pub usize);
+
+impl Loader<FirstOrganisationsBySeat> for RegistryLoader {
+    type Value = Vec<organisation::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[FirstOrganisationsBySeat],
+    ) -> Result<HashMap<FirstOrganisationsBySeat, Self::Value>, Self::Error> {
+        let mut result: HashMap<FirstOrganisationsBySeat, Self::Value> = HashMap::new();
+        for limit in distinct(keys.iter().map(|k| k.1)) {
+            let parents = ids(&keys.iter().filter(|k| k.1 == limit).copied().collect::<Vec<_>>(), |k| k.0);
+            for row in batch::first_organisations_by_seat(&self.conn, &parents, limit).await? {
+                if let Some(seat) = row.municipality_id {
+                    result.entry(FirstOrganisationsBySeat(seat, limit)).or_default().push(row);
+                }
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// The first N projects of an organisation (by name): `(organisation id, N)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FirstProjectsByOrganisation(pub i32, pub usize);
+
+impl Loader<FirstProjectsByOrganisation> for RegistryLoader {
+    type Value = Vec<project::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[FirstProjectsByOrganisation],
+    ) -> Result<HashMap<FirstProjectsByOrganisation, Self::Value>, Self::Error> {
+        let mut result: HashMap<FirstProjectsByOrganisation, Self::Value> = HashMap::new();
+        for limit in distinct(keys.iter().map(|k| k.1)) {
+            let parents = ids(&keys.iter().filter(|k| k.1 == limit).copied().collect::<Vec<_>>(), |k| k.0);
+            for (organisation_id, project) in batch::first_projects_by_organisation(&self.conn, &parents, limit).await?
+            {
+                result.entry(FirstProjectsByOrganisation(organisation_id, limit)).or_default().push(project);
+            }
+        }
+        Ok(result)
+    }
+}
+
+fn distinct<T: Ord>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut values: Vec<T> = values.collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
 /// The node, period and geography day of a metrics question.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MetricsKey {

@@ -7,10 +7,11 @@ use chrono::NaiveDate;
 use entity::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, JoinType, PrimaryKeyToColumn, QueryFilter, QuerySelect,
-    RelationTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, JoinType, PrimaryKeyToColumn,
+    QueryFilter, QuerySelect, RelationTrait,
 };
 
+use super::sql::Sql;
 use super::valid_on;
 
 /// Rows by primary key.
@@ -152,4 +153,53 @@ pub async fn collaborations_of<C: ConnectionTrait>(
         )
         .all(conn)
         .await
+}
+
+/// `ORDER BY` text in byte order on both backends (SQLite's default; PostgreSQL would otherwise
+/// use the database's locale), so pages agree everywhere.
+fn by_bytes(sql: &Sql, column: &str) -> String {
+    match sql.backend() {
+        sea_orm::DatabaseBackend::Postgres => format!("{column} COLLATE \"C\""),
+        _ => column.to_owned(),
+    }
+}
+
+/// The first `limit` organisations seated in each municipality, by name then id.
+pub async fn first_organisations_by_seat<C: ConnectionTrait>(
+    conn: &C,
+    municipality_ids: &[i32],
+    limit: usize,
+) -> Result<Vec<organisation::Model>, DbErr> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    let order = by_bytes(&sql, "o.name");
+    sql.push(&format!(
+        "SELECT * FROM (SELECT o.*, ROW_NUMBER() OVER (PARTITION BY o.municipality_id ORDER BY {order}, o.id) AS position \
+         FROM organisations o WHERE o.municipality_id IN "
+    ))
+    .bind_ids(municipality_ids)
+    .push(") ranked WHERE position <= ")
+    .bind(limit as i64);
+    let rows = conn.query_all_raw(sql.statement()).await?;
+    rows.iter().map(|row| organisation::Model::from_query_result(row, "")).collect()
+}
+
+/// The first `limit` projects of each organisation (any role), by name then id:
+/// (organisation id, project).
+pub async fn first_projects_by_organisation<C: ConnectionTrait>(
+    conn: &C,
+    organisation_ids: &[i32],
+    limit: usize,
+) -> Result<Vec<(i32, project::Model)>, DbErr> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    let order = by_bytes(&sql, "p.name");
+    sql.push(&format!(
+        "SELECT * FROM (SELECT p.*, pp.organisation_id AS parent_id, ROW_NUMBER() OVER (\
+         PARTITION BY pp.organisation_id ORDER BY {order}, p.id) AS position \
+         FROM (SELECT DISTINCT organisation_id, project_id FROM project_partners WHERE organisation_id IN "
+    ))
+    .bind_ids(organisation_ids)
+    .push(") pp JOIN projects p ON p.id = pp.project_id) ranked WHERE position <= ")
+    .bind(limit as i64);
+    let rows = conn.query_all_raw(sql.statement()).await?;
+    rows.iter().map(|row| Ok((row.try_get("", "parent_id")?, project::Model::from_query_result(row, "")?))).collect()
 }

@@ -96,14 +96,10 @@ impl Organisation {
     /// Projects the organisation takes part in, by name.
     async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Project>> {
         let limit = nested_limit(first)?;
-        let partners = load_one(ctx, PartnersByOrganisation(self.0.id)).await?.unwrap_or_default();
-        let projects = super::common::loader(ctx)
-            .load_many(partners.iter().map(|p| ProjectById(p.project_id)))
-            .await
-            .map_err(|e| crate::graphql::error::internal(&e))?;
-        let mut projects: Vec<_> = projects.into_values().collect();
+        // Windowed in SQL: a hub's thousands of projects never leave the database.
+        let mut projects = load_one(ctx, FirstProjectsByOrganisation(self.0.id, limit)).await?.unwrap_or_default();
         projects.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-        Ok(projects.into_iter().take(limit).map(Project).collect())
+        Ok(projects.into_iter().map(Project).collect())
     }
     async fn project_count(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(load_one(ctx, ProjectCountByOrganisation(self.0.id)).await?.unwrap_or(0))
