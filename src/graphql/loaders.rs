@@ -117,7 +117,6 @@ children_by!(
     ChildLinksByRegion => region_parent.ParentId / parent_id,
     MunicipalityCodesByMunicipality => municipality_code.MunicipalityId / municipality_id,
     PredecessorsByMunicipality => municipality.SuccessorId / successor_id,
-    OrganisationsBySeat => organisation.MunicipalityId / municipality_id,
     OrganisationsRepresenting => organisation.RepresentsMunicipalityId / represents_municipality_id,
     PartnersByProject => project_partner.ProjectId / project_id,
     PartnersByOrganisation => project_partner.OrganisationId / organisation_id,
@@ -184,7 +183,7 @@ impl Loader<MunicipalityIdsByRegionOn> for RegistryLoader {
     ) -> Result<HashMap<MunicipalityIdsByRegionOn, Self::Value>, Self::Error> {
         let mut result = HashMap::new();
         // Normally every key of a batch shares one date; group in case they do not.
-        for day in distinct_days(keys.iter().map(|k| k.1)) {
+        for day in distinct(keys.iter().map(|k| k.1)) {
             let region_ids = ids(keys, |k| k.0);
             for (region_id, municipality_id) in batch::memberships_of_regions(&self.conn, &region_ids, day).await? {
                 result.entry(MunicipalityIdsByRegionOn(region_id, day)).or_insert_with(Vec::new).push(municipality_id);
@@ -207,7 +206,7 @@ impl Loader<MunicipalityCountByRegionOn> for RegistryLoader {
         keys: &[MunicipalityCountByRegionOn],
     ) -> Result<HashMap<MunicipalityCountByRegionOn, Self::Value>, Self::Error> {
         let mut result = HashMap::new();
-        for day in distinct_days(keys.iter().map(|k| k.1)) {
+        for day in distinct(keys.iter().map(|k| k.1)) {
             let region_ids = ids(keys, |k| k.0);
             for (region_id, n) in batch::municipality_counts(&self.conn, &region_ids, day).await? {
                 result.insert(MunicipalityCountByRegionOn(region_id, day), n);
@@ -229,11 +228,8 @@ impl Loader<MembershipsByMunicipality> for RegistryLoader {
         &self,
         keys: &[MembershipsByMunicipality],
     ) -> Result<HashMap<MembershipsByMunicipality, Self::Value>, Self::Error> {
-        let mut days: Vec<Option<NaiveDate>> = keys.iter().map(|k| k.1).collect();
-        days.sort_unstable();
-        days.dedup();
         let mut result = HashMap::new();
-        for day in days {
+        for day in distinct(keys.iter().map(|k| k.1)) {
             let municipality_ids = ids(keys, |k| k.0);
             for membership in batch::memberships_of_municipalities(&self.conn, &municipality_ids, day).await? {
                 result
@@ -291,13 +287,6 @@ impl Loader<CollaborationsByOrganisation> for RegistryLoader {
     }
 }
 
-fn distinct_days(days: impl Iterator<Item = NaiveDate>) -> Vec<NaiveDate> {
-    let mut days: Vec<NaiveDate> = days.collect();
-    days.sort_unstable();
-    days.dedup();
-    days
-}
-
 /// The first N organisations seated in a municipality (by name): `(municipality id, N)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FirstOrganisationsBySeat(pub i32, pub usize);
@@ -347,6 +336,7 @@ impl Loader<FirstProjectsByOrganisation> for RegistryLoader {
     }
 }
 
+/// The distinct values, sorted: one statement per distinct day or limit among a batch's keys.
 fn distinct<T: Ord>(values: impl Iterator<Item = T>) -> Vec<T> {
     let mut values: Vec<T> = values.collect();
     values.sort_unstable();

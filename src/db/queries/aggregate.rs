@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
-use super::sql::{Sql, budget_in_eur};
+use super::sql::{ATTAINMENT, Sql, budget_in_eur, latest_values_cte};
 
 /// Most groups one aggregate may return; more is an error asking for a narrower request.
 pub const MAX_GROUPS: usize = 10_000;
@@ -148,6 +148,14 @@ fn region_join(sql: &mut Sql, geography: &Geography, org: &str, row_date: &str) 
     }
 }
 
+/// ` GROUP BY keys ORDER BY keys LIMIT MAX_GROUPS + 1` (one more, to tell "too many").
+fn group_and_limit(sql: &mut Sql, keys: &str) {
+    if !keys.is_empty() {
+        sql.push(&format!(" GROUP BY {keys} ORDER BY {keys}"));
+    }
+    sql.push(&format!(" LIMIT {}", MAX_GROUPS + 1));
+}
+
 fn read_keys(row: &QueryResult, dimensions: &[Dimension]) -> Result<GroupKeys, DbErr> {
     let mut keys = GroupKeys::default();
     for (index, dimension) in dimensions.iter().enumerate() {
@@ -170,12 +178,13 @@ const CROSS_BORDER_CTE: &str = "xb AS (SELECT pp.project_id FROM project_partner
      GROUP BY pp.project_id HAVING COUNT(DISTINCT xo.country_id) > 1)";
 
 /// Each project's mean attainment over its measured, targeted goals, as a CTE named `att`.
-const ATTAINMENT_CTE: &str = "latest AS (SELECT goal_id, value FROM (SELECT iv.goal_id, iv.value, \
-     ROW_NUMBER() OVER (PARTITION BY iv.goal_id ORDER BY COALESCE(iv.period_to, iv.period_from) DESC, iv.id DESC) \
-     AS position FROM indicator_values iv WHERE iv.value IS NOT NULL AND iv.goal_id IS NOT NULL) ranked \
-     WHERE position = 1), att AS (SELECT g.project_id, AVG(CASE WHEN g.target_comparator IN ('<=', '<') \
-     THEN CASE WHEN l.value > 0 THEN g.target_value / l.value END ELSE l.value / g.target_value END) AS attainment \
-     FROM goals g JOIN latest l ON l.goal_id = g.id WHERE g.target_value > 0 GROUP BY g.project_id)";
+fn attainment_cte() -> String {
+    format!(
+        "{}, att AS (SELECT g.project_id, AVG({ATTAINMENT}) AS attainment FROM goals g \
+         JOIN latest l ON l.goal_id = g.id GROUP BY g.project_id)",
+        latest_values_cte("")
+    )
+}
 
 /// Projects and partnerships grouped by `dimensions`; `projects` limits the projects (a list
 /// filter selecting `projects.id`).
@@ -187,12 +196,12 @@ pub async fn participation<C: ConnectionTrait>(
     measures: ParticipationMeasures,
 ) -> Result<Vec<ParticipationGroup>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
-    let mut ctes = Vec::new();
+    let mut ctes: Vec<String> = Vec::new();
     if dimensions.contains(&Dimension::CrossBorder) {
-        ctes.push(CROSS_BORDER_CTE);
+        ctes.push(CROSS_BORDER_CTE.to_owned());
     }
     if measures.attainment {
-        ctes.push(ATTAINMENT_CTE);
+        ctes.push(attainment_cte());
     }
     if !ctes.is_empty() {
         sql.push("WITH ").push(&ctes.join(", ")).push(" ");
@@ -261,10 +270,7 @@ pub async fn participation<C: ConnectionTrait>(
         sql.push(" WHERE p.id IN (").embed(filter).push(")");
     }
     sql.push(") fact");
-    if !keys.is_empty() {
-        sql.push(&format!(" GROUP BY {keys} ORDER BY {keys}"));
-    }
-    sql.push(&format!(" LIMIT {}", MAX_GROUPS + 1));
+    group_and_limit(&mut sql, &keys);
     let rows = conn.query_all_raw(sql.statement()).await?;
     rows.iter()
         .map(|row| {
@@ -337,10 +343,7 @@ pub async fn placements<C: ConnectionTrait>(
     if let Some(filter) = placements {
         sql.push(" WHERE sp.id IN (").embed(filter).push(")");
     }
-    if !keys.is_empty() {
-        sql.push(&format!(" GROUP BY {keys} ORDER BY {keys}"));
-    }
-    sql.push(&format!(" LIMIT {}", MAX_GROUPS + 1));
+    group_and_limit(&mut sql, &keys);
     let rows = conn.query_all_raw(sql.statement()).await?;
     rows.iter()
         .map(|row| {

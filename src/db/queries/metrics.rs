@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::sql::{Sql, budget_in_eur, sum_int};
+use super::sql::{ATTAINMENT, Sql, budget_in_eur, latest_values_cte, sum_int};
 use crate::domain::metrics::{GoalStats, NodeKind, Period, PlacementStats, ProjectStats};
 
 /// A batch: nodes of one kind, one period, one geography day (for regions).
@@ -143,19 +143,11 @@ pub async fn project_stats<C: ConnectionTrait>(
 pub async fn goal_stats<C: ConnectionTrait>(conn: &C, batch: &Batch<'_>) -> Result<HashMap<i32, GoalStats>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
     scope(&mut sql, batch, true);
-    // The latest measured value of each goal: by the end of the period it covers, then by id.
-    sql.push(
-        ", latest AS (SELECT goal_id, value FROM (SELECT iv.goal_id, iv.value, ROW_NUMBER() OVER (\
-         PARTITION BY iv.goal_id ORDER BY COALESCE(iv.period_to, iv.period_from) DESC, iv.id DESC) AS position \
-         FROM indicator_values iv WHERE iv.value IS NOT NULL AND iv.goal_id IS NOT NULL \
-         AND iv.project_id IN (SELECT project_id FROM node_projects)) ranked WHERE position = 1)",
-    );
+    sql.push(", ").push(&latest_values_cte("IN (SELECT project_id FROM node_projects)"));
     let targeted = "g.target_value IS NOT NULL AND g.target_value > 0";
     sql.push(&format!(
         " SELECT np.node_id, {with_target} AS with_target, {without_target} AS without_target, \
-         {measured} AS measured, AVG(CASE WHEN {targeted} AND l.value IS NOT NULL THEN \
-         CASE WHEN g.target_comparator IN ('<=', '<') THEN CASE WHEN l.value > 0 THEN g.target_value / l.value END \
-         ELSE l.value / g.target_value END END) AS attainment \
+         {measured} AS measured, AVG({ATTAINMENT}) AS attainment \
          FROM node_projects np JOIN goals g ON g.project_id = np.project_id \
          LEFT JOIN latest l ON l.goal_id = g.id GROUP BY np.node_id",
         with_target = sum_int(&format!("CASE WHEN {targeted} THEN 1 ELSE 0 END")),
