@@ -152,6 +152,28 @@ pub struct ServeArgs {
     /// Turn off schema introspection (GraphiQL then cannot show the schema).
     #[arg(long, env = "SAMVERKA_DISABLE_INTROSPECTION")]
     pub disable_introspection: bool,
+
+    /// Rows of metrics and aggregate results kept between requests until the data changes
+    /// (one metrics value or aggregate group is one row); 0 turns the cache off.
+    #[arg(long, env = "SAMVERKA_ANALYTICS_CACHE_ROWS", default_value_t = crate::db::cache::DEFAULT_ROWS)]
+    pub analytics_cache_rows: u64,
+
+    /// Seconds a WebSocket may take to send `connection_init` before it is closed (4408).
+    #[arg(long, env = "SAMVERKA_WS_INIT_TIMEOUT", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+
+    /// Seconds between the server's keep-alive messages on a WebSocket.
+    #[arg(long, env = "SAMVERKA_WS_KEEPALIVE", default_value_t = 15)]
+    pub ws_keepalive_secs: u64,
+
+    /// Most subscriptions open at once on one WebSocket.
+    #[arg(long, env = "SAMVERKA_WS_MAX_SUBSCRIPTIONS", default_value_t = 50)]
+    pub ws_max_subscriptions: usize,
+
+    /// Milliseconds between reads of the events table when no notification arrives (the
+    /// safety net for lost notifications, and how changes by other processes are seen on SQLite).
+    #[arg(long, env = "SAMVERKA_FEED_POLL_MS", default_value_t = 2000)]
+    pub feed_poll_ms: u64,
 }
 
 impl Default for ServeArgs {
@@ -168,6 +190,11 @@ impl Default for ServeArgs {
             rate_limit_burst: 100,
             cors_origins: Vec::new(),
             disable_introspection: false,
+            analytics_cache_rows: crate::db::cache::DEFAULT_ROWS,
+            ws_init_timeout_secs: 10,
+            ws_keepalive_secs: 15,
+            ws_max_subscriptions: 50,
+            feed_poll_ms: 2000,
         }
     }
 }

@@ -48,5 +48,5 @@ use db::import::ImportSummary;
 /// `actor` names the author in the change events (`demo`, `cli`, or a token subject).
 pub async fn load_registry(db: &Db, bytes: &[u8], actor: &str) -> anyhow::Result<ImportSummary> {
     let records = domain::import::parse_seed_facts(bytes)?;
-    Ok(db::import::import_records(&db.conn, &records, actor).await?)
+    Ok(db::import::import_records(db, &records, actor).await?)
 }

@@ -22,8 +22,11 @@ use tower_http::trace::TraceLayer;
 use crate::auth::Authenticator;
 use crate::cli::ServeArgs;
 use crate::db::Db;
+use crate::db::cache::AnalyticsCache;
+use crate::db::feed::{Feed, FeedOptions};
 use crate::edge::{Edge, REQUEST_ID, RateLimit, code_layer_errors, guard_edge};
 use crate::graphql::http::{GraphqlState, graphql_handler};
+use crate::graphql::ws::{WsLimits, WsState, ws_handler};
 use crate::graphql::{Limits, build_schema};
 
 /// The demo registry shipped inside the binary, so it runs without the source tree.
@@ -44,7 +47,7 @@ impl App {
             tracing::info!(rows.inserted = summary.total().inserted, "loaded the demo registry into an empty database");
         }
         let listener = TcpListener::bind(args.listen).await?;
-        Ok(Self { listener, router: router(db, args, authenticator)? })
+        Ok(Self { listener, router: router(db, args, authenticator).await? })
     }
 
     pub fn port(&self) -> u16 {
@@ -59,7 +62,14 @@ impl App {
     }
 }
 
-pub fn router(db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow::Result<Router> {
+/// The routes, and this instance's change feed (started here).
+pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow::Result<Router> {
+    db.analytics_cache = AnalyticsCache::new(args.analytics_cache_rows);
+    let feed_options = FeedOptions { poll: Duration::from_millis(args.feed_poll_ms.max(10)), ..FeedOptions::default() };
+    // The feed reads on a pool of its own: request load cannot starve it, and its reads do not
+    // count as statements of requests.
+    let feed_db = Db::connect(&db.url, 2).await?;
+    let feed = Feed::start(feed_db.conn, db.commits.clone(), feed_options).await?;
     let limits = Limits {
         max_depth: args.max_depth,
         max_complexity: args.max_complexity,
@@ -68,10 +78,23 @@ pub fn router(db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow:
     let state =
         GraphqlState { schema: build_schema(Some(db.clone()), limits), db: db.clone(), max_batch: args.max_batch };
     let rate_limit = RateLimit { per_second: args.rate_limit_per_second, burst: args.rate_limit_burst };
+    let ws = WsState {
+        schema: state.schema.clone(),
+        db: db.clone(),
+        feed,
+        authenticator: authenticator.clone(),
+        limits: WsLimits {
+            init_timeout: Duration::from_secs(args.ws_init_timeout_secs),
+            keepalive: Duration::from_secs(args.ws_keepalive_secs.max(1)),
+            max_subscriptions: args.ws_max_subscriptions,
+            ..WsLimits::default()
+        },
+    };
     let edge = Edge::new(authenticator, Some(rate_limit));
     let graphql = Router::new()
         .route("/graphql", get(graphql_handler).post(graphql_handler))
         .with_state(state)
+        .merge(Router::new().route("/graphql/ws", get(ws_handler)).with_state(ws))
         .route_layer(middleware::from_fn_with_state(edge, guard_edge));
     let request_id = HeaderName::from_static(REQUEST_ID);
     Ok(Router::new()
@@ -130,7 +153,13 @@ fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("Samverka registry").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Samverka registry")
+            .finish(),
+    )
 }
 
 async fn readyz(State(db): State<Db>) -> impl IntoResponse {

@@ -2,7 +2,50 @@
 //! audit trail and the subscription feed (DESIGN §4) can never disagree with the data.
 
 use entity::event;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, NotSet, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, NotSet, Set, Statement};
+
+/// The PostgreSQL advisory lock every write transaction takes first (the bytes of "SAMVOBOX").
+const OUTBOX_LOCK: i64 = 0x5341_4d56_4f42_4f58;
+
+/// Serialises writers so that outbox sequence numbers become visible in commit order.
+///
+/// PostgreSQL hands out sequence values when rows are inserted, not when they commit, so two
+/// concurrent transactions can commit in the reverse order of their numbers: a reader that
+/// has already passed seq 8 would then never see seq 7. Of the ways out (a visibility window,
+/// ordering by `pg_current_xact_id()`, or serialising writers) this takes the simplest one that
+/// cannot miss an event: every write transaction takes one transaction-scoped advisory lock as
+/// its first statement and holds it to commit or rollback, so the transaction that drew the
+/// lower number has always committed before the next one draws its own. Registry writes are
+/// editor-paced (tens per second at most), so one writer at a time costs nothing that matters,
+/// and taking the lock first (before any row lock) means it cannot deadlock. SQLite needs
+/// nothing: `BEGIN IMMEDIATE` already admits one writer at a time.
+///
+/// It also makes [`data_version`] exact: the highest committed seq only ever grows.
+pub async fn serialise_writers(tx: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        tx.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT pg_advisory_xact_lock({OUTBOX_LOCK})"),
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The registry's data version: the seq of the last committed change event (0 when none).
+/// Every write records an event in its transaction, so equal versions mean equal data, on every
+/// instance (caches key on it). A bulk `seed --synthetic` writes no events; it only fills an
+/// empty database, before any cache can hold anything of it.
+pub async fn data_version(conn: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(Statement::from_string(backend, "SELECT COALESCE(MAX(seq), 0) AS version FROM events"))
+        .await?;
+    match row {
+        Some(row) => row.try_get::<i64>("", "version"),
+        None => Ok(0),
+    }
+}
 
 /// What happened to a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,8 +94,18 @@ impl Change {
     }
 }
 
-/// Appends `change` to the outbox on `conn` (always the change's own transaction).
+/// Appends `change` to the outbox on `conn`: always the change's own transaction, which has
+/// called [`serialise_writers`] first.
 pub async fn record(conn: &impl ConnectionTrait, actor: &str, change: Change) -> Result<event::Model, DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        // Delivered at commit (and never for a rollback) to every instance's LISTEN connection;
+        // PostgreSQL folds the same payload sent twice in one transaction into one message.
+        conn.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT pg_notify('{}', '')", super::feed::CHANNEL),
+        ))
+        .await?;
+    }
     event::ActiveModel {
         seq: NotSet,
         entity: Set(change.entity.to_owned()),

@@ -9,10 +9,11 @@ use std::hash::Hash;
 
 use entity::*;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, Iterable, PrimaryKeyToColumn, QueryFilter, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
+    Iterable, PrimaryKeyToColumn, QueryFilter,
 };
 
+use crate::db::Db;
 use crate::db::events::{self, Change, Operation};
 use crate::db::rows::Row;
 use crate::domain::import::{Provenance, RegistryRecords};
@@ -52,16 +53,13 @@ impl ImportSummary {
 
 /// Imports all records in one transaction: all of it is written, or none of it.
 /// Each written row also writes its change event, with `actor` as its author.
-pub async fn import_records(
-    conn: &DatabaseConnection,
-    records: &RegistryRecords,
-    actor: &str,
-) -> Result<ImportSummary, DbErr> {
-    let tx = conn.begin().await?;
+pub async fn import_records(db: &Db, records: &RegistryRecords, actor: &str) -> Result<ImportSummary, DbErr> {
+    let tx = super::write::begin(&db.conn).await?;
     let mut writer = Writer { tx: &tx, actor, summary: ImportSummary::default(), ids: Ids::default() };
     writer.write(records).await?;
     let summary = writer.summary;
     tx.commit().await?;
+    db.commits.committed();
     Ok(summary)
 }
 

@@ -2,7 +2,9 @@
 //! statements sent, and the queries each area needs. Entities live in the `entity` crate and the
 //! schema in `migration`; SQL lives here and nowhere above.
 
+pub mod cache;
 pub mod events;
+pub mod feed;
 pub mod import;
 pub mod queries;
 pub mod rows;
@@ -39,9 +41,15 @@ const SLOW_STATEMENT: Duration = Duration::from_millis(100);
 #[derive(Clone, Debug)]
 pub struct Db {
     pub conn: DatabaseConnection,
+    /// Where it was opened (a background task opens its own pool there).
+    pub url: Arc<str>,
     pub statements: StatementCounter,
     /// GraphQL operations served on this connection (for statements per request in `/metrics`).
     pub operations: StatementCounter,
+    /// Analytical results by data version, shared by every request of this process.
+    pub analytics_cache: cache::AnalyticsCache,
+    /// Wakes this process's change feed after its own commits.
+    pub commits: feed::CommitSignal,
 }
 
 impl Db {
@@ -81,7 +89,14 @@ impl Db {
                 );
             }
         });
-        Ok(Self { conn, statements, operations: StatementCounter::default() })
+        Ok(Self {
+            conn,
+            url: url.into(),
+            statements,
+            operations: StatementCounter::default(),
+            analytics_cache: cache::AnalyticsCache::default(),
+            commits: feed::CommitSignal::default(),
+        })
     }
 
     pub fn backend(&self) -> DatabaseBackend {

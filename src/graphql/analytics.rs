@@ -4,13 +4,14 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use entity::region;
+use sea_orm::sea_query::{PostgresQueryBuilder, SelectStatement};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use super::error::{OrInternal, bad_input, not_found};
 use super::loaders::{ProgrammeById, RegionById};
 use super::query::{PlacementFilter, ProjectFilter, db};
 use super::types::common::{
-    Date, OrganisationKind, PeriodInput, PeriodOutput, RegionKind, SuppressedCount, as_of_or_today, load_one,
+    Date, OrganisationKind, PeriodInput, PeriodOutput, RegionKind, SuppressedCount, as_of_or_today, load_one, loader,
 };
 use super::types::geography::Region;
 use super::types::metrics::Metrics;
@@ -289,6 +290,11 @@ pub struct ComparisonCell {
     pub metrics: Metrics,
 }
 
+/// A filter subquery as text with its values inlined: part of a cache key.
+fn statement_text(filter: Option<&SelectStatement>) -> String {
+    filter.map(|select| select.to_string(PostgresQueryBuilder)).unwrap_or_default()
+}
+
 async fn participation(
     ctx: &Context<'_>,
     filter: Option<ProjectFilter>,
@@ -307,15 +313,11 @@ async fn participation(
         budget: rows.field("budgetEur").exists(),
         attainment: rows.field("averageAttainment").exists(),
     };
-    let groups = aggregate::participation(
-        db(ctx),
-        filter.as_ref(),
-        &dimensions(group_by),
-        &geography.unwrap_or_default().into_db(),
-        measures,
-    )
-    .await
-    .or_internal()?;
+    let dimensions = dimensions(group_by);
+    let geography = geography.unwrap_or_default().into_db();
+    let key = format!("participation {} {dimensions:?} {geography:?} {measures:?}", statement_text(filter.as_ref()));
+    let run = aggregate::participation(db(ctx), filter.as_ref(), &dimensions, &geography, measures);
+    let groups = loader(ctx).loader().cached(key, Vec::len, run).await.or_internal()?;
     too_many(&groups)?;
     Ok(groups)
 }
@@ -373,8 +375,9 @@ impl AnalyticsQuery {
             PlacementSide::Home => aggregate::PlacementSide::Home,
         };
         let geography = geography.unwrap_or_default().into_db();
-        let groups =
-            aggregate::placements(db(ctx), filter.as_ref(), &dimensions, &geography, side).await.or_internal()?;
+        let key = format!("placements {} {dimensions:?} {geography:?} {side:?}", statement_text(filter.as_ref()));
+        let run = aggregate::placements(db(ctx), filter.as_ref(), &dimensions, &geography, side);
+        let groups = loader(ctx).loader().cached(key, Vec::len, run).await.or_internal()?;
         too_many(&groups)?;
         let trusted = super::access::role_of(ctx) >= crate::auth::Role::Analyst;
         let cells: Vec<(Vec<Option<String>>, i64)> =

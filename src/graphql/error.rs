@@ -12,6 +12,10 @@ pub enum Code {
     NotFound,
     Conflict,
     Forbidden,
+    /// No valid token (a subscription whose token expired).
+    Unauthenticated,
+    /// More subscriptions on one WebSocket than the server allows.
+    TooManySubscriptions,
     Internal,
 }
 
@@ -22,6 +26,8 @@ impl Code {
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
             Self::Forbidden => "FORBIDDEN",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Self::Internal => "INTERNAL",
         }
     }

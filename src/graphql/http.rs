@@ -59,10 +59,11 @@ pub async fn graphql_handler(
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    // One loader per operation: nothing is cached across requests (or across a batch's parts).
+    // One loader per operation: rows are not cached across requests (or across a batch's parts);
+    // only analytical results are, by data version (`db::cache`).
     let prepare = |request: async_graphql::Request| {
         state.db.operations.increment();
-        request.data(request_loader(state.db.conn.clone())).data(principal.clone())
+        request.data(request_loader(&state.db)).data(principal.clone())
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
@@ -169,7 +170,7 @@ fn runs_mutation(batch: &BatchRequest) -> bool {
 
 /// Errors raised before execution (parse, validation, limits, bad argument values) come from
 /// async-graphql without a code; give them one. Every error also carries the request id.
-fn add_code(error: &mut ServerError, request_id: &str) {
+pub(super) fn add_code(error: &mut ServerError, request_id: &str) {
     let extensions = error.extensions.get_or_insert_with(Default::default);
     extensions.set("requestId", request_id);
     if extensions.get("code").is_some() {

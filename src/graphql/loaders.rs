@@ -12,7 +12,11 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDate;
 use entity::*;
 use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::OnceCell;
 
+use crate::db::Db;
+use crate::db::cache::AnalyticsCache;
+use crate::db::events;
 use crate::db::queries::{batch, metrics};
 use crate::domain::metrics::{GoalStats, NodeKind, Period, PlacementStats, ProjectStats};
 
@@ -22,11 +26,56 @@ pub type LoadError = Arc<DbErr>;
 #[derive(Clone, Debug)]
 pub struct RegistryLoader {
     conn: DatabaseConnection,
+    analytics_cache: AnalyticsCache,
+    /// The data version this request's analytical answers are cached under, read once, when
+    /// the first one is asked for; `None` on a WebSocket, whose subscriptions outlive versions
+    /// (each batch reads the version then).
+    data_version: Option<Arc<OnceCell<i64>>>,
 }
 
 /// The per-request loader.
-pub fn request_loader(conn: DatabaseConnection) -> DataLoader<RegistryLoader> {
-    DataLoader::new(RegistryLoader { conn }, tokio::spawn).max_batch_size(500)
+pub fn request_loader(db: &Db) -> DataLoader<RegistryLoader> {
+    let loader = RegistryLoader {
+        conn: db.conn.clone(),
+        analytics_cache: db.analytics_cache.clone(),
+        data_version: Some(Arc::default()),
+    };
+    DataLoader::new(loader, tokio::spawn).max_batch_size(500)
+}
+
+/// The loader of a WebSocket connection: like [`request_loader`], but every batch reads the
+/// current data version, so a subscription's later messages are never answered from the cache
+/// of an older one.
+pub fn connection_loader(db: &Db) -> DataLoader<RegistryLoader> {
+    let loader =
+        RegistryLoader { conn: db.conn.clone(), analytics_cache: db.analytics_cache.clone(), data_version: None };
+    DataLoader::new(loader, tokio::spawn).max_batch_size(500)
+}
+
+impl RegistryLoader {
+    /// The data version analytical answers are cached under (see `data_version`).
+    async fn data_version(&self) -> Result<i64, DbErr> {
+        match &self.data_version {
+            Some(once) => Ok(*once.get_or_try_init(|| events::data_version(&self.conn)).await?),
+            None => events::data_version(&self.conn).await,
+        }
+    }
+
+    /// The analytical result for `key`: from the cross-request cache when this request's data
+    /// version holds it, else computed by `compute` and stored (weighing `rows(&value)`).
+    pub async fn cached<T, F>(&self, key: String, rows: impl Fn(&T) -> usize, compute: F) -> Result<T, DbErr>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<T, DbErr>>,
+    {
+        let version = self.data_version().await?;
+        if let Some(value) = self.analytics_cache.get::<T>(version, &key) {
+            return Ok(value);
+        }
+        let value = compute.await?;
+        self.analytics_cache.insert(version, key, value.clone(), rows(&value));
+        Ok(value)
+    }
 }
 
 fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> i32) -> Vec<i32> {
@@ -375,12 +424,30 @@ macro_rules! metrics_loader {
                 type Value = $value;
                 type Error = LoadError;
 
+                // Each node's value is cached on its own, so a page, a split batch and a
+                // single node share entries.
                 async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                    let version = self.data_version().await?;
+                    let cache_key = |key: &MetricsKey| format!(concat!(stringify!($query), " {:?}"), key);
                     let mut result = HashMap::new();
-                    for (first, ids) in metrics_groups(keys.iter().map(|k| k.0)) {
+                    let mut missing = Vec::new();
+                    for key in keys {
+                        match self.analytics_cache.get::<Option<$value>>(version, &cache_key(&key.0)) {
+                            Some(Some(value)) => { result.insert(*key, value); }
+                            Some(None) => {}
+                            None => missing.push(key.0),
+                        }
+                    }
+                    for (first, ids) in metrics_groups(missing.into_iter()) {
                         let batch = metrics::Batch { kind: first.kind, ids: &ids, period: first.period, as_of: first.as_of };
-                        for (id, value) in metrics::$query(&self.conn, &batch).await? {
-                            result.insert($key(MetricsKey { id, ..first }), value);
+                        let mut values = metrics::$query(&self.conn, &batch).await?;
+                        for id in ids {
+                            let key = MetricsKey { id, ..first };
+                            let value = values.remove(&id);
+                            self.analytics_cache.insert(version, cache_key(&key), value.clone(), 1);
+                            if let Some(value) = value {
+                                result.insert($key(key), value);
+                            }
                         }
                     }
                     Ok(result)

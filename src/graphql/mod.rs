@@ -9,13 +9,15 @@ pub mod loaders;
 pub mod mutation;
 pub mod pagination;
 pub mod query;
+pub mod subscription;
 pub mod types;
+pub mod ws;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{SDLExportOptions, Schema};
 
 use crate::db::Db;
 
-pub type RegistrySchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type RegistrySchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// Query limits. Defaults let GraphiQL's introspection query through while refusing
 /// pathological nesting.
@@ -34,7 +36,7 @@ impl Default for Limits {
 
 /// The schema with its limits and the database handle (per-request data is added by the handler).
 pub fn build_schema(db: Option<Db>, limits: Limits) -> RegistrySchema {
-    let mut builder = Schema::build(query::Query::default(), mutation::Mutation, EmptySubscription)
+    let mut builder = Schema::build(query::Query::default(), mutation::Mutation, subscription::Subscription)
         .limit_depth(limits.max_depth)
         // No per-field tracing extension: a span per resolved field cost more than the SQL on
         // large nested reads; requests are traced by the HTTP layer.

@@ -1025,7 +1025,7 @@ impl Mutation {
         let bytes = serde_json::to_vec(&registry.0).or_internal()?;
         let records = crate::domain::import::parse_seed_facts(&bytes)
             .map_err(|error| bad_input("registry", error.to_string()))?;
-        let summary = crate::db::import::import_records(&db.conn, &records, &actor)
+        let summary = crate::db::import::import_records(db, &records, &actor)
             .await
             .map_err(|error| super::error::write_error(write::WriteError::from(error)))?;
         let total = summary.total();

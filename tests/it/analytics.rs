@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use samverka::auth::Role;
+use samverka::cli::ServeArgs;
 use samverka::domain::metrics::EUR_PER_UNIT;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
@@ -307,7 +308,8 @@ const METRICS_PAGE: &str = r#"query($first: Int!) { regions(first: $first) { nod
 
 #[tokio::test]
 async fn region_metrics_statements_do_not_grow_with_page_size() {
-    let app = TestApp::spawn_synthetic().await;
+    // Without the cross-request cache: this counts the statements that compute the metrics.
+    let app = TestApp::spawn_synthetic_with(ServeArgs { analytics_cache_rows: 0, ..ServeArgs::default() }).await;
     let mut measured = Vec::new();
     for first in [5, 50] {
         // The fewest of three runs: a DataLoader batch that a busy machine splits in two is
@@ -326,6 +328,54 @@ async fn region_metrics_statements_do_not_grow_with_page_size() {
     assert!(measured[1].0 > measured[0].0 * 5, "the larger page must hold more regions");
     assert_eq!(measured[0].1, measured[1].1, "statements must not grow with the page");
     assert!(measured[1].1 <= 8, "one statement per metric group, not {}", measured[1].1);
+}
+
+/// Statements one request sends.
+async fn statements_of(app: &TestApp, query: &str, variables: Value) -> (Value, u64) {
+    let before = app.statements.get();
+    let body = app.post(query, variables).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    (body, app.statements.get() - before)
+}
+
+#[tokio::test]
+async fn analytics_are_answered_from_the_cache_until_a_change_commits() {
+    let app = TestApp::spawn_synthetic().await;
+    let (first, computed) = statements_of(&app, METRICS_PAGE, json!({ "first": 50 })).await;
+    let (again, page_cached) = statements_of(&app, METRICS_PAGE, json!({ "first": 50 })).await;
+    println!("metrics of 50 regions: {computed} statements computed, {page_cached} cached");
+    assert_eq!(again, first, "the cached answer is the computed one");
+    // The five metric groups come from memory; only the page itself and the data version are read.
+    assert_eq!(page_cached, 2, "computed with {computed}");
+    assert!(computed >= page_cached + 5);
+
+    let aggregate = "{ partnershipAggregate(groupBy: [COUNTRY, YEAR]) { rows { keys { year country } count } } }";
+    let (groups, computed) = statements_of(&app, aggregate, json!({})).await;
+    let (again, cached) = statements_of(&app, aggregate, json!({})).await;
+    assert_eq!(again, groups);
+    assert_eq!((computed, cached), (2, 1), "the aggregate statement is skipped; the data version is read");
+
+    // A committed change is a new data version: the next answer is recomputed and shows it.
+    let region = r#"{ region(slug: "syn-lan-05") { municipalities(asOf: "2021-06-01", first: 1) { slug }
+        metrics(period: {from: "2018-01-01", to: "2020-12-31"}, asOf: "2021-06-01") { organisations } } }"#;
+    let before = app.data(region).await;
+    let seat = before["region"]["municipalities"][0]["slug"].as_str().unwrap().to_owned();
+    let created = app
+        .post_role(
+            Role::Editor,
+            &format!(
+                r#"mutation {{ createOrganisation(input: {{slug: "org-cache-test", name: "Cache test AS", kind: COMPANY,
+                   country: "SE", municipality: "{seat}"}}) {{ slug }} }}"#
+            ),
+            json!({}),
+        )
+        .await;
+    assert!(created.get("errors").is_none(), "{created:#}");
+    let after = app.data(region).await;
+    let count = |body: &Value| body["region"]["metrics"]["organisations"].as_i64().unwrap();
+    assert_eq!(count(&after), count(&before) + 1, "the new organisation is counted at once");
+    let (_, recomputed) = statements_of(&app, METRICS_PAGE, json!({ "first": 50 })).await;
+    assert!(recomputed >= page_cached + 5, "after a change the page is computed again");
 }
 
 #[tokio::test]

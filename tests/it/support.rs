@@ -110,12 +110,17 @@ impl TestApp {
 
     /// A server over the `small` synthetic registry (seed 42) instead of the demo.
     pub async fn spawn_synthetic() -> Self {
+        Self::spawn_synthetic_with(ServeArgs::default()).await
+    }
+
+    /// The same, with `args` (its listen address and `no_demo` are set here).
+    pub async fn spawn_synthetic_with(args: ServeArgs) -> Self {
         let test_db = TestDb::new().await;
         test_db.db.migrate().await.unwrap();
         samverka::db::seed::seed_synthetic(&test_db.db, samverka::db::seed::synthetic::Scale::Small, 42, false)
             .await
             .unwrap();
-        let args = ServeArgs { listen: "127.0.0.1:0".parse().unwrap(), no_demo: true, ..ServeArgs::default() };
+        let args = ServeArgs { listen: "127.0.0.1:0".parse().unwrap(), no_demo: true, ..args };
         let auth = Authenticator::new(&KeySource::Secret(TEST_SECRET.to_vec()), "samverka").unwrap();
         Self::spawn_on(test_db, args, auth).await
     }

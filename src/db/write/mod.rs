@@ -15,11 +15,10 @@ pub use registry::*;
 use entity::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-use super::Db;
 use super::events::{self, Change, Operation};
 use super::rows::Row;
 use crate::domain::validation::Violation;
@@ -141,14 +140,17 @@ tables!(
 );
 
 /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock at
-/// once, so a transaction that read first cannot fail later with a stale snapshot.
-pub async fn begin(db: &Db) -> Result<DatabaseTransaction, DbErr> {
-    db.conn
+/// once, so a transaction that read first cannot fail later with a stale snapshot. On
+/// PostgreSQL it takes the outbox lock first ([`events::serialise_writers`]).
+pub async fn begin(conn: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let tx = conn
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         })
-        .await
+        .await?;
+    events::serialise_writers(&tx).await?;
+    Ok(tx)
 }
 
 /// The row with natural key `key`, or `NotFound` naming the input `field`.

@@ -15,9 +15,10 @@ use crate::domain::validation::{self as rule, Dated};
 /// Runs `$body` in a write transaction bound to `$tx`; an early `?` drops (rolls back) it.
 macro_rules! transaction {
     ($db:expr, $tx:ident => $body:expr) => {{
-        let $tx = begin($db).await?;
+        let $tx = begin(&$db.conn).await?;
         let result = $body;
         $tx.commit().await?;
+        $db.commits.committed();
         Ok(result)
     }};
 }

@@ -132,6 +132,12 @@ fn select_codes(mut codes: Vec<Code>, scheme: Option<CodeScheme>, as_of: Option<
 /// A fylke, län, NUTS region or named sub-region.
 pub struct Region(pub region::Model);
 
+/// The map day a region's metrics use by default: today, or its last day if it has ended.
+pub fn region_default_day(region: &region::Model) -> chrono::NaiveDate {
+    let today = chrono::Utc::now().date_naive();
+    region.valid_to.filter(|end| *end < today).unwrap_or(today)
+}
+
 #[Object]
 impl Region {
     /// What the organisations seated in the region's municipalities did in `period` (default: all time). Membership is taken on `asOf` (default today, or the region's last day if it has ended), so reforms don't move history: ask with one `asOf` to compare periods on one map.
@@ -145,10 +151,7 @@ impl Region {
             self.0.id,
             period,
             as_of,
-            self.0
-                .valid_to
-                .filter(|end| *end < chrono::Utc::now().date_naive())
-                .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+            region_default_day(&self.0),
         )
     }
 

@@ -1,0 +1,210 @@
+//! `/graphql/ws`: subscriptions over WebSocket, in both `graphql-transport-ws` (the graphql-ws
+//! library) and the legacy `graphql-ws` (subscriptions-transport-ws), chosen by the
+//! `Sec-WebSocket-Protocol` header. async-graphql speaks the protocols; this module adds what a
+//! public endpoint needs around them: the bearer token from `connection_init`, a deadline for
+//! `connection_init`, server keep-alive messages, a cap on subscriptions per socket, and
+//! `extensions.code` on every error.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::{WebSocket as GraphqlWebSocket, WebSocketProtocols, WsMessage};
+use async_graphql::{Data, Executor, Request, Response};
+use axum::Extension;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use futures::stream::BoxStream;
+use futures::{SinkExt, StreamExt, future};
+use serde_json::Value;
+
+use super::RegistrySchema;
+use super::http::add_code;
+use super::loaders::connection_loader;
+use super::subscription::SubscriptionSlots;
+use crate::auth::{Authenticator, Principal};
+use crate::db::Db;
+use crate::db::feed::Feed;
+
+/// Limits of one WebSocket connection.
+#[derive(Clone, Copy, Debug)]
+pub struct WsLimits {
+    /// A connection that has not completed `connection_init` by then is closed (4408).
+    pub init_timeout: Duration,
+    /// How often the server sends a keep-alive (`ping`, or `ka` in the legacy protocol).
+    pub keepalive: Duration,
+    /// A connection from which nothing arrives for this long is closed (clients answer pings
+    /// with pongs, so a live client never hits it).
+    pub idle_timeout: Duration,
+    pub max_subscriptions: usize,
+}
+
+impl Default for WsLimits {
+    fn default() -> Self {
+        Self {
+            init_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(120),
+            max_subscriptions: 50,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct WsState {
+    pub schema: RegistrySchema,
+    pub db: Db,
+    pub feed: Feed,
+    pub authenticator: Authenticator,
+    pub limits: WsLimits,
+}
+
+/// Upgrades to a GraphQL WebSocket; the edge has already checked any `Authorization` header
+/// (a `connection_init` token replaces it).
+pub async fn ws_handler(
+    State(state): State<WsState>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> HttpResponse {
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|offered| offered.split(',').find_map(|p| WebSocketProtocols::from_str(p.trim()).ok()));
+    let Some(protocol) = protocol else {
+        return (StatusCode::BAD_REQUEST, "Sec-WebSocket-Protocol must be graphql-transport-ws or graphql-ws")
+            .into_response();
+    };
+    let request_id = crate::edge::request_id(&headers);
+    // Echo the protocol chosen here (a client offering both gets the one it listed first).
+    upgrade
+        .protocols([protocol.sec_websocket_protocol()])
+        .on_upgrade(move |socket| serve(socket, protocol, state, principal, request_id))
+}
+
+/// The schema, with every error coded as over HTTP.
+#[derive(Clone)]
+struct CodedSchema {
+    schema: RegistrySchema,
+    request_id: Arc<str>,
+}
+
+impl Executor for CodedSchema {
+    async fn execute(&self, request: Request) -> Response {
+        let mut response = self.schema.execute(request).await;
+        response.errors.iter_mut().for_each(|error| add_code(error, &self.request_id));
+        response
+    }
+
+    fn execute_stream(&self, request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
+        let request_id = self.request_id.clone();
+        self.schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(move |mut response| {
+                response.errors.iter_mut().for_each(|error| add_code(error, &request_id));
+                response
+            })
+            .boxed()
+    }
+}
+
+/// The principal of a `connection_init` payload: `{"Authorization": "Bearer …"}` (any case),
+/// or `{"token": "…"}`; none keeps the upgrade request's.
+fn principal_of(
+    payload: &Value,
+    authenticator: &Authenticator,
+    upgrade: Principal,
+) -> async_graphql::Result<Principal> {
+    let field = |name: &str| {
+        payload.as_object()?.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str())
+    };
+    let verified = match (field("authorization"), field("token")) {
+        (Some(header), _) => authenticator.principal(Some(header)),
+        (None, Some(token)) => authenticator.verify(token),
+        (None, None) => return Ok(upgrade),
+    };
+    verified.map_err(|error| async_graphql::Error::new(format!("UNAUTHENTICATED: {error}")))
+}
+
+async fn serve(
+    socket: WebSocket,
+    protocol: WebSocketProtocols,
+    state: WsState,
+    upgrade: Principal,
+    request_id: String,
+) {
+    let (mut sink, stream) = socket.split();
+    let input = stream.take_while(|message| future::ready(message.is_ok())).filter_map(|message| {
+        future::ready(match message {
+            Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+            Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+            _ => None,
+        })
+    });
+    let limits = state.limits;
+    let mut connection = Data::default();
+    connection.insert(state.feed.clone());
+    connection.insert(state.db.clone());
+    connection.insert(connection_loader(&state.db));
+    connection.insert(SubscriptionSlots::new(limits.max_subscriptions));
+    let authenticator = state.authenticator.clone();
+    let executor = CodedSchema { schema: state.schema.clone(), request_id: request_id.into() };
+    let messages = GraphqlWebSocket::new(executor, input, protocol)
+        .connection_data(connection)
+        .on_connection_init(move |payload| async move {
+            let principal = principal_of(&payload, &authenticator, upgrade)?;
+            let mut data = Data::default();
+            data.insert(principal);
+            Ok(data)
+        })
+        .keepalive_timeout(limits.idle_timeout);
+    futures::pin_mut!(messages);
+
+    let keepalive_message = match protocol {
+        WebSocketProtocols::GraphQLWS => r#"{"type":"ping"}"#,
+        WebSocketProtocols::SubscriptionsTransportWS => r#"{"type":"ka"}"#,
+    };
+    let init_deadline = tokio::time::sleep(limits.init_timeout);
+    futures::pin_mut!(init_deadline);
+    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + limits.keepalive, limits.keepalive);
+    let mut acknowledged = false;
+    loop {
+        let outgoing = tokio::select! {
+            message = messages.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    if !acknowledged {
+                        acknowledged = is_ack(&text);
+                        if acknowledged && protocol == WebSocketProtocols::SubscriptionsTransportWS {
+                            // The legacy protocol expects a `ka` right after the ack.
+                            let _ = sink.send(Message::Text(text.into())).await;
+                            Message::Text(keepalive_message.into())
+                        } else {
+                            Message::Text(text.into())
+                        }
+                    } else {
+                        Message::Text(text.into())
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
+                None => break,
+            },
+            () = &mut init_deadline, if !acknowledged => {
+                // graphql-transport-ws's code for it; the legacy protocol has none, so the same.
+                Message::Close(Some(CloseFrame { code: 4408, reason: "Connection initialisation timeout".into() }))
+            }
+            _ = keepalive.tick(), if acknowledged => Message::Text(keepalive_message.into()),
+        };
+        let closing = matches!(outgoing, Message::Close(_));
+        if sink.send(outgoing).await.is_err() || closing {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+fn is_ack(text: &str) -> bool {
+    serde_json::from_str::<Value>(text).ok().and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned))
+        == Some("connection_ack".to_owned())
+}
