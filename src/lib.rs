@@ -12,16 +12,22 @@
 //!   ([`db::import`]), list selections and the batched lookups behind DataLoaders
 //!   ([`db::queries`]), node metrics and group-by aggregates in portable hand-written SQL
 //!   ([`db::queries::metrics`], [`db::queries::aggregate`], [`db::queries::sql`]),
-//!   transactional versioned writes ([`db::write`]), the events outbox ([`db::events`]) and the
-//!   bulk synthetic seed ([`db::seed`]).
+//!   transactional versioned writes ([`db::write`]), the events outbox with its writer lock and
+//!   data version ([`db::events`]), the per-instance change feed that follows it (LISTEN/NOTIFY,
+//!   [`db::feed`]), the analytics cache keyed by data version ([`db::cache`]) and the bulk
+//!   synthetic seed ([`db::seed`]).
 //! - [`auth`]: bearer JWTs (HS256/RS256), roles, the principal of a request.
 //! - [`edge`]: the HTTP edge before GraphQL: authentication, per-client rate limit, coded refusals.
-//! - [`graphql`]: schema and limits, the root query (registry lists + `analytics`) and mutation, object wrappers around entity
-//!   models, DataLoaders, guards, pagination, error codes, the `/graphql` HTTP handler.
-//! - [`server`]: routes (`/`, `/graphql`, `/healthz`, `/readyz`, `/metrics`) and middleware.
+//! - [`graphql`]: schema and limits, the root query (registry lists + `analytics`), mutation and
+//!   subscription ([`graphql::subscription`]), object wrappers around entity models,
+//!   DataLoaders, guards, pagination, error codes, the `/graphql` HTTP handler and the
+//!   `/graphql/ws` WebSocket endpoint ([`graphql::ws`]).
+//! - [`server`]: routes (`/`, `/graphql`, `/graphql/ws`, `/healthz`, `/readyz`, `/metrics`),
+//!   middleware, and starting the instance's change feed.
 //! - [`cli`]: the command line (`serve`, `migrate`, `import`, `seed`, `token`, `export-schema`).
-//! - `bench/run`: the benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite, wrk,
-//!   PostGraphile 4 side by side).
+//! - `bench/run`: the analytics benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite,
+//!   wrk, PostGraphile 4 side by side); `benches/subscriptions.rs`: subscription fan-out over two
+//!   instances (`cargo bench --bench subscriptions`).
 //!
 //! # Invariants
 //! - Resolvers never query per parent: relations and counts go through `graphql::loaders`, so the
@@ -29,7 +35,10 @@
 //! - Imports are one transaction; parsing finishes before the first write.
 //! - Student data is guarded field by field (`graphql::access`), not just hidden.
 //! - Every write is one transaction that checks versions and writes its change event
-//!   (`db::write`); nothing above `db` opens a transaction.
+//!   (`db::write`); nothing above `db` opens a transaction. Write transactions take one lock
+//!   first, so outbox seq order is commit order and the feed can never skip a late commit.
+//! - Subscriptions are fed from the outbox only (never from process memory alone): one reader
+//!   per instance, woken by NOTIFY, its own commits or a poll, fans out to all subscribers.
 
 pub mod auth;
 pub mod cli;

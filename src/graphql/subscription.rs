@@ -183,6 +183,9 @@ fn follow(live: Live, mut position: i64, replay_first: bool) -> impl Stream<Item
     // Subscribed before reading the table: whatever commits meanwhile is in one or the other.
     let mut receiver = live.feed.subscribe();
     async_stream::stream! {
+        // Moved whole, so the subscription's slot lives as long as the stream (a block that
+        // used only some fields would capture just those, and the slot would be freed at once).
+        let live = live;
         let mut replay = replay_first;
         loop {
             if replay {

@@ -35,8 +35,8 @@ pub struct WsLimits {
     pub init_timeout: Duration,
     /// How often the server sends a keep-alive (`ping`, or `ka` in the legacy protocol).
     pub keepalive: Duration,
-    /// A connection from which nothing arrives for this long is closed (clients answer pings
-    /// with pongs, so a live client never hits it).
+    /// A graphql-transport-ws connection from which nothing arrives for this long is closed
+    /// (clients answer pings with pongs, so a live client never hits it).
     pub idle_timeout: Duration,
     pub max_subscriptions: usize,
 }
@@ -159,7 +159,9 @@ async fn serve(
             data.insert(principal);
             Ok(data)
         })
-        .keepalive_timeout(limits.idle_timeout);
+        // Only graphql-transport-ws clients answer the server's pings; legacy clients may rightly
+        // stay silent for hours, so only the former are closed for silence.
+        .keepalive_timeout((protocol == WebSocketProtocols::GraphQLWS).then_some(limits.idle_timeout));
     futures::pin_mut!(messages);
 
     let keepalive_message = match protocol {

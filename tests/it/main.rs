@@ -15,3 +15,5 @@ mod mutations;
 mod n_plus_one;
 mod pagination;
 mod schema;
+mod subscriptions;
+mod ws_client;

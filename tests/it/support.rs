@@ -88,7 +88,8 @@ pub struct TestApp {
     /// Signs tokens the server accepts (HS256 with the test secret).
     pub auth: Authenticator,
     /// Kept so the database outlives the server; dropped (and on PostgreSQL removed) last.
-    _test_db: TestDb,
+    /// `None` for a second instance on another app's database.
+    _test_db: Option<TestDb>,
 }
 
 /// The HS256 secret of test servers.
@@ -135,7 +136,25 @@ impl TestApp {
             statements: test_db.db.statements.clone(),
             db: test_db.db.clone(),
             auth,
-            _test_db: test_db,
+            _test_db: Some(test_db),
+        }
+    }
+
+    /// Another server instance on this app's database, with its own connections, cache and
+    /// change feed, as a second process behind a balancer would have. Drop it first.
+    pub async fn spawn_instance(&self, args: ServeArgs) -> TestApp {
+        let db = Db::connect(&self.db.url, 5).await.unwrap();
+        let args = ServeArgs { listen: "127.0.0.1:0".parse().unwrap(), no_demo: true, ..args };
+        let app = App::build(db.clone(), &args, self.auth.clone()).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            statements: db.statements.clone(),
+            db,
+            auth: self.auth.clone(),
+            _test_db: None,
         }
     }
 

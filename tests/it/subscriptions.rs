@@ -1,0 +1,298 @@
+//! Subscriptions over a real WebSocket against the real server: both protocols, the feed across
+//! two instances on one database, resume with `after`, commits that race, and the guards.
+
+use std::time::Duration;
+
+use samverka::auth::Role;
+use samverka::cli::ServeArgs;
+use samverka::db::events::{self, Change, Operation};
+use samverka::db::write;
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+use crate::ws_client::{Event, Protocol, WsClient};
+
+const CHANGES: &str = r#"subscription($filter: RegistryChangeFilter, $after: String) {
+    registryChanged(filter: $filter, after: $after) { cursor entity slug operation version time } }"#;
+
+/// Creates organisation `slug` (seated in Rana, Nordland) through `app` as an editor.
+async fn create_organisation(app: &TestApp, slug: &str) {
+    let body = app
+        .post_role(
+            Role::Editor,
+            &format!(
+                r#"mutation {{ createOrganisation(input: {{slug: "{slug}", name: "{slug} AS", kind: COMPANY,
+                   country: "NO", municipality: "mun-no-rana"}}) {{ slug }} }}"#
+            ),
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+}
+
+fn organisations_only() -> Value {
+    json!({ "filter": { "entities": ["organisations"] } })
+}
+
+#[tokio::test]
+async fn a_committed_change_reaches_subscribers_in_both_protocols() {
+    let app = TestApp::spawn().await;
+    for protocol in Protocol::BOTH {
+        let mut client = WsClient::connect(&app.base, protocol, None).await;
+        client.subscribe("1", CHANGES, organisations_only()).await;
+        // Subscriptions start asynchronously; a change committed first is not "after" them.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let slug = format!("org-live-{protocol:?}").to_lowercase();
+        create_organisation(&app, &slug).await;
+        let change = client.data("1").await;
+        let change = &change["registryChanged"];
+        assert_eq!(change["entity"], "organisations");
+        assert_eq!(change["slug"], slug.as_str());
+        assert_eq!(change["operation"], "create");
+        assert_eq!(change["version"], 1);
+        assert!(change["cursor"].as_str().unwrap().parse::<i64>().unwrap() > 0);
+        client.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_change_through_one_instance_reaches_a_subscriber_of_another() {
+    let a = TestApp::spawn().await;
+    // On PostgreSQL the NOTIFY must carry it (the poll is made too slow to); SQLite has no
+    // notifications across processes, so there the poll is what a second process relies on.
+    let postgres = a.db.backend() == sea_orm::DatabaseBackend::Postgres;
+    let poll_ms = if postgres { 600_000 } else { 200 };
+    let b = a.spawn_instance(ServeArgs { feed_poll_ms: poll_ms, ..ServeArgs::default() }).await;
+    let mut on_b = WsClient::connect(&b.base, Protocol::TransportWs, None).await;
+    on_b.subscribe("b", CHANGES, organisations_only()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..3 {
+        create_organisation(&a, &format!("org-from-a-{i}")).await;
+    }
+    for i in 0..3 {
+        let change = on_b.data("b").await;
+        assert_eq!(change["registryChanged"]["slug"], format!("org-from-a-{i}"));
+    }
+    on_b.close().await;
+    drop(b);
+}
+
+#[tokio::test]
+async fn resuming_after_a_disconnect_replays_exactly_the_missed_changes_in_order() {
+    let app = TestApp::spawn().await;
+    let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
+    client.subscribe("1", CHANGES, organisations_only()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    create_organisation(&app, "org-before").await;
+    let seen = client.data("1").await;
+    let cursor = seen["registryChanged"]["cursor"].as_str().unwrap().to_owned();
+    client.close().await;
+
+    // While nobody listens: 100 organisations, and noise the filter must drop.
+    for i in 0..100 {
+        create_organisation(&app, &format!("org-missed-{i:03}")).await;
+        if i % 25 == 0 {
+            let body = app
+                .post_role(
+                    Role::Editor,
+                    &format!(r#"mutation {{ createSource(input: {{key: "src-noise-{i}", kind: "report", title: "Noise"}}) {{ key }} }}"#),
+                    json!({}),
+                )
+                .await;
+            assert!(body.get("errors").is_none(), "{body:#}");
+        }
+    }
+
+    let mut client = WsClient::connect(&app.base, Protocol::LegacyWs, None).await;
+    let mut variables = organisations_only();
+    variables["after"] = json!(cursor);
+    client.subscribe("2", CHANGES, variables).await;
+    let mut cursors = Vec::new();
+    for i in 0..100 {
+        let change = client.data("2").await;
+        assert_eq!(change["registryChanged"]["slug"], format!("org-missed-{i:03}"), "change {i}");
+        cursors.push(change["registryChanged"]["cursor"].as_str().unwrap().parse::<i64>().unwrap());
+    }
+    assert!(cursors.windows(2).all(|w| w[0] < w[1]), "in commit order");
+    // Then live, with nothing repeated at the seam.
+    create_organisation(&app, "org-after").await;
+    let change = client.data("2").await;
+    assert_eq!(change["registryChanged"]["slug"], "org-after");
+    assert!(
+        client.receive_within(Duration::from_millis(500)).await.is_none(),
+        "nothing more: no duplicate, no stray event"
+    );
+}
+
+#[tokio::test]
+async fn a_transaction_that_commits_late_is_not_skipped() {
+    let app = TestApp::spawn().await;
+    let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
+    client.subscribe("1", CHANGES, json!({ "filter": { "entities": ["test_rows"] } })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let change = |id: i32| Change {
+        entity: "test_rows",
+        entity_id: id,
+        slug: Some(format!("row-{id}")),
+        operation: Operation::Create,
+        version: 1,
+        data: None,
+    };
+    // T1 draws its sequence number first and keeps its transaction open.
+    let first = write::begin(&app.db.conn).await.unwrap();
+    let first_event = events::record(&first, "test", change(1)).await.unwrap();
+    // T2 starts later and wants to commit first: it must wait for T1, since a reader that saw
+    // T2's (higher) number first could never go back for T1's.
+    let conn = app.db.conn.clone();
+    let second = tokio::spawn(async move {
+        let tx = write::begin(&conn).await.unwrap();
+        let event = events::record(&tx, "test", change(2)).await.unwrap();
+        tx.commit().await.unwrap();
+        event
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!second.is_finished(), "the later transaction waits while the earlier one is open");
+    first.commit().await.unwrap();
+    app.db.commits.committed();
+    let second_event = second.await.unwrap();
+    app.db.commits.committed();
+    assert!(first_event.seq < second_event.seq);
+
+    let a = client.data("1").await;
+    let b = client.data("1").await;
+    assert_eq!(a["registryChanged"]["slug"], "row-1");
+    assert_eq!(b["registryChanged"]["slug"], "row-2");
+}
+
+#[tokio::test]
+async fn metrics_changed_sends_current_metrics_then_coalesced_updates() {
+    let app = TestApp::spawn().await;
+    let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
+    let query =
+        r#"subscription { metricsChanged(regionSlug: "reg-no-nordland") { cursor metrics { organisations } } }"#;
+    client.subscribe("m", query, json!({})).await;
+    let first = client.data("m").await;
+    let start = first["metricsChanged"]["metrics"]["organisations"].as_i64().unwrap();
+
+    // A change elsewhere (a source) does not touch Nordland: no message for it.
+    let body = app
+        .post_role(
+            Role::Editor,
+            r#"mutation { createSource(input: {key: "src-elsewhere", kind: "report", title: "E"}) { key } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    assert!(client.receive_within(Duration::from_millis(800)).await.is_none(), "an unrelated change sends nothing");
+
+    // Five quick changes in Nordland: updates are debounced, and the last one is current.
+    for i in 0..5 {
+        create_organisation(&app, &format!("org-nordland-{i}")).await;
+    }
+    let mut updates = 0;
+    loop {
+        let update = client.data("m").await;
+        updates += 1;
+        if update["metricsChanged"]["metrics"]["organisations"].as_i64().unwrap() == start + 5 {
+            break;
+        }
+    }
+    // An update may already include changes whose events arrive after it; the update those
+    // events trigger then repeats the same figures. Nothing stale follows the current ones.
+    while let Some(message) = client.receive_within(Duration::from_millis(800)).await {
+        let message = message.expect("socket open");
+        assert_eq!(message["payload"]["data"]["metricsChanged"]["metrics"]["organisations"], start + 5, "{message}");
+        updates += 1;
+    }
+    println!("metricsChanged: {updates} update(s) for 5 changes");
+    assert!(updates <= 6, "coalesced: at most one per change and one more");
+}
+
+#[tokio::test]
+async fn project_changed_sends_the_project_with_its_goals_after_a_change() {
+    let app = TestApp::spawn().await;
+    let mut client = WsClient::connect(&app.base, Protocol::LegacyWs, None).await;
+    let query = r#"subscription { projectChanged(slug: "proj-kkig") { slug version goals { slug } partners { organisation { slug } } } }"#;
+    client.subscribe("p", query, json!({})).await;
+    let first = client.data("p").await;
+    let goals = first["projectChanged"]["goals"].as_array().unwrap().len();
+    assert!(!first["projectChanged"]["partners"].as_array().unwrap().is_empty());
+    let body = app
+        .post_role(
+            Role::Editor,
+            r#"mutation { createGoal(input: {slug: "goal-live", project: "proj-kkig", kind: RESULT, kindLabel: "Resultatmål",
+                text: "Live goal"}) { slug } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let after = client.data("p").await;
+    assert_eq!(after["projectChanged"]["goals"].as_array().unwrap().len(), goals + 1);
+}
+
+#[tokio::test]
+async fn guards_on_subscriptions() {
+    let args = ServeArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ws_init_timeout_secs: 1,
+        ws_keepalive_secs: 1,
+        ws_max_subscriptions: 2,
+        ..ServeArgs::default()
+    };
+    let app = TestApp::spawn_with(args).await;
+
+    // No connection_init in time: closed with 4408, in both protocols.
+    for protocol in Protocol::BOTH {
+        let mut silent = WsClient::open(&app.base, protocol).await;
+        assert_eq!(silent.close_code().await, Some(4408), "{protocol:?}");
+    }
+
+    // A bad token in connection_init is refused.
+    let mut bad = WsClient::open(&app.base, Protocol::TransportWs).await;
+    bad.send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer not-a-token" } })).await;
+    assert_eq!(bad.close_code().await, Some(1002));
+
+    // Keep-alives arrive while connected (ping, or ka in the legacy protocol).
+    for protocol in Protocol::BOTH {
+        let mut client = WsClient::connect(&app.base, protocol, None).await;
+        assert!(client.receive_within(Duration::from_millis(2500)).await.is_none());
+        assert!(client.keepalives >= 1, "{protocol:?}: no keep-alive in 2.5 s with a 1 s interval");
+        client.close().await;
+    }
+
+    // Student changes are for analysts and up.
+    let mut public = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
+    public.subscribe("s", CHANGES, json!({ "filter": { "entities": ["students"] } })).await;
+    assert_eq!(public.error_code("s").await, "FORBIDDEN");
+    assert!(matches!(public.event("s").await, Event::Complete));
+    let analyst_token = app.token(Role::Analyst);
+    let mut analyst = WsClient::connect(&app.base, Protocol::TransportWs, Some(&analyst_token)).await;
+    analyst.subscribe("s", CHANGES, json!({ "filter": { "entities": ["students"] } })).await;
+    assert!(analyst.receive_within(Duration::from_millis(500)).await.is_none(), "accepted: nothing to send yet");
+
+    // At most two subscriptions per socket; a stopped one frees its slot.
+    analyst.subscribe("t", CHANGES, json!({})).await;
+    assert!(analyst.receive_within(Duration::from_millis(300)).await.is_none(), "the second is accepted");
+    analyst.subscribe("u", CHANGES, json!({})).await;
+    assert_eq!(analyst.error_code("u").await, "TOO_MANY_SUBSCRIPTIONS");
+    assert!(matches!(analyst.event("u").await, Event::Complete));
+    analyst.stop("t").await;
+    assert!(matches!(analyst.event("t").await, Event::Complete));
+    analyst.subscribe("v", CHANGES, json!({})).await;
+    assert!(analyst.receive_within(Duration::from_millis(500)).await.is_none(), "the freed slot is usable");
+
+    // Unknown cursors and regions are the caller's mistake.
+    public.subscribe("c", CHANGES, json!({ "after": "yesterday" })).await;
+    assert_eq!(public.error_code("c").await, "BAD_USER_INPUT");
+    assert!(matches!(public.event("c").await, Event::Complete));
+    public.subscribe("r", CHANGES, json!({ "filter": { "regionSlug": "reg-nowhere" } })).await;
+    assert_eq!(public.error_code("r").await, "NOT_FOUND");
+
+    // A token that expires ends the subscriptions it opened.
+    let short = app.auth.issue("test-short", Role::Analyst, Duration::from_secs(2)).unwrap();
+    let mut expiring = WsClient::connect(&app.base, Protocol::LegacyWs, Some(&short)).await;
+    expiring.subscribe("e", CHANGES, json!({})).await;
+    assert_eq!(expiring.error_code("e").await, "UNAUTHENTICATED");
+    assert!(matches!(expiring.event("e").await, Event::Complete));
+}

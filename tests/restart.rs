@@ -1,0 +1,89 @@
+//! PostgreSQL restarted under a live subscription. A test binary of its own: cargo runs test
+//! binaries one after another, so the restart cannot break the tests running in parallel in
+//! `it`. On SQLite there is no server to restart and the test says so.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[allow(dead_code)]
+#[path = "it/support.rs"]
+mod support;
+#[allow(dead_code)]
+#[path = "it/ws_client.rs"]
+mod ws_client;
+
+use std::process::Command;
+use std::time::Duration;
+
+use samverka::auth::Role;
+use serde_json::json;
+use support::TestApp;
+use ws_client::{Protocol, WsClient};
+
+const CHANGES: &str = r#"subscription { registryChanged(filter: {entities: ["organisations"]}) { cursor slug } }"#;
+
+fn pg_isready() -> bool {
+    Command::new("pg_isready").args(["-h", "127.0.0.1", "-p", "5432", "-q"]).status().is_ok_and(|s| s.success())
+}
+
+/// Restarts the local cluster (`pg_ctlcluster … restart`) and waits until it accepts connections.
+fn restart_postgresql() {
+    let version = std::fs::read_dir("/etc/postgresql")
+        .expect("a Debian PostgreSQL cluster under /etc/postgresql")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .max()
+        .expect("a PostgreSQL version directory");
+    let status = Command::new("pg_ctlcluster")
+        .args(["--skip-systemctl-redirect", &version, "main", "restart"])
+        .status()
+        .expect("run pg_ctlcluster");
+    assert!(status.success(), "pg_ctlcluster restart failed");
+    for _ in 0..120 {
+        if pg_isready() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("PostgreSQL did not come back within 30 s");
+}
+
+/// Creates an organisation, retrying while the server's pool finds its old connections dead.
+async fn create_organisation(app: &TestApp, slug: &str) {
+    let query = format!(
+        r#"mutation {{ createOrganisation(input: {{slug: "{slug}", name: "{slug}", kind: COMPANY, country: "NO"}}) {{ slug }} }}"#
+    );
+    for attempt in 0..40 {
+        let body = app.post_role(Role::Editor, &query, json!({})).await;
+        // CONFLICT: an earlier attempt committed but its answer was lost with the connection.
+        if body.get("errors").is_none() || body["errors"][0]["extensions"]["code"] == "CONFLICT" {
+            return;
+        }
+        println!("attempt {attempt} to create {slug}: {}", body["errors"][0]["message"]);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("could not create {slug} after the restart");
+}
+
+#[tokio::test]
+async fn a_subscription_sees_every_change_after_postgresql_restarts() {
+    if !std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres")) {
+        println!("PostgreSQL only: TEST_DATABASE_URL is not a PostgreSQL URL, so there is no server to restart");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
+    client.subscribe("1", CHANGES, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    create_organisation(&app, "org-before-restart").await;
+    assert_eq!(client.data("1").await["registryChanged"]["slug"], "org-before-restart");
+
+    restart_postgresql();
+    // The same server process and the same socket: the pool and the LISTEN connection reconnect
+    // on their own, and the feed reads whatever committed meanwhile from the outbox.
+    for i in 0..5 {
+        create_organisation(&app, &format!("org-after-restart-{i}")).await;
+    }
+    for i in 0..5 {
+        let change = client.data("1").await;
+        assert_eq!(change["registryChanged"]["slug"], format!("org-after-restart-{i}"));
+    }
+}
