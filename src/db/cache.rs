@@ -50,6 +50,11 @@ impl AnalyticsCache {
         Self { entries }
     }
 
+    /// False when caching is off (then no data version need be read).
+    pub fn enabled(&self) -> bool {
+        self.entries.is_some()
+    }
+
     /// The value stored for `key` at `version`, if any.
     pub fn get<T: Clone + Send + Sync + 'static>(&self, version: i64, key: &str) -> Option<T> {
         let (entry, _) = self.entries.as_ref()?.get(&(version, key.to_owned()))?;

@@ -53,8 +53,12 @@ pub fn connection_loader(db: &Db) -> DataLoader<RegistryLoader> {
 }
 
 impl RegistryLoader {
-    /// The data version analytical answers are cached under (see `data_version`).
+    /// The data version analytical answers are cached under (see `data_version`); 0 without
+    /// a cache, where it is never used.
     async fn data_version(&self) -> Result<i64, DbErr> {
+        if !self.analytics_cache.enabled() {
+            return Ok(0);
+        }
         match &self.data_version {
             Some(once) => Ok(*once.get_or_try_init(|| events::data_version(&self.conn)).await?),
             None => events::data_version(&self.conn).await,

@@ -131,9 +131,10 @@ impl Live {
     fn of(ctx: &Context<'_>) -> Result<Self> {
         let feed = ctx.data::<Feed>().map_err(|_| coded(Code::BadUserInput, "subscriptions run over /graphql/ws"))?;
         let slot = ctx.data_opt::<SubscriptionSlots>().map(SubscriptionSlots::take).transpose()?;
-        let expires = ctx.data_opt::<Principal>().and_then(|p| p.expires_at).map(|at| {
+        let expires = ctx.data_opt::<Principal>().and_then(|p| p.expires_at).and_then(|at| {
             let left = at.saturating_sub(now_secs());
-            Instant::now() + Duration::from_secs(left)
+            // A token valid for centuries simply never ends the stream.
+            Instant::now().checked_add(Duration::from_secs(left))
         });
         Ok(Self { feed: feed.clone(), conn: db(ctx).clone(), expires, _slot: slot })
     }
@@ -177,29 +178,38 @@ async fn project_by_slug(conn: &DatabaseConnection, slug: &str) -> Result<projec
         .ok_or_else(|| not_found("project", slug))
 }
 
-/// The feed from `position` on, without gaps or repeats: live events, and the table whenever
-/// the live buffer overflowed. Ends at the token's expiry with an `UNAUTHENTICATED` error.
-fn follow(live: Live, mut position: i64, replay_first: bool) -> impl Stream<Item = Result<Arc<FeedEvent>>> {
+/// The feed after `position`, without gaps or repeats: first the table (which also covers
+/// whatever committed between reading `position` and subscribing), then live events, and the
+/// table again whenever the live buffer overflowed. A database that is away (restarting) is
+/// retried, keeping the position. Ends at the token's expiry with an `UNAUTHENTICATED` error.
+fn follow(live: Live, mut position: i64) -> impl Stream<Item = Result<Arc<FeedEvent>>> {
     // Subscribed before reading the table: whatever commits meanwhile is in one or the other.
     let mut receiver = live.feed.subscribe();
     async_stream::stream! {
         // Moved whole, so the subscription's slot lives as long as the stream (a block that
         // used only some fields would capture just those, and the slot would be freed at once).
         let live = live;
-        let mut replay = replay_first;
+        let mut replay = true;
+        let mut failures = 0_u32;
         loop {
+            if live.expires.is_some_and(|at| at <= Instant::now()) {
+                yield Err(token_expired());
+                return;
+            }
             if replay {
                 match feed::replay(&live.conn, position).await {
                     Ok(page) if page.is_empty() => replay = false,
                     Ok(page) => {
+                        failures = 0;
                         for event in page {
                             position = event.event.seq;
                             yield Ok(event);
                         }
                     }
                     Err(error) => {
-                        yield Err(super::error::internal(&error));
-                        return;
+                        failures += 1;
+                        tracing::warn!(%error, failures, "a subscription could not read the outbox; retrying");
+                        tokio::time::sleep(Duration::from_millis(250 * u64::from(failures.min(20)))).await;
                     }
                 }
                 continue;
@@ -258,7 +268,7 @@ impl Subscription {
                 && project_id.is_none_or(|id| event.impact.project_ids.contains(&id))
         };
         let position = after.unwrap_or_else(|| live.feed.position());
-        Ok(futures::StreamExt::filter_map(follow(live, position, after.is_some()), move |item| {
+        Ok(futures::StreamExt::filter_map(follow(live, position), move |item| {
             let item = match item {
                 Ok(event) => wanted(&event).then(|| Ok(RegistryChange(event))),
                 Err(error) => Some(Err(error)),
@@ -282,7 +292,7 @@ impl Subscription {
         let metrics = Metrics::new(NodeKind::Region, region.id, period, as_of, region_default_day(&region))?;
         let expires = live.expires;
         let position = live.feed.position();
-        let mut changes = Box::pin(follow(live, position, false));
+        let mut changes = Box::pin(follow(live, position));
         Ok(async_stream::stream! {
             let mut cursor = position;
             yield Ok(MetricsUpdate { cursor: cursor.to_string(), metrics });
@@ -320,10 +330,11 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<Project>> + use<>> {
         let live = Live::of(ctx)?;
         let conn = live.conn.clone();
+        // Position and subscription before the first read: a change in between is then sent.
+        let position = live.feed.position();
+        let changes = follow(live, position);
         let first = project_by_slug(&conn, &slug).await?;
         let id = first.id;
-        let position = live.feed.position();
-        let changes = follow(live, position, false);
         Ok(async_stream::stream! {
             yield Ok(Project(first));
             futures::pin_mut!(changes);

@@ -21,6 +21,7 @@ use futures::{SinkExt, StreamExt, future};
 use serde_json::Value;
 
 use super::RegistrySchema;
+use super::error::{Code, coded};
 use super::http::add_code;
 use super::loaders::connection_loader;
 use super::subscription::SubscriptionSlots;
@@ -91,6 +92,17 @@ struct CodedSchema {
     request_id: Arc<str>,
 }
 
+/// Refuses every operation once the connection's token has expired: queries and mutations sent
+/// over the socket too, not only the subscriptions (which end themselves at that moment).
+fn expired(session: Option<&Data>) -> Option<Response> {
+    let principal = session?.get(&std::any::TypeId::of::<Principal>())?.downcast_ref::<Principal>()?;
+    let expired = principal.expires_at.is_some_and(|at| at <= crate::auth::now_secs());
+    expired.then(|| {
+        let error = coded(Code::Unauthenticated, "the connection's token has expired; reconnect with a new one");
+        Response::from_errors(vec![error.into_server_error(async_graphql::Pos::default())])
+    })
+}
+
 impl Executor for CodedSchema {
     async fn execute(&self, request: Request) -> Response {
         let mut response = self.schema.execute(request).await;
@@ -99,6 +111,9 @@ impl Executor for CodedSchema {
     }
 
     fn execute_stream(&self, request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
+        if let Some(refusal) = expired(session_data.as_deref()) {
+            return futures::stream::once(future::ready(refusal)).boxed();
+        }
         let request_id = self.request_id.clone();
         self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
@@ -171,6 +186,7 @@ async fn serve(
     let init_deadline = tokio::time::sleep(limits.init_timeout);
     futures::pin_mut!(init_deadline);
     let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + limits.keepalive, limits.keepalive);
+    keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut acknowledged = false;
     loop {
         let outgoing = tokio::select! {
@@ -189,7 +205,9 @@ async fn serve(
                         Message::Text(text.into())
                     }
                 }
-                Some(WsMessage::Close(code, reason)) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
+                Some(WsMessage::Close(code, reason)) => {
+                    Message::Close(Some(CloseFrame { code, reason: control_frame_text(&reason).into() }))
+                }
                 None => break,
             },
             () = &mut init_deadline, if !acknowledged => {
@@ -199,11 +217,22 @@ async fn serve(
             _ = keepalive.tick(), if acknowledged => Message::Text(keepalive_message.into()),
         };
         let closing = matches!(outgoing, Message::Close(_));
-        if sink.send(outgoing).await.is_err() || closing {
+        // A client that stops reading must not hold the task (and its subscriptions) forever.
+        let sent = tokio::time::timeout(limits.idle_timeout, sink.send(outgoing)).await;
+        if !matches!(sent, Ok(Ok(()))) || closing {
             break;
         }
     }
     let _ = sink.close().await;
+}
+
+/// A close reason fits a control frame: at most 123 bytes, cut at a character boundary.
+fn control_frame_text(reason: &str) -> &str {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
 }
 
 fn is_ack(text: &str) -> bool {

@@ -295,4 +295,7 @@ async fn guards_on_subscriptions() {
     expiring.subscribe("e", CHANGES, json!({})).await;
     assert_eq!(expiring.error_code("e").await, "UNAUTHENTICATED");
     assert!(matches!(expiring.event("e").await, Event::Complete));
+    // Nor does the socket run anything else for the expired token (a query or a mutation).
+    expiring.subscribe("q", "{ regions(first: 1) { nodes { slug } } }", json!({})).await;
+    assert_eq!(expiring.error_code("q").await, "UNAUTHENTICATED");
 }
