@@ -238,7 +238,13 @@ where
 }
 
 /// One row by its unique text key, or `NOT_FOUND`.
-async fn by_key<E: EntityTrait>(ctx: &Context<'_>, what: &str, column: E::Column, key: &str) -> Result<E::Model> {
+/// The row whose `column` equals `key`, or `NOT_FOUND` naming `what`.
+pub(super) async fn by_key<E: EntityTrait>(
+    ctx: &Context<'_>,
+    what: &str,
+    column: E::Column,
+    key: &str,
+) -> Result<E::Model> {
     E::find().filter(column.eq(key)).one(db(ctx)).await.or_internal()?.ok_or_else(|| not_found(what, key))
 }
 

@@ -10,13 +10,13 @@ use std::time::Duration;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Subscription};
 use entity::{project, region};
 use futures::Stream;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use super::access::role_of;
-use super::error::{Code, OrInternal, bad_input, coded, not_found};
-use super::query::db;
+use super::error::{Code, bad_input, coded, not_found};
+use super::query::{by_key, db};
 use super::types::common::{Date, PeriodInput};
 use super::types::geography::region_default_day;
 use super::types::metrics::Metrics;
@@ -160,24 +160,6 @@ fn cursor_of(after: Option<&str>) -> Result<Option<i64>> {
         .transpose()
 }
 
-async fn region_by_slug(conn: &DatabaseConnection, slug: &str) -> Result<region::Model> {
-    region::Entity::find()
-        .filter(region::Column::Slug.eq(slug))
-        .one(conn)
-        .await
-        .or_internal()?
-        .ok_or_else(|| not_found("region", slug))
-}
-
-async fn project_by_slug(conn: &DatabaseConnection, slug: &str) -> Result<project::Model> {
-    project::Entity::find()
-        .filter(project::Column::Slug.eq(slug))
-        .one(conn)
-        .await
-        .or_internal()?
-        .ok_or_else(|| not_found("project", slug))
-}
-
 /// The feed after `position`, without gaps or repeats: first the table (which also covers
 /// whatever committed between reading `position` and subscribing), then live events, and the
 /// table again whenever the live buffer overflowed. A database that is away (restarting) is
@@ -253,11 +235,11 @@ impl Subscription {
         let after = cursor_of(after.as_deref())?;
         let live = Live::of(ctx)?;
         let region_id = match &filter.region_slug {
-            Some(slug) => Some(region_by_slug(&live.conn, slug).await?.id),
+            Some(slug) => Some(by_key::<region::Entity>(ctx, "region", region::Column::Slug, slug).await?.id),
             None => None,
         };
         let project_id = match &filter.project_slug {
-            Some(slug) => Some(project_by_slug(&live.conn, slug).await?.id),
+            Some(slug) => Some(by_key::<project::Entity>(ctx, "project", project::Column::Slug, slug).await?.id),
             None => None,
         };
         let entities = filter.entities;
@@ -288,7 +270,7 @@ impl Subscription {
         as_of: Option<Date>,
     ) -> Result<impl Stream<Item = Result<MetricsUpdate>> + use<>> {
         let live = Live::of(ctx)?;
-        let region = region_by_slug(&live.conn, &region_slug).await?;
+        let region = by_key::<region::Entity>(ctx, "region", region::Column::Slug, &region_slug).await?;
         let metrics = Metrics::new(NodeKind::Region, region.id, period, as_of, region_default_day(&region))?;
         let expires = live.expires;
         let position = live.feed.position();
@@ -333,7 +315,7 @@ impl Subscription {
         // Position and subscription before the first read: a change in between is then sent.
         let position = live.feed.position();
         let changes = follow(live, position);
-        let first = project_by_slug(&conn, &slug).await?;
+        let first = by_key::<project::Entity>(ctx, "project", project::Column::Slug, &slug).await?;
         let id = first.id;
         Ok(async_stream::stream! {
             yield Ok(Project(first));
