@@ -255,26 +255,48 @@ async fn main() {
         );
         let request = client.post(format!("{}/graphql", a.base)).bearer_auth(&token).json(&json!({ "query": query }));
         sends.push(tokio::spawn(async move {
-            match request.send().await {
+            let sent = Instant::now();
+            let ok = match request.send().await {
                 Ok(r) if r.status().is_success() => {
                     let body: Value = r.json().await.unwrap_or_default();
+                    if let Some(errors) = body.get("errors") {
+                        eprintln!("mutation failed: {errors}");
+                    }
                     body.get("errors").is_none()
                 }
-                _ => false,
-            }
+                Ok(r) => {
+                    eprintln!("mutation failed: HTTP {}", r.status());
+                    false
+                }
+                Err(error) => {
+                    eprintln!("mutation failed: {error}");
+                    false
+                }
+            };
+            (ok, sent.elapsed().as_secs_f64() * 1000.0)
         }));
         if i % (u64::from(options.rate) * 10) == 0 && i > 0 {
             println!("  {i}/{total} mutations sent, {:.0} s", started.elapsed().as_secs_f64());
         }
     }
     let mut failed = 0;
+    let mut mutation_ms = Vec::with_capacity(sends.len());
     for send in sends {
-        if !send.await.unwrap_or(false) {
+        let (ok, ms) = send.await.unwrap_or((false, f64::NAN));
+        if !ok {
             failed += 1;
         }
+        mutation_ms.push(ms);
     }
     let achieved = total as f64 / started.elapsed().as_secs_f64();
-    println!("{total} mutations committed or failed ({failed} failed), {achieved:.1}/s overall; draining");
+    mutation_ms.sort_by(f64::total_cmp);
+    println!("{total} mutations answered ({failed} failed), {achieved:.1}/s overall; draining");
+    println!(
+        "mutation response time: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&mutation_ms, 50.0),
+        percentile(&mutation_ms, 99.0),
+        mutation_ms.last().copied().unwrap_or(f64::NAN)
+    );
     let rss_a = a.rss_mb();
     let rss_b = b.rss_mb();
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -295,7 +317,7 @@ async fn main() {
     );
     println!("duplicates: {}", tally.duplicates);
     println!(
-        "commit-to-delivery latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "commit-to-delivery latency (from the event's write time): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         percentile(&latencies, 50.0),
         percentile(&latencies, 99.0),
         latencies.last().copied().unwrap_or(f64::NAN)

@@ -26,6 +26,7 @@ use crate::db::cache::AnalyticsCache;
 use crate::db::feed::{Feed, FeedOptions};
 use crate::edge::{Edge, REQUEST_ID, RateLimit, code_layer_errors, guard_edge};
 use crate::graphql::http::{GraphqlState, graphql_handler};
+use crate::graphql::writer_lane::WriterLane;
 use crate::graphql::ws::{WsLimits, WsState, ws_handler};
 use crate::graphql::{Limits, build_schema};
 
@@ -75,8 +76,12 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         max_complexity: args.max_complexity,
         introspection: !args.disable_introspection,
     };
-    let state =
-        GraphqlState { schema: build_schema(Some(db.clone()), limits), db: db.clone(), max_batch: args.max_batch };
+    let state = GraphqlState {
+        schema: build_schema(Some(db.clone()), limits),
+        db: db.clone(),
+        max_batch: args.max_batch,
+        writer_lane: Some(WriterLane::start(&db).await?),
+    };
     let rate_limit = RateLimit { per_second: args.rate_limit_per_second, burst: args.rate_limit_burst };
     let ws = WsState {
         schema: state.schema.clone(),

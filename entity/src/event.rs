@@ -22,6 +22,8 @@ pub struct Model {
     pub occurred_at: DateTimeUtc,
     /// The row as JSON after the change (before it, for a delete).
     pub data: Option<String>,
+    /// The row as JSON before an update (none for a create or delete).
+    pub previous: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

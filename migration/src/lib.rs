@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_registry;
 mod m20261122_000002_versions_and_events;
 mod m20261122_000003_analytics_indexes;
+mod m20261122_000004_event_previous_row;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_registry::Migration),
             Box::new(m20261122_000002_versions_and_events::Migration),
             Box::new(m20261122_000003_analytics_indexes::Migration),
+            Box::new(m20261122_000004_event_previous_row::Migration),
         ]
     }
 }

@@ -21,15 +21,43 @@ const OUTBOX_LOCK: i64 = 0x5341_4d56_4f42_4f58;
 /// nothing: `BEGIN IMMEDIATE` already admits one writer at a time.
 ///
 /// It also makes [`data_version`] exact: the highest committed seq only ever grows.
+///
+/// Inside one process writers already queue before they take a connection (`write::begin`),
+/// so this lock is only ever contended across instances; `lock_timeout` bounds that wait.
+///
+/// The same statement queues the one notification of the transaction (see [`record`]).
 pub async fn serialise_writers(tx: &impl ConnectionTrait) -> Result<(), DbErr> {
     if tx.get_database_backend() == DatabaseBackend::Postgres {
+        // `SET LOCAL` cannot take a bind parameter; the value is a constant.
         tx.execute_raw(Statement::from_string(
             DatabaseBackend::Postgres,
-            format!("SELECT pg_advisory_xact_lock({OUTBOX_LOCK})"),
+            format!("SET LOCAL lock_timeout = '{}s'", WRITER_LOCK_WAIT_SECS),
+        ))
+        .await?;
+        // Delivered at commit (never for a rollback) to every instance's LISTEN connection:
+        // one wake-up per transaction, however many events it writes. A transaction that ends
+        // up writing nothing costs its listeners one empty read.
+        tx.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT pg_advisory_xact_lock({OUTBOX_LOCK}), pg_notify('{}', '')", super::feed::CHANNEL),
         ))
         .await?;
     }
     Ok(())
+}
+
+/// How long a writer waits for another instance's writer before giving up with `BUSY`.
+const WRITER_LOCK_WAIT_SECS: u32 = 10;
+
+/// True for PostgreSQL's `lock_not_available` (SQLSTATE 55P03): a `lock_timeout` ran out.
+pub fn is_lock_timeout(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let runtime = match error {
+        DbErr::Query(runtime) | DbErr::Exec(runtime) | DbErr::Conn(runtime) => runtime,
+        _ => return false,
+    };
+    matches!(runtime, RuntimeErr::SqlxError(inner)
+        if matches!(&**inner, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03")))
 }
 
 /// The registry's data version: the seq of the last committed change event (0 when none).
@@ -78,6 +106,8 @@ pub struct Change {
     pub version: i32,
     /// The row as JSON after the change (before it, for a delete).
     pub data: Option<String>,
+    /// The row as JSON before an update.
+    pub previous: Option<String>,
 }
 
 impl Change {
@@ -90,22 +120,20 @@ impl Change {
         version: i32,
         row: &M,
     ) -> Self {
-        Self { entity, entity_id, slug, operation, version, data: serde_json::to_string(row).ok() }
+        Self { entity, entity_id, slug, operation, version, data: serde_json::to_string(row).ok(), previous: None }
+    }
+
+    /// The same change, also naming the row as it was before.
+    pub fn from<M: serde::Serialize>(mut self, previous: &M) -> Self {
+        self.previous = serde_json::to_string(previous).ok();
+        self
     }
 }
 
 /// Appends `change` to the outbox on `conn`: always the change's own transaction, which has
 /// called [`serialise_writers`] first.
+/// On PostgreSQL that transaction has also queued its `NOTIFY` ([`serialise_writers`]).
 pub async fn record(conn: &impl ConnectionTrait, actor: &str, change: Change) -> Result<event::Model, DbErr> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        // Delivered at commit (and never for a rollback) to every instance's LISTEN connection;
-        // PostgreSQL folds the same payload sent twice in one transaction into one message.
-        conn.execute_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!("SELECT pg_notify('{}', '')", super::feed::CHANNEL),
-        ))
-        .await?;
-    }
     event::ActiveModel {
         seq: NotSet,
         entity: Set(change.entity.to_owned()),
@@ -116,6 +144,7 @@ pub async fn record(conn: &impl ConnectionTrait, actor: &str, change: Change) ->
         actor: Set(actor.to_owned()),
         occurred_at: Set(chrono::Utc::now()),
         data: Set(change.data),
+        previous: Set(change.previous),
     }
     .insert(conn)
     .await

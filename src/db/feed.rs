@@ -272,9 +272,9 @@ struct Touched {
 }
 
 impl Touched {
+    /// From the row after the change and, for an update, the row before it: a row that moved
+    /// (an organisation to another municipality, a partner to another project) touches both sides.
     fn of(event: &event::Model) -> Self {
-        let data: Value = event.data.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or(Value::Null);
-        let field = |name: &str| data.get(name).and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok());
         let mut t = Self::default();
         let own = Some(event.entity_id);
         match event.entity.as_str() {
@@ -284,12 +284,24 @@ impl Touched {
             "organisations" => t.organisations.extend(own),
             "municipalities" => t.municipalities.extend(own),
             "regions" => t.regions.extend(own),
-            "region_parents" => t.regions.extend(field("parent_id")),
             _ => {}
         }
-        t.projects.extend(field("project_id"));
-        t.goals.extend(field("goal_id"));
-        t.students.extend(field("student_id"));
+        for row in [&event.data, &event.previous] {
+            let Some(row) = row.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) else { continue };
+            t.add_references(&event.entity, &row);
+        }
+        t
+    }
+
+    /// The ids a row names by its foreign keys.
+    fn add_references(&mut self, entity: &str, row: &Value) {
+        let field = |name: &str| row.get(name).and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok());
+        if entity == "region_parents" {
+            self.regions.extend(field("parent_id"));
+        }
+        self.projects.extend(field("project_id"));
+        self.goals.extend(field("goal_id"));
+        self.students.extend(field("student_id"));
         for name in [
             "organisation_id",
             "organisation_a_id",
@@ -297,12 +309,11 @@ impl Touched {
             "host_organisation_id",
             "enrolling_organisation_id",
         ] {
-            t.organisations.extend(field(name));
+            self.organisations.extend(field(name));
         }
-        t.municipalities.extend(field("municipality_id"));
-        t.municipalities.extend(field("home_municipality_id"));
-        t.regions.extend(field("region_id"));
-        t
+        self.municipalities.extend(field("municipality_id"));
+        self.municipalities.extend(field("home_municipality_id"));
+        self.regions.extend(field("region_id"));
     }
 }
 

@@ -54,7 +54,10 @@ impl ImportSummary {
 /// Imports all records in one transaction: all of it is written, or none of it.
 /// Each written row also writes its change event, with `actor` as its author.
 pub async fn import_records(db: &Db, records: &RegistryRecords, actor: &str) -> Result<ImportSummary, DbErr> {
-    let tx = super::write::begin(&db.conn).await?;
+    let (_turn, tx) = super::write::begin(db).await.map_err(|error| match error {
+        super::write::WriteError::Db(error) => error,
+        other => DbErr::Custom(other.to_string()),
+    })?;
     let mut writer = Writer { tx: &tx, actor, summary: ImportSummary::default(), ids: Ids::default() };
     writer.write(records).await?;
     let summary = writer.summary;
@@ -125,7 +128,9 @@ impl Writer<'_> {
                         row.set_version(current.version() + 1);
                         row.clone().into_active_model().reset_all().update(self.tx).await?;
                         counts.updated += 1;
-                        changes.push(Change::of(table, row.id(), row.slug(), Operation::Update, row.version(), &row));
+                        changes.push(
+                            Change::of(table, row.id(), row.slug(), Operation::Update, row.version(), &row).from(&current),
+                        );
                     }
                     ids.insert(row_key, current.id());
                 }
@@ -330,8 +335,11 @@ impl Writer<'_> {
                 row.id = id_of(&self.ids.municipalities, &m.slug)?;
                 row.successor_id = Some(id_of(&self.ids.municipalities, successor)?);
                 let current = municipality::Entity::find_by_id(row.id).one(self.tx).await?;
-                row.version = current.map_or(1, |current| current.version) + 1;
-                let change = Change::of("municipalities", row.id, row.slug(), Operation::Update, row.version, &row);
+                row.version = current.as_ref().map_or(1, |current| current.version) + 1;
+                let mut change = Change::of("municipalities", row.id, row.slug(), Operation::Update, row.version, &row);
+                if let Some(current) = &current {
+                    change = change.from(current);
+                }
                 row.into_active_model().reset_all().update(self.tx).await?;
                 events::record(self.tx, self.actor, change).await?;
             }

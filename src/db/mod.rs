@@ -50,53 +50,29 @@ pub struct Db {
     pub analytics_cache: cache::AnalyticsCache,
     /// Wakes this process's change feed after its own commits.
     pub commits: feed::CommitSignal,
+    /// This process's writers' queue: one write transaction at a time (`write::begin`).
+    pub writers: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
     /// Connects, creating the SQLite file (in WAL mode) if needed.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .max_connections(max_connections)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false)
-            // WAL lets readers go on while the importer writes; busy_timeout makes a writer wait
-            // for the lock instead of failing at once.
-            // PostgreSQL's JIT compiles the analytical statements (metrics, aggregates) for
-            // hundreds of milliseconds to save a few: measured 810 ms with it, 250 ms without.
-            .map_sqlx_postgres_opts(|postgres| postgres.options([("jit", "off")]))
-            .map_sqlx_sqlite_opts(|sqlite| {
-                sqlite
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-            });
-        let mut conn = Database::connect(options).await?;
         let statements = StatementCounter::default();
-        let counter = statements.clone();
-        conn.set_metric_callback(move |info| {
-            counter.increment();
-            // Slow statements go to the log with their SQL (values elided), for EXPLAIN later.
-            if info.elapsed >= SLOW_STATEMENT {
-                tracing::warn!(
-                    elapsed_ms = info.elapsed.as_millis() as u64,
-                    failed = info.failed,
-                    sql = %abbreviated(&info.statement.sql),
-                    "slow SQL statement"
-                );
-            }
-        });
         Ok(Self {
-            conn,
+            conn: open_pool(url, max_connections, statements.clone()).await?,
             url: url.into(),
             statements,
             operations: StatementCounter::default(),
             analytics_cache: cache::AnalyticsCache::default(),
             commits: feed::CommitSignal::default(),
+            writers: Arc::default(),
         })
+    }
+
+    /// A second pool on the same database that shares everything else with this one (counters,
+    /// cache, commit signal, writers' queue): for work that must not wait on this pool.
+    pub async fn companion(&self, max_connections: u32) -> Result<Self, DbErr> {
+        Ok(Self { conn: open_pool(&self.url, max_connections, self.statements.clone()).await?, ..self.clone() })
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -117,6 +93,43 @@ impl Db {
         use sea_orm::{EntityTrait, PaginatorTrait};
         Ok(entity::country::Entity::find().count(&self.conn).await? == 0)
     }
+}
+
+/// Opens a pool on `url`; every statement it sends is counted on `statements`.
+async fn open_pool(url: &str, max_connections: u32, statements: StatementCounter) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        // WAL lets readers go on while the importer writes; busy_timeout makes a writer wait
+        // for the lock instead of failing at once.
+        // PostgreSQL's JIT compiles the analytical statements (metrics, aggregates) for
+        // hundreds of milliseconds to save a few: measured 810 ms with it, 250 ms without.
+        .map_sqlx_postgres_opts(|postgres| postgres.options([("jit", "off")]))
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    let mut conn = Database::connect(options).await?;
+    conn.set_metric_callback(move |info| {
+        statements.increment();
+        // Slow statements go to the log with their SQL (values elided), for EXPLAIN later.
+        if info.elapsed >= SLOW_STATEMENT {
+            tracing::warn!(
+                elapsed_ms = info.elapsed.as_millis() as u64,
+                failed = info.failed,
+                sql = %abbreviated(&info.statement.sql),
+                "slow SQL statement"
+            );
+        }
+    });
+    Ok(conn)
 }
 
 /// The first 500 characters of a statement (a bulk INSERT can run to megabytes).

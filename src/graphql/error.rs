@@ -16,6 +16,8 @@ pub enum Code {
     Unauthenticated,
     /// More subscriptions on one WebSocket than the server allows.
     TooManySubscriptions,
+    /// A write did not get its turn in time; nothing was written and retrying is safe.
+    Busy,
     Internal,
 }
 
@@ -28,6 +30,7 @@ impl Code {
             Self::Forbidden => "FORBIDDEN",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
+            Self::Busy => "BUSY",
             Self::Internal => "INTERNAL",
         }
     }
@@ -89,6 +92,7 @@ pub fn write_error(error: WriteError) -> Error {
             }
             extensions.set("rule", rule);
         }),
+        WriteError::Busy(message) => coded(Code::Busy, message),
         WriteError::Db(cause) => internal(&cause),
     }
 }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::RegistrySchema;
 use super::loaders::request_loader;
+use super::writer_lane::WriterLane;
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::edge::{coded_response, request_id};
@@ -25,6 +26,8 @@ pub struct GraphqlState {
     pub db: Db,
     /// Most operations in one batched (JSON array) request; 0 refuses batches.
     pub max_batch: usize,
+    /// Where mutations run (none: on the request's task, as in unit tests).
+    pub writer_lane: Option<WriterLane>,
 }
 
 pub async fn graphql_handler(
@@ -49,7 +52,8 @@ pub async fn graphql_handler(
         }
         batch => batch,
     };
-    if parts.method == Method::GET && runs_mutation(&batch) {
+    let mutation = runs_mutation(&batch);
+    if parts.method == Method::GET && mutation {
         let mut response = Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
@@ -59,17 +63,38 @@ pub async fn graphql_handler(
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    // Mutations run on the writer lane, with its database; everything else here.
+    let lane = state.writer_lane.as_ref().filter(|_| mutation);
+    let db = lane.map_or(&state.db, WriterLane::db);
     // One loader per operation: rows are not cached across requests (or across a batch's parts);
     // only analytical results are, by data version (`db::cache`).
     let prepare = |request: async_graphql::Request| {
-        state.db.operations.increment();
-        request.data(request_loader(&state.db)).data(principal.clone())
+        db.operations.increment();
+        let request = request.data(request_loader(db)).data(principal.clone());
+        if lane.is_some() { request.data(db.clone()) } else { request }
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
         BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(prepare).collect()),
     };
-    let mut response = state.schema.execute_batch(batch).await;
+    let mut response = match lane {
+        Some(lane) => {
+            let schema = state.schema.clone();
+            match lane.run(async move { schema.execute_batch(batch).await }).await {
+                Ok(response) => response,
+                Err(error) => {
+                    tracing::error!(error.cause = %error, "a mutation's task on the writer lane failed");
+                    return coded_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "INTERNAL",
+                        "internal error; it has been logged",
+                        &id,
+                    );
+                }
+            }
+        }
+        None => state.schema.execute_batch(batch).await,
+    };
     let request_failed = match &mut response {
         BatchResponse::Single(single) => {
             single.errors.iter_mut().for_each(|error| add_code(error, &id));

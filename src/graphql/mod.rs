@@ -11,6 +11,7 @@ pub mod pagination;
 pub mod query;
 pub mod subscription;
 pub mod types;
+pub mod writer_lane;
 pub mod ws;
 
 use async_graphql::{SDLExportOptions, Schema};

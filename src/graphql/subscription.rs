@@ -22,14 +22,15 @@ use super::types::geography::region_default_day;
 use super::types::metrics::Metrics;
 use super::types::work::Project;
 use crate::auth::{Principal, Role, now_secs};
+use crate::db::events;
 use crate::db::feed::{self, Feed, FeedEvent};
 use crate::domain::metrics::NodeKind;
 
 /// Tables whose rows are about students: their changes reach analysts and up only.
 const PERSONAL: [&str; 2] = ["students", "student_placements"];
 
-/// `metricsChanged` sends at most one message per this interval.
-pub const METRICS_DEBOUNCE: Duration = Duration::from_millis(250);
+/// `metricsChanged` and `projectChanged` send at most one message per this interval.
+pub const DEBOUNCE: Duration = Duration::from_millis(250);
 
 #[derive(Default)]
 pub struct Subscription;
@@ -139,6 +140,12 @@ impl Live {
         Ok(Self { feed: feed.clone(), conn: db(ctx).clone(), expires, _slot: slot })
     }
 
+    /// The last committed change, read from the database: a subscription without `after` starts
+    /// there, not at this instance's feed position, which may not have caught up yet.
+    async fn now(&self) -> Result<i64> {
+        events::data_version(&self.conn).await.map_err(|error| super::error::internal(&error))
+    }
+
     /// Resolves at the token's expiry (never for anonymous callers).
     async fn expiry(expires: Option<Instant>) {
         match expires {
@@ -216,6 +223,42 @@ fn follow(live: Live, mut position: i64) -> impl Stream<Item = Result<Arc<FeedEv
     }
 }
 
+/// The cursor of the latest change, after changes for which `touches` holds: at most one per
+/// [`DEBOUNCE`] (a burst of changes is one message), and always one after the last of them, so
+/// a stream at rest is never stale. The first change after a quiet spell is sent at once.
+fn coalesced(
+    live: Live,
+    position: i64,
+    touches: impl Fn(&FeedEvent) -> bool + Send + 'static,
+) -> impl Stream<Item = Result<i64>> {
+    let changes = follow(live, position);
+    async_stream::stream! {
+        futures::pin_mut!(changes);
+        let mut cursor = position;
+        // The subscription's first message (sent by the caller) counts as a send.
+        let mut last_sent = Instant::now();
+        let mut dirty = false;
+        loop {
+            let next_send = last_sent + DEBOUNCE;
+            tokio::select! {
+                change = futures::StreamExt::next(&mut changes) => match change {
+                    Some(Ok(event)) => {
+                        cursor = cursor.max(event.event.seq);
+                        dirty |= touches(&event);
+                    }
+                    Some(Err(error)) => { yield Err(error); return; }
+                    None => return,
+                },
+                () = tokio::time::sleep_until(next_send), if dirty => {
+                    dirty = false;
+                    last_sent = Instant::now();
+                    yield Ok(cursor);
+                }
+            }
+        }
+    }
+}
+
 #[Subscription]
 impl Subscription {
     /// Committed changes matching `filter`, as they commit. With `after` (a `cursor` from an
@@ -249,7 +292,10 @@ impl Subscription {
                 && region_id.is_none_or(|id| event.impact.region_ids.contains(&id))
                 && project_id.is_none_or(|id| event.impact.project_ids.contains(&id))
         };
-        let position = after.unwrap_or_else(|| live.feed.position());
+        let position = match after {
+            Some(after) => after,
+            None => live.now().await?,
+        };
         Ok(futures::StreamExt::filter_map(follow(live, position), move |item| {
             let item = match item {
                 Ok(event) => wanted(&event).then(|| Ok(RegistryChange(event))),
@@ -272,39 +318,24 @@ impl Subscription {
         let live = Live::of(ctx)?;
         let region = by_key::<region::Entity>(ctx, "region", region::Column::Slug, &region_slug).await?;
         let metrics = Metrics::new(NodeKind::Region, region.id, period, as_of, region_default_day(&region))?;
-        let expires = live.expires;
-        let position = live.feed.position();
-        let mut changes = Box::pin(follow(live, position));
+        let position = live.now().await?;
+        let region_id = region.id;
+        let ticks = coalesced(live, position, move |event| event.impact.region_ids.contains(&region_id));
         Ok(async_stream::stream! {
-            let mut cursor = position;
-            yield Ok(MetricsUpdate { cursor: cursor.to_string(), metrics });
-            let mut last_sent = Instant::now();
-            let mut dirty = false;
-            loop {
-                let next_send = last_sent + METRICS_DEBOUNCE;
-                tokio::select! {
-                    change = futures::StreamExt::next(&mut changes) => match change {
-                        Some(Ok(event)) => {
-                            cursor = cursor.max(event.event.seq);
-                            dirty |= event.impact.region_ids.contains(&region.id);
-                        }
-                        Some(Err(error)) => { yield Err(error); return; }
-                        None => return,
-                    },
-                    () = tokio::time::sleep_until(next_send), if dirty => {
-                        dirty = false;
-                        last_sent = Instant::now();
-                        yield Ok(MetricsUpdate { cursor: cursor.to_string(), metrics });
-                    }
-                    () = Live::expiry(expires) => { yield Err(token_expired()); return; }
+            yield Ok(MetricsUpdate { cursor: position.to_string(), metrics });
+            futures::pin_mut!(ticks);
+            while let Some(tick) = futures::StreamExt::next(&mut ticks).await {
+                match tick {
+                    Ok(cursor) => yield Ok(MetricsUpdate { cursor: cursor.to_string(), metrics }),
+                    Err(error) => { yield Err(error); return; }
                 }
             }
         })
     }
 
-    /// The project with its partners and goals at once, then after each change to it (its
-    /// partners, goals, budget lines and results included). Ends with `NOT_FOUND` if the
-    /// project is deleted.
+    /// The project with its partners and goals at once, then after changes to it (its
+    /// partners, goals, budget lines and results included): at most one message per 250 ms,
+    /// and always one after the last change. Ends with `NOT_FOUND` if the project is deleted.
     async fn project_changed(
         &self,
         ctx: &Context<'_>,
@@ -313,24 +344,22 @@ impl Subscription {
         let live = Live::of(ctx)?;
         let conn = live.conn.clone();
         // Position and subscription before the first read: a change in between is then sent.
-        let position = live.feed.position();
-        let changes = follow(live, position);
+        let position = live.now().await?;
         let first = by_key::<project::Entity>(ctx, "project", project::Column::Slug, &slug).await?;
         let id = first.id;
+        let ticks = coalesced(live, position, move |event| event.impact.project_ids.contains(&id));
         Ok(async_stream::stream! {
             yield Ok(Project(first));
-            futures::pin_mut!(changes);
-            while let Some(change) = futures::StreamExt::next(&mut changes).await {
-                match change {
-                    Ok(event) if event.impact.project_ids.contains(&id) => {
-                        match project::Entity::find_by_id(id).one(&conn).await {
-                            Ok(Some(row)) => yield Ok(Project(row)),
-                            Ok(None) => { yield Err(not_found("project", &slug)); return; }
-                            Err(error) => { yield Err(super::error::internal(&error)); return; }
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(error) => { yield Err(error); return; }
+            futures::pin_mut!(ticks);
+            while let Some(tick) = futures::StreamExt::next(&mut ticks).await {
+                if let Err(error) = tick {
+                    yield Err(error);
+                    return;
+                }
+                match project::Entity::find_by_id(id).one(&conn).await {
+                    Ok(Some(row)) => yield Ok(Project(row)),
+                    Ok(None) => { yield Err(not_found("project", &slug)); return; }
+                    Err(error) => { yield Err(super::error::internal(&error)); return; }
                 }
             }
         })

@@ -138,15 +138,17 @@ async fn a_transaction_that_commits_late_is_not_skipped() {
         operation: Operation::Create,
         version: 1,
         data: None,
+        previous: None,
     };
     // T1 draws its sequence number first and keeps its transaction open.
-    let first = write::begin(&app.db.conn).await.unwrap();
+    let (_turn, first) = write::begin(&app.db).await.unwrap();
     let first_event = events::record(&first, "test", change(1)).await.unwrap();
     // T2 starts later and wants to commit first: it must wait for T1, since a reader that saw
-    // T2's (higher) number first could never go back for T1's.
-    let conn = app.db.conn.clone();
+    // T2's (higher) number first could never go back for T1's. It writes through its own pool,
+    // as another instance would (this process's writers already queue before the database).
+    let other_instance = samverka::db::Db::connect(&app.db.url, 2).await.unwrap();
     let second = tokio::spawn(async move {
-        let tx = write::begin(&conn).await.unwrap();
+        let (_turn, tx) = write::begin(&other_instance).await.unwrap();
         let event = events::record(&tx, "test", change(2)).await.unwrap();
         tx.commit().await.unwrap();
         event
@@ -229,6 +231,63 @@ async fn project_changed_sends_the_project_with_its_goals_after_a_change() {
     assert!(body.get("errors").is_none(), "{body:#}");
     let after = client.data("p").await;
     assert_eq!(after["projectChanged"]["goals"].as_array().unwrap().len(), goals + 1);
+
+    // A burst of changes is coalesced like metrics: the last message is current.
+    for i in 0..5 {
+        let body = app
+            .post_role(
+                Role::Editor,
+                &format!(
+                    r#"mutation {{ createGoal(input: {{slug: "goal-burst-{i}", project: "proj-kkig", kind: RESULT,
+                       kindLabel: "Resultatmål", text: "Burst {i}"}}) {{ slug }} }}"#
+                ),
+                json!({}),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+    }
+    let mut messages = Vec::new();
+    while let Some(message) = client.receive_within(Duration::from_millis(800)).await {
+        messages.push(message.expect("socket open"));
+    }
+    let last = messages.last().expect("at least one message after the burst");
+    assert_eq!(last["payload"]["data"]["projectChanged"]["goals"].as_array().unwrap().len(), goals + 6, "{last}");
+    println!("projectChanged: {} message(s) for 5 changes", messages.len());
+    assert!(messages.len() <= 5, "coalesced: {} messages", messages.len());
+}
+
+#[tokio::test]
+async fn a_row_that_moves_away_reaches_subscribers_of_where_it_was() {
+    let app = TestApp::spawn().await;
+    create_organisation(&app, "org-moving").await;
+    let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
+    client
+        .subscribe(
+            "m",
+            r#"subscription { metricsChanged(regionSlug: "reg-no-nordland") { metrics { organisations } } }"#,
+            json!({}),
+        )
+        .await;
+    let mut changes = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
+    changes.subscribe("r", CHANGES, json!({ "filter": { "regionSlug": "reg-no-nordland" } })).await;
+    let start = client.data("m").await["metricsChanged"]["metrics"]["organisations"].as_i64().unwrap();
+
+    // From Rana (Nordland) to Porsgrunn (Telemark): after the change nothing links the row to
+    // Nordland, only the row as it was does.
+    let body = app
+        .post_role(
+            Role::Editor,
+            r#"mutation { updateOrganisation(slug: "org-moving", expectedVersion: 1, input: {slug: "org-moving", name: "org-moving AS",
+               kind: COMPANY, country: "NO", municipality: "mun-no-porsgrunn"}) { version } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let change = changes.data("r").await;
+    assert_eq!(change["registryChanged"]["slug"], "org-moving");
+    assert_eq!(change["registryChanged"]["operation"], "update");
+    let update = client.data("m").await;
+    assert_eq!(update["metricsChanged"]["metrics"]["organisations"], start - 1, "{update}");
 }
 
 #[tokio::test]

@@ -15,12 +15,15 @@ pub use registry::*;
 use entity::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use std::time::Duration;
+use tokio::sync::OwnedMutexGuard;
 
 use super::events::{self, Change, Operation};
 use super::rows::Row;
+use crate::db::Db;
 use crate::domain::validation::Violation;
 
 /// Why a write was refused.
@@ -36,6 +39,10 @@ pub enum WriteError {
     /// still referenced (`CONFLICT`).
     #[error("{message}")]
     Conflict { field: Option<&'static str>, rule: &'static str, message: String },
+    /// The write could not get its turn in time: another writer (an import, say) held the
+    /// registry (`BUSY`; retrying later is safe, nothing was written).
+    #[error("{0}")]
+    Busy(String),
     /// Anything else (`INTERNAL`; the cause is logged, never shown).
     #[error(transparent)]
     Db(DbErr),
@@ -54,6 +61,7 @@ impl From<DbErr> for WriteError {
                 rule: "still_referenced",
                 message: "other rows still refer to this one; remove or re-point them first".into(),
             },
+            _ if events::is_lock_timeout(&error) => Self::Busy(BUSY_MESSAGE.into()),
             _ => Self::Db(error),
         }
     }
@@ -139,18 +147,37 @@ tables!(
     indicator_value: "indicator value" key slug,
 );
 
-/// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock at
-/// once, so a transaction that read first cannot fail later with a stale snapshot. On
-/// PostgreSQL it takes the outbox lock first ([`events::serialise_writers`]).
-pub async fn begin(conn: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let tx = conn
+const BUSY_MESSAGE: &str = "the registry is busy with other writes; nothing was written, try again shortly";
+
+/// How long a write waits for its turn behind this process's other writers.
+const WRITER_TURN_WAIT: Duration = Duration::from_secs(10);
+
+/// This process's writer turn ([`Db::writers`]). Bind it before the transaction, so that it
+/// is dropped after it: `let (_turn, tx) = begin(db).await?;`.
+pub type WriterTurn = OwnedMutexGuard<()>;
+
+/// Starts a write transaction.
+///
+/// Writers queue first on this process's turn ([`Db::writers`]), *without* a pool connection:
+/// only one of them can hold the outbox lock anyway, and waiting for it inside a transaction
+/// would pin a pooled connection each, so a burst of writes would starve readers and each
+/// other of the pool. Then, on SQLite, `BEGIN IMMEDIATE` takes the write lock at once, so a
+/// transaction that read first cannot fail later with a stale snapshot; on PostgreSQL the
+/// transaction takes the outbox lock first ([`events::serialise_writers`]), which orders
+/// writers across instances, waiting at most `lock_timeout`. Either wait running out is `Busy`.
+pub async fn begin(db: &Db) -> WriteResult<(WriterTurn, DatabaseTransaction)> {
+    let turn = tokio::time::timeout(WRITER_TURN_WAIT, db.writers.clone().lock_owned())
+        .await
+        .map_err(|_| WriteError::Busy(BUSY_MESSAGE.into()))?;
+    let tx = db
+        .conn
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         })
         .await?;
     events::serialise_writers(&tx).await?;
-    Ok(tx)
+    Ok((turn, tx))
 }
 
 /// The row with natural key `key`, or `NotFound` naming the input `field`.
@@ -235,6 +262,10 @@ where
     E::Model: Row + IntoActiveModel<E::ActiveModel>,
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
+    // The row as it was, for the event: the feed tells subscribers of what it moved away from.
+    let Some(previous) = E::find().filter(E::id_column().eq(id)).one(tx).await? else {
+        return Err(stale::<E>(tx, id, expected_version).await);
+    };
     model.set_id(id);
     model.set_version(expected_version + 1);
     let mut active = model.into_active_model().reset_all();
@@ -249,7 +280,7 @@ where
         return Err(stale::<E>(tx, id, expected_version).await);
     }
     let updated = reload::<E>(tx, id).await?;
-    let change = Change::of(E::name(), id, updated.slug(), operation, updated.version(), &updated);
+    let change = Change::of(E::name(), id, updated.slug(), operation, updated.version(), &updated).from(&previous);
     events::record(tx, actor, change).await?;
     Ok(updated)
 }

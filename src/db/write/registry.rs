@@ -7,7 +7,6 @@ use entity::*;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 
 use super::*;
-use crate::db::Db;
 use crate::domain::edits::*;
 use crate::domain::text::search_form;
 use crate::domain::validation::{self as rule, Dated};
@@ -15,7 +14,7 @@ use crate::domain::validation::{self as rule, Dated};
 /// Runs `$body` in a write transaction bound to `$tx`; an early `?` drops (rolls back) it.
 macro_rules! transaction {
     ($db:expr, $tx:ident => $body:expr) => {{
-        let $tx = begin(&$db.conn).await?;
+        let (_turn, $tx) = begin($db).await?;
         let result = $body;
         $tx.commit().await?;
         $db.commits.committed();
