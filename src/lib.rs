@@ -20,8 +20,9 @@
 //! - [`edge`]: the HTTP edge before GraphQL: authentication, per-client rate limit, coded refusals.
 //! - [`graphql`]: schema and limits, the root query (registry lists + `analytics`), mutation and
 //!   subscription ([`graphql::subscription`]), object wrappers around entity models,
-//!   DataLoaders, guards, pagination, error codes, the `/graphql` HTTP handler and the
-//!   `/graphql/ws` WebSocket endpoint ([`graphql::ws`]).
+//!   DataLoaders, guards, pagination, error codes, the `/graphql` HTTP handler, the writer lane
+//!   mutations run on ([`graphql::writer_lane`]) and the `/graphql/ws` WebSocket endpoint
+//!   ([`graphql::ws`]).
 //! - [`server`]: routes (`/`, `/graphql`, `/graphql/ws`, `/healthz`, `/readyz`, `/metrics`),
 //!   middleware, and starting the instance's change feed.
 //! - [`cli`]: the command line (`serve`, `migrate`, `import`, `seed`, `token`, `export-schema`).
@@ -36,7 +37,8 @@
 //! - Student data is guarded field by field (`graphql::access`), not just hidden.
 //! - Every write is one transaction that checks versions and writes its change event
 //!   (`db::write`); nothing above `db` opens a transaction. Write transactions take one lock
-//!   first, so outbox seq order is commit order and the feed can never skip a late commit.
+//!   first, so outbox seq order is commit order and the feed can never skip a late commit;
+//!   within a process they queue before taking a connection (`Db::writers`).
 //! - Subscriptions are fed from the outbox only (never from process memory alone): one reader
 //!   per instance, woken by NOTIFY, its own commits or a poll, fans out to all subscribers.
 

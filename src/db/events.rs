@@ -52,10 +52,7 @@ const WRITER_LOCK_WAIT_SECS: u32 = 10;
 /// True for PostgreSQL's `lock_not_available` (SQLSTATE 55P03): a `lock_timeout` ran out.
 pub fn is_lock_timeout(error: &DbErr) -> bool {
     use sea_orm::{RuntimeErr, sqlx};
-    let runtime = match error {
-        DbErr::Query(runtime) | DbErr::Exec(runtime) | DbErr::Conn(runtime) => runtime,
-        _ => return false,
-    };
+    let (DbErr::Query(runtime) | DbErr::Exec(runtime) | DbErr::Conn(runtime)) = error else { return false };
     matches!(runtime, RuntimeErr::SqlxError(inner)
         if matches!(&**inner, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03")))
 }

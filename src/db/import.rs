@@ -129,7 +129,8 @@ impl Writer<'_> {
                         row.clone().into_active_model().reset_all().update(self.tx).await?;
                         counts.updated += 1;
                         changes.push(
-                            Change::of(table, row.id(), row.slug(), Operation::Update, row.version(), &row).from(&current),
+                            Change::of(table, row.id(), row.slug(), Operation::Update, row.version(), &row)
+                                .from(&current),
                         );
                     }
                     ids.insert(row_key, current.id());
