@@ -264,13 +264,16 @@ async fn a_row_that_moves_away_reaches_subscribers_of_where_it_was() {
     client
         .subscribe(
             "m",
-            r#"subscription { metricsChanged(regionSlug: "reg-no-nordland") { metrics { organisations } } }"#,
+            r#"subscription { metricsChanged(regionSlug: "reg-no-nordland") { cursor metrics { organisations } } }"#,
             json!({}),
         )
         .await;
+    let first = client.data("m").await;
+    let start = first["metricsChanged"]["metrics"]["organisations"].as_i64().unwrap();
+    // From the metrics' cursor, so the change below cannot slip in before this one starts.
     let mut changes = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
-    changes.subscribe("r", CHANGES, json!({ "filter": { "regionSlug": "reg-no-nordland" } })).await;
-    let start = client.data("m").await["metricsChanged"]["metrics"]["organisations"].as_i64().unwrap();
+    let filter = json!({ "filter": { "regionSlug": "reg-no-nordland" }, "after": first["metricsChanged"]["cursor"] });
+    changes.subscribe("r", CHANGES, filter).await;
 
     // From Rana (Nordland) to Porsgrunn (Telemark): after the change nothing links the row to
     // Nordland, only the row as it was does.
