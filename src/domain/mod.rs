@@ -5,6 +5,7 @@ pub mod dates;
 pub mod edits;
 pub mod import;
 pub mod metrics;
+pub mod network;
 pub mod privacy;
 pub mod text;
 pub mod validation;
