@@ -25,6 +25,7 @@ use crate::db::Db;
 use crate::db::cache::AnalyticsCache;
 use crate::db::feed::{Feed, FeedOptions};
 use crate::edge::{Edge, REQUEST_ID, RateLimit, code_layer_errors, guard_edge};
+use crate::graphql::export::export_network;
 use crate::graphql::http::{GraphqlState, graphql_handler};
 use crate::graphql::writer_lane::WriterLane;
 use crate::graphql::ws::{WsLimits, WsState, ws_handler};
@@ -100,6 +101,7 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         .route("/graphql", get(graphql_handler).post(graphql_handler))
         .with_state(state)
         .merge(Router::new().route("/graphql/ws", get(ws_handler)).with_state(ws))
+        .merge(Router::new().route("/export/{file}", get(export_network)).with_state(db.clone()))
         .route_layer(middleware::from_fn_with_state(edge, guard_edge));
     let request_id = HeaderName::from_static(REQUEST_ID);
     Ok(Router::new()

@@ -4,9 +4,11 @@
 pub mod access;
 pub mod analytics;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod loaders;
 pub mod mutation;
+pub mod network;
 pub mod pagination;
 pub mod query;
 pub mod subscription;

@@ -255,7 +255,7 @@ fn args(after: Option<String>, before: Option<String>, first: Option<i32>, last:
 /// The root query: the registry's lists and lookups (`RegistryQuery`) and the analysts' fields
 /// (`analytics::AnalyticsQuery`).
 #[derive(async_graphql::MergedObject, Default)]
-pub struct Query(RegistryQuery, super::analytics::AnalyticsQuery);
+pub struct Query(RegistryQuery, super::analytics::AnalyticsQuery, super::network::NetworkQuery);
 
 #[derive(Default)]
 pub struct RegistryQuery;

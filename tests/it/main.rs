@@ -13,6 +13,7 @@ mod ground_truth;
 mod import;
 mod mutations;
 mod n_plus_one;
+mod network;
 mod pagination;
 mod schema;
 mod subscriptions;

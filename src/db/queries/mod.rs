@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod batch;
 pub mod lists;
 pub mod metrics;
+pub mod network;
 pub mod sql;
 
 use chrono::NaiveDate;

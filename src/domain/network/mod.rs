@@ -189,6 +189,92 @@ impl Network {
     }
 }
 
+/// A place organisations roll up to (a municipality, a region or a country).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub key: String,
+    pub label: String,
+    pub country: Option<String>,
+}
+
+/// An organisation as the network needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Organisation {
+    pub id: i32,
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    pub country_id: Option<i32>,
+    pub municipality_id: Option<i32>,
+    /// Its fylke or län on the network's day.
+    pub region_id: Option<i32>,
+}
+
+/// What the database selected for one network: the organisations at the ends of the ties (and
+/// allowed by the filter), the places they roll up to, and the ties.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub organisations: Vec<Organisation>,
+    pub municipalities: HashMap<i32, Place>,
+    pub regions: HashMap<i32, Place>,
+    pub countries: HashMap<i32, Place>,
+    pub ties: Vec<Tie>,
+}
+
+impl Selection {
+    /// The network at `level`: organisations become their municipality, region or country
+    /// (those without one are left out: `unplaced` counts them), ties between the same two
+    /// nodes add up, ties inside one node vanish, and pairs lighter than `min_weight` go.
+    pub fn network(&self, level: Level, min_weight: u32) -> (Network, usize) {
+        let mut nodes: HashMap<i32, Node> = HashMap::new();
+        let mut node_of: HashMap<i32, i32> = HashMap::new();
+        let mut unplaced = 0;
+        for organisation in &self.organisations {
+            let country = organisation.country_id.and_then(|id| self.countries.get(&id)).map(|c| c.key.clone());
+            let region = organisation.region_id.and_then(|id| self.regions.get(&id));
+            let (id, place, kind) = match level {
+                Level::Organisation => {
+                    node_of.insert(organisation.id, organisation.id);
+                    nodes.insert(
+                        organisation.id,
+                        Node {
+                            key: organisation.key.clone(),
+                            label: organisation.label.clone(),
+                            kind: organisation.kind.clone(),
+                            country,
+                            region: region.map(|r| r.key.clone()),
+                            organisations: 1,
+                        },
+                    );
+                    continue;
+                }
+                Level::Municipality => (organisation.municipality_id, &self.municipalities, "municipality"),
+                Level::Region => (organisation.region_id, &self.regions, "region"),
+                Level::Country => (organisation.country_id, &self.countries, "country"),
+            };
+            let Some((id, place)) = id.and_then(|id| place.get(&id).map(|place| (id, place))) else {
+                unplaced += 1;
+                continue;
+            };
+            node_of.insert(organisation.id, id);
+            let node = nodes.entry(id).or_insert_with(|| Node {
+                key: place.key.clone(),
+                label: place.label.clone(),
+                kind: kind.to_owned(),
+                country: place.country.clone(),
+                region: match level {
+                    Level::Municipality => region.map(|r| r.key.clone()),
+                    Level::Region => Some(place.key.clone()),
+                    _ => None,
+                },
+                organisations: 0,
+            });
+            node.organisations += 1;
+        }
+        (Network::build(nodes, |id| node_of.get(&id).copied(), &self.ties, min_weight), unplaced)
+    }
+}
+
 /// `(node, score)` pairs, best first (ties by node order), at most `top` of them.
 pub fn ranked(scores: &[f64], top: Option<usize>) -> Vec<(usize, f64)> {
     let mut ranked: Vec<(usize, f64)> = scores.iter().copied().enumerate().collect();

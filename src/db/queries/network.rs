@@ -1,0 +1,201 @@
+//! What a partner network is made of (DESIGN §3): ties between organisations — co-partnership
+//! in projects (funders are not partners here), collaborations, placements (enrolling
+//! organisation ↔ host) — counted per pair in SQL, plus the organisations and the places they
+//! roll up to on the network's day. `domain::network` builds the graph from it.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use entity::enums::OrganisationKind;
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+
+use super::sql::Sql;
+use crate::domain::network::{EdgeKind, Organisation, Place, Selection, Tie};
+
+/// Which ties, of which organisations.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NetworkFilter {
+    /// Projects of this programme (slug); collaborations and placements within them.
+    pub programme: Option<String>,
+    /// This project (slug) only.
+    pub project: Option<String>,
+    /// Organisations seated in a municipality of this region (slug) on `as_of`.
+    pub region: Option<String>,
+    pub kinds: Option<Vec<OrganisationKind>>,
+    /// Organisations of this country (code).
+    pub country: Option<String>,
+    /// Ties active in this period (projects, collaborations and placements overlapping it).
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+    /// The day of region memberships (roll-up and the region filter).
+    pub as_of: NaiveDate,
+    pub edges: Vec<EdgeKind>,
+}
+
+impl NetworkFilter {
+    /// A stable text form, for cache keys.
+    pub fn key(&self) -> String {
+        format!("{self:?}")
+    }
+
+    fn limits_projects(&self) -> bool {
+        self.programme.is_some() || self.project.is_some()
+    }
+
+    /// ` AND <project alias> matches the programme and project filters`.
+    fn and_project(&self, sql: &mut Sql, alias: &str) {
+        if let Some(programme) = &self.programme {
+            sql.push(&format!(" AND {alias}.programme_id IN (SELECT id FROM programmes WHERE slug = "))
+                .bind(programme.clone())
+                .push(")");
+        }
+        if let Some(project) = &self.project {
+            sql.push(&format!(" AND {alias}.slug = ")).bind(project.clone());
+        }
+    }
+}
+
+/// The rows of the network `filter` selects.
+pub async fn select<C: ConnectionTrait>(conn: &C, filter: &NetworkFilter) -> Result<Selection, DbErr> {
+    let backend = conn.get_database_backend();
+    let mut ties = Vec::new();
+    for kind in &filter.edges {
+        let mut sql = Sql::new(backend);
+        match kind {
+            EdgeKind::Partnership => {
+                sql.push(
+                    "SELECT a.organisation_id, b.organisation_id, COUNT(DISTINCT a.project_id) \
+                     FROM project_partners a \
+                     JOIN project_partners b ON b.project_id = a.project_id AND b.organisation_id > a.organisation_id \
+                     JOIN projects p ON p.id = a.project_id \
+                     WHERE a.role <> 'funder' AND b.role <> 'funder'",
+                );
+                filter.and_project(&mut sql, "p");
+                sql.and_overlaps("p.valid_from", "p.valid_to", filter.period_from, filter.period_to);
+                sql.push(" GROUP BY a.organisation_id, b.organisation_id");
+            }
+            EdgeKind::Collaboration => {
+                sql.push("SELECT c.organisation_a_id, c.organisation_b_id, COUNT(*) FROM collaborations c");
+                if filter.limits_projects() {
+                    sql.push(" JOIN projects p ON p.id = c.project_id");
+                }
+                sql.push(" WHERE c.organisation_a_id <> c.organisation_b_id");
+                filter.and_project(&mut sql, "p");
+                sql.and_overlaps("c.valid_from", "c.valid_to", filter.period_from, filter.period_to);
+                sql.push(" GROUP BY c.organisation_a_id, c.organisation_b_id");
+            }
+            EdgeKind::Placement => {
+                sql.push(
+                    "SELECT s.enrolling_organisation_id, sp.host_organisation_id, COUNT(*) \
+                     FROM student_placements sp JOIN students s ON s.id = sp.student_id",
+                );
+                if filter.limits_projects() {
+                    sql.push(" JOIN projects p ON p.id = sp.project_id");
+                }
+                sql.push(" WHERE s.enrolling_organisation_id IS NOT NULL");
+                filter.and_project(&mut sql, "p");
+                sql.and_overlaps("sp.valid_from", "sp.valid_to", filter.period_from, filter.period_to);
+                sql.push(" GROUP BY s.enrolling_organisation_id, sp.host_organisation_id");
+            }
+        }
+        for row in conn.query_all_raw(sql.statement()).await? {
+            let count: i64 = row.try_get_by_index(2)?;
+            ties.push(Tie {
+                a: row.try_get_by_index(0)?,
+                b: row.try_get_by_index(1)?,
+                kind: *kind,
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+            });
+        }
+    }
+
+    let ends: HashSet<i32> = ties.iter().flat_map(|tie| [tie.a, tie.b]).collect();
+    let countries = places(conn, "SELECT c.id, c.code, c.name, c.code FROM countries c").await?;
+    let in_region = match &filter.region {
+        Some(region) => {
+            let mut sql = Sql::new(backend);
+            sql.push(
+                "SELECT rm.municipality_id FROM region_memberships rm JOIN regions r ON r.id = rm.region_id \
+                 WHERE r.slug = ",
+            )
+            .bind(region.clone());
+            sql.and_valid_on("rm.valid_from", "rm.valid_to", filter.as_of);
+            let rows = conn.query_all_raw(sql.statement()).await?;
+            Some(rows.iter().map(|row| row.try_get_by_index::<i32>(0)).collect::<Result<HashSet<i32>, DbErr>>()?)
+        }
+        None => None,
+    };
+    let kinds: Option<HashSet<&str>> = filter.kinds.as_ref().map(|kinds| kinds.iter().map(|k| k.as_str()).collect());
+    let country_id =
+        filter.country.as_ref().map(|code| countries.iter().find(|(_, c)| &c.key == code).map(|(id, _)| *id));
+
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT rm.municipality_id, rm.region_id FROM region_memberships rm JOIN regions r ON r.id = rm.region_id WHERE r.kind IN ('fylke', 'lan')");
+    sql.and_valid_on("rm.valid_from", "rm.valid_to", filter.as_of);
+    let mut county_of: HashMap<i32, i32> = HashMap::new();
+    for row in conn.query_all_raw(sql.statement()).await? {
+        county_of.entry(row.try_get_by_index(0)?).or_insert(row.try_get_by_index(1)?);
+    }
+
+    let mut organisations = Vec::new();
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT id, slug, name, kind, country_id, municipality_id FROM organisations",
+        ))
+        .await?;
+    for row in rows {
+        let id: i32 = row.try_get_by_index(0)?;
+        if !ends.contains(&id) {
+            continue;
+        }
+        let kind: String = row.try_get_by_index(3)?;
+        let country: Option<i32> = row.try_get_by_index(4)?;
+        let municipality: Option<i32> = row.try_get_by_index(5)?;
+        let allowed = kinds.as_ref().is_none_or(|kinds| kinds.contains(kind.as_str()))
+            && country_id.is_none_or(|wanted| wanted.is_some() && country == wanted)
+            && in_region.as_ref().is_none_or(|members| municipality.is_some_and(|m| members.contains(&m)));
+        if allowed {
+            organisations.push(Organisation {
+                id,
+                key: row.try_get_by_index(1)?,
+                label: row.try_get_by_index(2)?,
+                kind,
+                country_id: country,
+                municipality_id: municipality,
+                region_id: municipality.and_then(|m| county_of.get(&m).copied()),
+            });
+        }
+    }
+    let kept: HashSet<i32> = organisations.iter().map(|o| o.id).collect();
+    ties.retain(|tie| kept.contains(&tie.a) && kept.contains(&tie.b));
+    Ok(Selection {
+        organisations,
+        municipalities: places(
+            conn,
+            "SELECT m.id, m.slug, m.name, c.code FROM municipalities m LEFT JOIN countries c ON c.id = m.country_id",
+        )
+        .await?,
+        regions: places(
+            conn,
+            "SELECT r.id, r.slug, r.name, c.code FROM regions r LEFT JOIN countries c ON c.id = r.country_id \
+             WHERE r.kind IN ('fylke', 'lan')",
+        )
+        .await?,
+        countries,
+        ties,
+    })
+}
+
+/// `id → place` from a statement selecting id, key, label, country code.
+async fn places<C: ConnectionTrait>(conn: &C, select: &str) -> Result<HashMap<i32, Place>, DbErr> {
+    let rows = conn.query_all_raw(sea_orm::Statement::from_string(conn.get_database_backend(), select)).await?;
+    rows.iter().map(place).collect()
+}
+
+fn place(row: &QueryResult) -> Result<(i32, Place), DbErr> {
+    Ok((
+        row.try_get_by_index(0)?,
+        Place { key: row.try_get_by_index(1)?, label: row.try_get_by_index(2)?, country: row.try_get_by_index(3)? },
+    ))
+}

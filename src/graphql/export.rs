@@ -1,0 +1,171 @@
+//! `GET /export/network.{graphml,gexf,nodes.csv,edges.csv,json}`: the network that
+//! `network(…)` selects, as a download for Gephi, Cytoscape or NetworkX. Query parameters
+//! mirror the GraphQL arguments: `programme`, `project`, `region`, `kinds` and `edges`
+//! (comma-separated enum names), `country`, `from`, `to`, `asOf`, `level`, `minWeight`. The same
+//! roles, cache and errors (JSON with `extensions.code`) as GraphQL. The Cytoscape JSON carries
+//! each node's betweenness (sampled beyond 2 000 nodes), for drawing.
+
+use async_graphql::{InputType, Name, Value};
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::loaders::request_loader;
+use super::network::{NetworkEdgeKind, NetworkFilterInput, NetworkLevel, NetworkRequest, Refused, build, unknown_slug};
+use super::types::common::{Date, OrganisationKind, PeriodInput};
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::domain::network::centrality::{self, Paths};
+use crate::domain::network::export::{self, Format};
+use crate::edge::{coded_response, request_id};
+
+/// Beyond this many nodes the drawing's betweenness is estimated from 256 sources.
+const EXACT_DRAWING_BETWEENNESS: usize = 2_000;
+
+/// The query parameters of a download.
+#[derive(Deserialize, Default, Debug)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportParams {
+    pub programme: Option<String>,
+    pub project: Option<String>,
+    pub region: Option<String>,
+    pub kinds: Option<String>,
+    pub country: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub as_of: Option<String>,
+    pub level: Option<String>,
+    pub edges: Option<String>,
+    pub min_weight: Option<i32>,
+}
+
+/// A refused download: status, code, message.
+type Refusal = (StatusCode, &'static str, String);
+
+fn bad(message: impl Into<String>) -> Refusal {
+    (StatusCode::BAD_REQUEST, "BAD_USER_INPUT", message.into())
+}
+
+/// A GraphQL enum value from its name, case-insensitively (`region` → `REGION`).
+fn enum_value<T: InputType>(parameter: &str, text: &str) -> Result<T, Refusal> {
+    T::parse(Some(Value::Enum(Name::new(text.trim().to_uppercase()))))
+        .map_err(|_| bad(format!("`{text}` is not a valid value of `{parameter}`")))
+}
+
+fn enum_list<T: InputType>(parameter: &str, text: &Option<String>) -> Result<Option<Vec<T>>, Refusal> {
+    text.as_ref()
+        .map(|text| {
+            text.split(',').filter(|part| !part.trim().is_empty()).map(|part| enum_value(parameter, part)).collect()
+        })
+        .transpose()
+}
+
+fn date(parameter: &str, text: &Option<String>) -> Result<Option<Date>, Refusal> {
+    text.as_ref()
+        .map(|text| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| bad(format!("`{parameter}` is a date: YYYY-MM-DD")))
+        })
+        .transpose()
+}
+
+impl ExportParams {
+    /// The GraphQL arguments these parameters stand for.
+    pub fn filter(&self) -> Result<NetworkFilterInput, Refusal> {
+        Ok(NetworkFilterInput {
+            programme: self.programme.clone(),
+            project: self.project.clone(),
+            region: self.region.clone(),
+            organisation_kinds: enum_list::<OrganisationKind>("kinds", &self.kinds)?,
+            country: self.country.clone(),
+        })
+    }
+
+    pub fn request(&self, principal: &Principal) -> Result<NetworkRequest, Refusal> {
+        let level = self.level.as_deref().map(|level| enum_value::<NetworkLevel>("level", level)).transpose()?;
+        let period = (self.from.is_some() || self.to.is_some())
+            .then(|| Ok::<_, Refusal>(PeriodInput { from: date("from", &self.from)?, to: date("to", &self.to)? }))
+            .transpose()?;
+        NetworkRequest::new(
+            principal.role,
+            self.filter()?,
+            period,
+            date("asOf", &self.as_of)?,
+            level.unwrap_or_default(),
+            enum_list::<NetworkEdgeKind>("edges", &self.edges)?,
+            self.min_weight.unwrap_or(1),
+        )
+        .map_err(|refused| match refused {
+            Refused::BadInput { message, .. } => bad(message),
+            Refused::Forbidden(message) => (StatusCode::FORBIDDEN, "FORBIDDEN", message),
+        })
+    }
+}
+
+pub async fn export_network(
+    State(db): State<Db>,
+    Extension(principal): Extension<Principal>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let id = request_id(&headers);
+    match download(&db, &principal, &file, params).await {
+        Ok((format, body)) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_str(&format!("attachment; filename=\"{}\"", format.file_name()))
+                        .unwrap_or(HeaderValue::from_static("attachment")),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err((status, code, message)) => coded_response(status, code, &message, &id),
+    }
+}
+
+async fn download(
+    db: &Db,
+    principal: &Principal,
+    file: &str,
+    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<(Format, String), Refusal> {
+    let format = Format::from_file_name(file).ok_or_else(|| {
+        (
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "downloads: network.graphml, network.gexf, network.nodes.csv, network.edges.csv, network.json".to_owned(),
+        )
+    })?;
+    let Query(params) = params.map_err(|rejection| bad(rejection.body_text()))?;
+    let request = params.request(principal)?;
+    let internal = |error: sea_orm::DbErr| {
+        tracing::error!(error.cause = %error, "network export failed");
+        (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; it has been logged".to_owned())
+    };
+    if let Some((what, slug)) = unknown_slug(&db.conn, &params.filter()?).await.map_err(internal)? {
+        return Err((StatusCode::NOT_FOUND, "NOT_FOUND", format!("no {what} with slug `{slug}`")));
+    }
+    let loader = request_loader(db);
+    let built = build(loader.loader(), &db.conn, &request).await.map_err(internal)?;
+    let body = if format == Format::CytoscapeJson {
+        let graph = built.graph.clone();
+        tokio::task::spawn_blocking(move || {
+            let samples = (graph.len() > EXACT_DRAWING_BETWEENNESS).then_some(256);
+            let betweenness = centrality::betweenness(&graph, Paths::All, samples, 0);
+            export::write(&graph, format, &[("betweenness", &betweenness)])
+        })
+        .await
+        .map_err(|error| internal(sea_orm::DbErr::Custom(error.to_string())))?
+    } else {
+        export::write(&built.graph, format, &[])
+    };
+    Ok((format, body))
+}

@@ -1,0 +1,636 @@
+//! `network(…)`: a partner network and its analyses in one request (DESIGN §3). The network is
+//! selected (`db::queries::network`) and built (`domain::network`) once per filter and data
+//! version, and each analysis is computed once per network and arguments: both live in the
+//! analytics cache, so a dashboard polling the same network does not recompute. Analyses run on
+//! the blocking pool, never on the request threads.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use sea_orm::{DbErr, EntityTrait};
+
+use super::access::role_of;
+use super::error::{Code, OrInternal, bad_input, coded, not_found};
+use super::loaders::RegistryLoader;
+use super::query::db;
+use super::types::common::{Date, OrganisationKind, PeriodInput, as_of_or_today, loader};
+use crate::auth::Role;
+use crate::db::queries::network::{self as query, NetworkFilter};
+use crate::domain::network::centrality::{self, Paths};
+use crate::domain::network::communities::{self, Partition};
+use crate::domain::network::export::{self, Format};
+use crate::domain::network::{EdgeKind, Level, Network as Graph, paths, ranked, structure};
+
+/// Sampled betweenness draws at most this many sources; exact runs up to this many nodes.
+pub const MAX_SAMPLES: usize = 100_000;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum NetworkLevel {
+    #[default]
+    Organisation,
+    Municipality,
+    /// Fylke or län, by the memberships valid `asOf`.
+    Region,
+    Country,
+}
+
+impl From<NetworkLevel> for Level {
+    fn from(level: NetworkLevel) -> Self {
+        match level {
+            NetworkLevel::Organisation => Self::Organisation,
+            NetworkLevel::Municipality => Self::Municipality,
+            NetworkLevel::Region => Self::Region,
+            NetworkLevel::Country => Self::Country,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NetworkEdgeKind {
+    /// Partners (not funders) of the same project; weight = shared projects.
+    Partnership,
+    /// Explicit collaborations; weight = collaborations.
+    Collaboration,
+    /// Enrolling organisation ↔ host of a student placement; weight = placements. Analysts only.
+    Placement,
+}
+
+impl From<NetworkEdgeKind> for EdgeKind {
+    fn from(kind: NetworkEdgeKind) -> Self {
+        match kind {
+            NetworkEdgeKind::Partnership => Self::Partnership,
+            NetworkEdgeKind::Collaboration => Self::Collaboration,
+            NetworkEdgeKind::Placement => Self::Placement,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NetworkFormat {
+    Graphml,
+    Gexf,
+    /// Node list: id,label,kind,country,region,organisations.
+    CsvNodes,
+    /// Edge list: source,target,weight,partnerships,collaborations,placements,cross_border.
+    CsvEdges,
+    /// Cytoscape.js elements JSON.
+    CytoscapeJson,
+}
+
+impl From<NetworkFormat> for Format {
+    fn from(format: NetworkFormat) -> Self {
+        match format {
+            NetworkFormat::Graphml => Self::GraphMl,
+            NetworkFormat::Gexf => Self::Gexf,
+            NetworkFormat::CsvNodes => Self::CsvNodes,
+            NetworkFormat::CsvEdges => Self::CsvEdges,
+            NetworkFormat::CytoscapeJson => Self::CytoscapeJson,
+        }
+    }
+}
+
+/// Which organisations and ties make the network.
+#[derive(InputObject, Default, Clone)]
+pub struct NetworkFilterInput {
+    /// Ties within projects of this programme (slug).
+    pub programme: Option<String>,
+    /// Ties within this project (slug).
+    pub project: Option<String>,
+    /// Organisations seated in this region (slug) on `asOf`.
+    pub region: Option<String>,
+    pub organisation_kinds: Option<Vec<OrganisationKind>>,
+    /// Organisations of this country (code).
+    pub country: Option<String>,
+}
+
+/// Everything that selects a network, checked.
+#[derive(Clone, Debug)]
+pub struct NetworkRequest {
+    pub filter: NetworkFilter,
+    pub level: Level,
+    pub min_weight: u32,
+}
+
+/// Arguments of `network` that cannot be served.
+#[derive(Debug)]
+pub enum Refused {
+    BadInput { argument: &'static str, message: String },
+    Forbidden(String),
+}
+
+impl From<Refused> for async_graphql::Error {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::BadInput { argument, message } => bad_input(argument, message),
+            Refused::Forbidden(message) => coded(Code::Forbidden, message),
+        }
+    }
+}
+
+impl NetworkRequest {
+    /// Checks the arguments of `network` (the HTTP export passes the same ones).
+    pub fn new(
+        role: Role,
+        filter: NetworkFilterInput,
+        period: Option<PeriodInput>,
+        as_of: Option<Date>,
+        level: NetworkLevel,
+        edges: Option<Vec<NetworkEdgeKind>>,
+        min_weight: i32,
+    ) -> Result<Self, Refused> {
+        let period = period.unwrap_or_default();
+        let (from, to) = (period.from.map(|d| d.0), period.to.map(|d| d.0));
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(Refused::BadInput { argument: "period", message: "the period ends before it starts".into() });
+        }
+        let mut edges: Vec<EdgeKind> = edges
+            .unwrap_or_else(|| vec![NetworkEdgeKind::Partnership, NetworkEdgeKind::Collaboration])
+            .into_iter()
+            .map(EdgeKind::from)
+            .collect();
+        edges.sort();
+        edges.dedup();
+        if edges.is_empty() {
+            return Err(Refused::BadInput { argument: "edges", message: "name at least one kind of edge".into() });
+        }
+        if edges.contains(&EdgeKind::Placement) && role < Role::Analyst {
+            return Err(Refused::Forbidden(
+                "placement edges are student data: they need the Analyst role or higher".into(),
+            ));
+        }
+        let min_weight = u32::try_from(min_weight)
+            .ok()
+            .filter(|w| *w >= 1)
+            .ok_or_else(|| Refused::BadInput { argument: "minWeight", message: "minWeight is at least 1".into() })?;
+        let filter = NetworkFilter {
+            programme: filter.programme,
+            project: filter.project,
+            region: filter.region,
+            kinds: filter.organisation_kinds.map(|kinds| kinds.into_iter().map(Into::into).collect()),
+            country: filter.country,
+            period_from: from,
+            period_to: to,
+            as_of: as_of_or_today(as_of),
+            edges,
+        };
+        Ok(Self { filter, level: level.into(), min_weight })
+    }
+
+    fn key(&self) -> String {
+        format!("network {} {:?} {}", self.filter.key(), self.level, self.min_weight)
+    }
+}
+
+/// A network as cached: the graph, organisations left out for want of a place, and its key.
+pub struct Built {
+    pub graph: Arc<Graph>,
+    pub unplaced: usize,
+    pub key: String,
+}
+
+/// The network of `request`, from the cache when this data version already built it.
+pub async fn build(
+    loader: &RegistryLoader,
+    conn: &sea_orm::DatabaseConnection,
+    request: &NetworkRequest,
+) -> Result<Arc<Built>, DbErr> {
+    let key = request.key();
+    let select = {
+        let key = key.clone();
+        let request = request.clone();
+        async move {
+            let selection = query::select(conn, &request.filter).await?;
+            let (graph, unplaced) = blocking(move || selection.network(request.level, request.min_weight)).await?;
+            Ok(Arc::new(Built { graph: Arc::new(graph), unplaced, key }))
+        }
+    };
+    loader.cached(key, |built: &Arc<Built>| built.graph.len() + built.graph.edges.len(), select).await
+}
+
+/// Runs CPU work on the blocking pool.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, DbErr> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| DbErr::Custom(format!("network analysis failed: {error}")))
+}
+
+/// The first of the filter's slugs that names nothing (`("programme", slug)`, …), so a typo is
+/// `NOT_FOUND` rather than an empty network.
+pub async fn unknown_slug(
+    conn: &sea_orm::DatabaseConnection,
+    filter: &NetworkFilterInput,
+) -> Result<Option<(&'static str, String)>, DbErr> {
+    use entity::{programme, project, region};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    if let Some(slug) = &filter.programme
+        && programme::Entity::find().filter(programme::Column::Slug.eq(slug)).one(conn).await?.is_none()
+    {
+        return Ok(Some(("programme", slug.clone())));
+    }
+    if let Some(slug) = &filter.project
+        && project::Entity::find().filter(project::Column::Slug.eq(slug)).one(conn).await?.is_none()
+    {
+        return Ok(Some(("project", slug.clone())));
+    }
+    if let Some(slug) = &filter.region
+        && region::Entity::find().filter(region::Column::Slug.eq(slug)).one(conn).await?.is_none()
+    {
+        return Ok(Some(("region", slug.clone())));
+    }
+    Ok(None)
+}
+
+#[derive(Default)]
+pub struct NetworkQuery;
+
+#[Object]
+impl NetworkQuery {
+    /// The partner network: organisations (or the municipalities, regions or countries they
+    /// roll up to, by the memberships valid `asOf`, default today) tied by shared projects,
+    /// collaborations and — for analysts — student placements active in `period`. An edge's
+    /// weight is the number of ties; pairs lighter than `minWeight` are left out. Every
+    /// analysis is a field, computed once per network and data version.
+    /// Example: `network(filter: {programme: "prog-interreg-vi-a-sverige-norge"}, level: REGION) { nodeCount brokers(top: 5) { node { label } score } }`.
+    #[allow(clippy::too_many_arguments)]
+    async fn network(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: NetworkFilterInput,
+        period: Option<PeriodInput>,
+        as_of: Option<Date>,
+        #[graphql(default)] level: NetworkLevel,
+        edges: Option<Vec<NetworkEdgeKind>>,
+        #[graphql(default = 1)] min_weight: i32,
+    ) -> Result<Network> {
+        if let Some((what, slug)) = unknown_slug(db(ctx), &filter).await.or_internal()? {
+            return Err(not_found(what, &slug));
+        }
+        let request = NetworkRequest::new(role_of(ctx), filter, period, as_of, level, edges, min_weight)?;
+        let built = build(loader(ctx).loader(), db(ctx), &request).await.or_internal()?;
+        Ok(Network { built, members: None })
+    }
+}
+
+/// A network (or an ego network within one).
+pub struct Network {
+    built: Arc<Built>,
+    /// For an ego network: the sub-network, built on demand (not cached: it is small).
+    members: Option<Arc<Graph>>,
+}
+
+impl Network {
+    fn graph(&self) -> &Graph {
+        self.members.as_deref().unwrap_or(&*self.built.graph)
+    }
+
+    /// An analysis of this network, from the cache when computed before for this data version.
+    async fn analysis<T, F>(&self, ctx: &Context<'_>, name: String, compute: F) -> Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(&Graph) -> T + Send + 'static,
+    {
+        let built = self.built.clone();
+        let members = self.members.clone();
+        let run = blocking(move || Arc::new(compute(members.as_deref().unwrap_or(&*built.graph))));
+        if self.members.is_some() {
+            return run.await.or_internal();
+        }
+        let key = format!("{} / {name}", self.built.key);
+        let rows = self.graph().len();
+        loader(ctx).loader().cached(key, move |_: &Arc<T>| rows, run).await.or_internal()
+    }
+
+    fn scores(&self, scores: &[f64], top: Option<i32>) -> Result<Vec<NodeScore>> {
+        let top = top_of(top)?;
+        let graph = self.shared();
+        Ok(ranked(scores, top)
+            .into_iter()
+            .enumerate()
+            .map(|(rank, (position, score))| NodeScore {
+                node: NetworkNode { network: graph.clone(), position },
+                score,
+                rank: rank as i32 + 1,
+            })
+            .collect())
+    }
+
+    /// The graph behind an `Arc`, for node and edge wrappers.
+    fn shared(&self) -> Arc<Graph> {
+        self.members.clone().unwrap_or_else(|| self.built.graph.clone())
+    }
+
+    fn position(&self, argument: &str, key: &str) -> Result<usize> {
+        self.graph().position(key).ok_or_else(|| bad_input(argument, format!("`{key}` is not a node of this network")))
+    }
+}
+
+fn top_of(top: Option<i32>) -> Result<Option<usize>> {
+    match top {
+        None => Ok(None),
+        Some(n) if n >= 1 => Ok(Some(n as usize)),
+        Some(_) => Err(bad_input("top", "top is at least 1")),
+    }
+}
+
+#[Object]
+impl Network {
+    async fn node_count(&self) -> i32 {
+        self.graph().len() as i32
+    }
+
+    async fn edge_count(&self) -> i32 {
+        self.graph().edges.len() as i32
+    }
+
+    /// Organisations left out because they have no place at this level (no seat municipality,
+    /// or a municipality in no fylke/län on `asOf`).
+    async fn unplaced_organisations(&self) -> i32 {
+        self.built.unplaced as i32
+    }
+
+    /// The nodes, ordered by key.
+    async fn nodes(&self) -> Vec<NetworkNode> {
+        let graph = self.shared();
+        (0..graph.len()).map(|position| NetworkNode { network: graph.clone(), position }).collect()
+    }
+
+    /// The edges, ordered by their ends.
+    async fn edges(&self) -> Vec<NetworkEdge> {
+        let graph = self.shared();
+        (0..graph.edges.len()).map(|position| NetworkEdge { network: graph.clone(), position }).collect()
+    }
+
+    /// Degree (neighbours), or with `weighted` the sum of edge weights; highest first.
+    async fn degree(&self, top: Option<i32>, #[graphql(default)] weighted: bool) -> Result<Vec<NodeScore>> {
+        let scores =
+            if weighted { centrality::weighted_degree(self.graph()) } else { centrality::degree(self.graph()) };
+        self.scores(&scores, top)
+    }
+
+    /// Betweenness centrality (hops, normalised as NetworkX). With `samples`, estimated from that
+    /// many source nodes drawn with `seed` (for big networks); exact otherwise.
+    async fn betweenness(
+        &self,
+        ctx: &Context<'_>,
+        top: Option<i32>,
+        samples: Option<i32>,
+        #[graphql(default)] seed: i32,
+    ) -> Result<Vec<NodeScore>> {
+        let samples = samples_of(samples)?;
+        let scores = self
+            .analysis(ctx, format!("betweenness {samples:?} {seed}"), move |g| {
+                centrality::betweenness(g, Paths::All, samples, seed as u64)
+            })
+            .await?;
+        self.scores(&scores, top)
+    }
+
+    /// Cross-border brokers: nodes ranked by betweenness over shortest paths between nodes of
+    /// different countries only (score: cross-border pairs whose shortest paths pass through).
+    async fn brokers(
+        &self,
+        ctx: &Context<'_>,
+        top: Option<i32>,
+        samples: Option<i32>,
+        #[graphql(default)] seed: i32,
+    ) -> Result<Vec<NodeScore>> {
+        let samples = samples_of(samples)?;
+        let scores = self
+            .analysis(ctx, format!("brokers {samples:?} {seed}"), move |g| {
+                centrality::betweenness(g, Paths::CrossBorder, samples, seed as u64)
+            })
+            .await?;
+        self.scores(&scores, top)
+    }
+
+    /// Closeness centrality (hops; Wasserman–Faust scaling when the network is disconnected).
+    async fn closeness(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
+        let scores = self.analysis(ctx, "closeness".into(), centrality::closeness).await?;
+        self.scores(&scores, top)
+    }
+
+    /// PageRank on edge weights (damping 0.85).
+    async fn pagerank(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
+        let scores = self.analysis(ctx, "pagerank".into(), centrality::pagerank).await?;
+        let scores = scores.as_ref().as_ref().map_err(|error| coded(Code::BadUserInput, error.to_string()))?;
+        self.scores(scores, top)
+    }
+
+    /// Eigenvector centrality (hops).
+    async fn eigenvector(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
+        let scores = self.analysis(ctx, "eigenvector".into(), centrality::eigenvector).await?;
+        let scores = scores.as_ref().as_ref().map_err(|error| coded(Code::BadUserInput, error.to_string()))?;
+        self.scores(scores, top)
+    }
+
+    /// Connected components, largest first.
+    async fn components(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeGroup>> {
+        let components = self.analysis(ctx, "components".into(), structure::components).await?;
+        let graph = self.shared();
+        let top = top_of(top)?.unwrap_or(usize::MAX);
+        Ok(components
+            .iter()
+            .take(top)
+            .map(|members| NodeGroup { network: graph.clone(), members: members.clone() })
+            .collect())
+    }
+
+    async fn component_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(self.analysis(ctx, "components".into(), structure::components).await?.len() as i32)
+    }
+
+    /// Edges whose removal disconnects their ends.
+    async fn bridges(&self, ctx: &Context<'_>) -> Result<Vec<NetworkEdge>> {
+        let bridges = self.analysis(ctx, "bridges".into(), structure::bridges).await?;
+        let graph = self.shared();
+        Ok(bridges.iter().map(|&position| NetworkEdge { network: graph.clone(), position }).collect())
+    }
+
+    /// Nodes whose removal splits their component.
+    async fn articulation_points(&self, ctx: &Context<'_>) -> Result<Vec<NetworkNode>> {
+        let points = self.analysis(ctx, "articulation points".into(), structure::articulation_points).await?;
+        Ok(points.iter().map(|&position| self.node_at(position)).collect())
+    }
+
+    /// Communities by the Louvain method on edge weights; the same `seed` gives the same answer.
+    async fn communities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] seed: i32,
+        #[graphql(default = 1.0)] resolution: f64,
+    ) -> Result<Communities> {
+        if !(resolution > 0.0 && resolution.is_finite()) {
+            return Err(bad_input("resolution", "resolution is a positive number"));
+        }
+        let partition = self
+            .analysis(ctx, format!("louvain {seed} {resolution}"), move |g| {
+                communities::louvain(g, seed as u64, resolution)
+            })
+            .await?;
+        Ok(Communities { network: self.shared(), partition })
+    }
+
+    /// A shortest path (fewest hops) between two nodes, both included; null when unconnected.
+    async fn shortest_path(&self, from: String, to: String) -> Result<Option<Vec<NetworkNode>>> {
+        let (from, to) = (self.position("from", &from)?, self.position("to", &to)?);
+        Ok(paths::shortest_path(self.graph(), from, to).map(|path| path.into_iter().map(|p| self.node_at(p)).collect()))
+    }
+
+    /// The ego network: `center` and everything within `radius` hops, with the edges among them.
+    /// Every analysis is available on it.
+    async fn ego(&self, center: String, #[graphql(default = 1)] radius: i32) -> Result<Network> {
+        let center = self.position("center", &center)?;
+        let radius = usize::try_from(radius).map_err(|_| bad_input("radius", "radius is at least 0"))?;
+        let members = paths::ego(self.graph(), center, radius);
+        Ok(Network { built: self.built.clone(), members: Some(Arc::new(self.graph().induced(&members))) })
+    }
+
+    /// The network as a file: GraphML, GEXF, CSV or Cytoscape.js JSON.
+    async fn export(&self, format: NetworkFormat) -> String {
+        export::write(self.graph(), format.into(), &[])
+    }
+}
+
+impl Network {
+    fn node_at(&self, position: usize) -> NetworkNode {
+        NetworkNode { network: self.shared(), position }
+    }
+}
+
+fn samples_of(samples: Option<i32>) -> Result<Option<usize>> {
+    match samples {
+        None => Ok(None),
+        Some(n) if n >= 2 && n as usize <= MAX_SAMPLES => Ok(Some(n as usize)),
+        Some(_) => Err(bad_input("samples", format!("samples is between 2 and {MAX_SAMPLES}"))),
+    }
+}
+
+/// A node of a network.
+pub struct NetworkNode {
+    network: Arc<Graph>,
+    position: usize,
+}
+
+#[Object]
+impl NetworkNode {
+    /// The organisation's or place's slug (a country's code).
+    async fn key(&self) -> &str {
+        &self.network.nodes[self.position].key
+    }
+
+    async fn label(&self) -> &str {
+        &self.network.nodes[self.position].label
+    }
+
+    /// The organisation's kind, or `municipality`, `region`, `country`.
+    async fn kind(&self) -> &str {
+        &self.network.nodes[self.position].kind
+    }
+
+    /// Country code.
+    async fn country(&self) -> Option<&str> {
+        self.network.nodes[self.position].country.as_deref()
+    }
+
+    /// Slug of its fylke or län on the network's day.
+    async fn region(&self) -> Option<&str> {
+        self.network.nodes[self.position].region.as_deref()
+    }
+
+    /// Organisations it stands for.
+    async fn organisations(&self) -> i32 {
+        self.network.nodes[self.position].organisations as i32
+    }
+}
+
+/// An edge: one per pair of nodes, its weight the sum of the ties.
+pub struct NetworkEdge {
+    network: Arc<Graph>,
+    position: usize,
+}
+
+#[Object]
+impl NetworkEdge {
+    async fn source(&self) -> NetworkNode {
+        NetworkNode { network: self.network.clone(), position: self.network.edges[self.position].source }
+    }
+
+    async fn target(&self) -> NetworkNode {
+        NetworkNode { network: self.network.clone(), position: self.network.edges[self.position].target }
+    }
+
+    async fn weight(&self) -> i32 {
+        self.network.edges[self.position].weight() as i32
+    }
+
+    async fn partnerships(&self) -> i32 {
+        self.network.edges[self.position].partnerships as i32
+    }
+
+    async fn collaborations(&self) -> i32 {
+        self.network.edges[self.position].collaborations as i32
+    }
+
+    async fn placements(&self) -> i32 {
+        self.network.edges[self.position].placements as i32
+    }
+
+    /// Its ends lie in different countries.
+    async fn cross_border(&self) -> bool {
+        self.network.crosses_border(&self.network.edges[self.position])
+    }
+}
+
+/// A node with its score and rank (1 = highest).
+#[derive(SimpleObject)]
+pub struct NodeScore {
+    node: NetworkNode,
+    score: f64,
+    rank: i32,
+}
+
+/// A set of nodes (a component or a community).
+pub struct NodeGroup {
+    network: Arc<Graph>,
+    members: Vec<usize>,
+}
+
+#[Object]
+impl NodeGroup {
+    async fn size(&self) -> i32 {
+        self.members.len() as i32
+    }
+
+    async fn nodes(&self) -> Vec<NetworkNode> {
+        self.members.iter().map(|&position| NetworkNode { network: self.network.clone(), position }).collect()
+    }
+}
+
+/// A partition into communities.
+pub struct Communities {
+    network: Arc<Graph>,
+    partition: Arc<Partition>,
+}
+
+#[Object]
+impl Communities {
+    /// Newman modularity of the partition (weighted).
+    async fn modularity(&self) -> f64 {
+        self.partition.modularity
+    }
+
+    async fn count(&self) -> i32 {
+        self.partition.community.iter().copied().max().map_or(0, |c| c as i32 + 1)
+    }
+
+    /// The communities, largest first.
+    async fn communities(&self, top: Option<i32>) -> Result<Vec<NodeGroup>> {
+        let count = self.partition.community.iter().copied().max().map_or(0, |c| c + 1);
+        let mut groups = vec![Vec::new(); count];
+        for (node, c) in self.partition.community.iter().enumerate() {
+            groups[*c].push(node);
+        }
+        let top = top_of(top)?.unwrap_or(usize::MAX);
+        Ok(groups.into_iter().take(top).map(|members| NodeGroup { network: self.network.clone(), members }).collect())
+    }
+}
