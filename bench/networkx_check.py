@@ -102,6 +102,10 @@ CASES = [
     Case("demo-org-all", "demo", edges=ALL_EDGES),
     Case("small-org-all", "small", edges=ALL_EDGES),
     Case("small-region-all", "small", level="REGION", edges=ALL_EDGES),
+    Case("small-org", "small"),
+    Case("small-org-all-w3", "small", edges=ALL_EDGES, min_weight=3),
+    Case("small-municipality-all", "small", level="MUNICIPALITY", edges=ALL_EDGES),
+    Case("small-country-all", "small", level="COUNTRY", edges=ALL_EDGES),
 ]
 DEFAULT_CASES = ["demo-org", "demo-region", "demo-municipality", "demo-country", "small-org-all", "small-region-all"]
 
@@ -118,6 +122,16 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM it when this script dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - best effort; the finally block stops the servers anyway
+        pass
 
 
 def server_env() -> dict[str, str]:
@@ -158,7 +172,7 @@ class Server:
             with open(self.log_path, "ab") as log:
                 self.process = subprocess.Popen(
                     args, cwd=self.workdir, env=server_env(), stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, start_new_session=True,
+                    stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
                 )
             if self.wait_ready(timeout=120):
                 break
@@ -465,6 +479,12 @@ def brokers_nx(g: nx.Graph) -> dict[str, float]:
     return scores
 
 
+def explain(error: BaseException) -> str:
+    """`Type: message`; NetworkX's convergence errors carry themselves as their first argument."""
+    message = error.args[-1] if isinstance(error, nx.NetworkXException) and error.args else error
+    return f"{type(error).__name__}: {message}"
+
+
 def score_map(items: list[dict[str, Any]]) -> tuple[dict[str, float], str]:
     """Scores by node key, and a complaint when ranks are not 1..n by non-increasing score."""
     scores = {item["node"]["key"]: float(item["score"]) for item in items}
@@ -483,7 +503,7 @@ def compare_scores(
     theirs: dict[str, float] | None, their_error: BaseException | None, tolerance: float, n: int, m: int,
 ) -> None:
     if their_error is not None or our_error is not None:
-        nx_text = f"NetworkX raised {type(their_error).__name__}: {their_error}" if their_error else "NetworkX returned values"
+        nx_text = f"NetworkX raised {explain(their_error)}" if their_error else "NetworkX returned values"
         our_text = f"ours returned an error ({our_error})" if our_error else "ours returned values"
         both = their_error is not None and our_error is not None
         report.add(Row(name, case.name, n, m, "-", both, f"{nx_text}; {our_text}"))
@@ -516,7 +536,7 @@ def compare_scores(
 def compare_sets(report: Report, case: Case, name: str, ours: set[Any] | None, our_error: str | None,
                  theirs: set[Any] | None, their_error: BaseException | None, n: int, m: int, extra: str = "") -> None:
     if their_error is not None or our_error is not None:
-        nx_text = f"NetworkX raised {type(their_error).__name__}: {their_error}" if their_error else "NetworkX returned a value"
+        nx_text = f"NetworkX raised {explain(their_error)}" if their_error else "NetworkX returned a value"
         our_text = f"ours returned an error ({our_error})" if our_error else "ours returned a value"
         report.add(Row(name, case.name, n, m, "-", False, f"{nx_text}; {our_text}"))
         return
@@ -656,7 +676,7 @@ def check_communities(report: Report, case: Case, g: nx.Graph, ours: dict[str, A
                 raise
             report.info.append(f"{case.name} communities: no edges, NetworkX modularity undefined (ours {ours_q!r})")
         except Exception as error:  # noqa: BLE001 - reported
-            problems.append(f"nx.community.modularity raised {type(error).__name__}: {error}")
+            problems.append(f"nx.community.modularity raised {explain(error)}")
     report.time(case.name, "modularity", time.perf_counter() - start)
     report.add(Row("communities", case.name, n, m, fmt(diff), not problems, "; ".join(problems)))
 
@@ -668,7 +688,7 @@ def check_communities(report: Report, case: Case, g: nx.Graph, ours: dict[str, A
             f"NetworkX louvain_communities(seed=0) {q:.6f} in {len(louvain)} communities"
         )
     elif failure is not None:
-        report.info.append(f"{case.name} louvain: NetworkX raised {type(failure).__name__}: {failure}")
+        report.info.append(f"{case.name} louvain: NetworkX raised {explain(failure)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -706,7 +726,6 @@ def main() -> int:
 
     report = Report()
     servers: dict[str, Server] = {}
-    failed_hard = False
 
     def on_signal(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -728,35 +747,44 @@ def main() -> int:
             servers[kind] = server
             server.start()
             progress(f"  {kind} server ready on {server.base}")
+        dead: set[str] = set()
         for case in cases:
+            server = servers[case.server]
+            if server.name in dead:
+                report.add(Row("(case)", case.name, "?", "?", "-", False, f"skipped: the {server.name} server died"))
+                continue
             progress(f"checking {case.name}…")
             try:
-                check_case(servers[case.server], case, report, workdir)
+                check_case(server, case, report, workdir)
             except Exception as error:  # noqa: BLE001 - one broken case does not hide the others
                 report.add(Row("(case)", case.name, "?", "?", "-", False, f"{type(error).__name__}: {error}"))
-                server = servers[case.server]
-                if server.process is not None and server.process.poll() is not None:
+                if server.process is None or server.process.poll() is not None:
                     progress(f"  the {server.name} server died; log:\n{server.log_tail()}")
-                    failed_hard = True
-                    break
+                    dead.add(server.name)
     except Exception as error:  # noqa: BLE001
         report.add(Row("(setup)", "-", "-", "-", "-", False, f"{type(error).__name__}: {error}"))
-        failed_hard = True
+    except KeyboardInterrupt as interrupt:
+        for server in servers.values():
+            server.stop()
+        if own_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        progress(f"networkx-check: interrupted ({interrupt or 'SIGINT'}); servers stopped")
+        return 130
     finally:
         for server in servers.values():
             server.stop()
-        if own_workdir and not failed_hard:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     report.print()
     failures = sum(not r.ok for r in report.rows)
+    if own_workdir and not failures:
+        shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.perf_counter() - started
     print(
         f"\nnetworkx-check: {len(report.rows) - failures} passed, {failures} failed "
         f"({len(cases)} networks, networkx {nx.__version__}, {elapsed:.1f} s)"
     )
-    if failed_hard and own_workdir:
-        print(f"(logs and downloads kept in {workdir})")
+    if failures and own_workdir:
+        print(f"(server logs and downloaded files kept in {workdir})")
     return 1 if failures else 0
 
 

@@ -50,6 +50,7 @@ pub mod edge;
 pub mod graphql;
 pub mod server;
 pub mod telemetry;
+pub mod web;
 
 use db::Db;
 use db::import::ImportSummary;

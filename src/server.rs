@@ -106,6 +106,8 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
     let request_id = HeaderName::from_static(REQUEST_ID);
     Ok(Router::new()
         .route("/", get(graphiql))
+        .route("/network", get(crate::web::network_page))
+        .route("/assets/cytoscape.min.js", get(crate::web::cytoscape_js))
         .merge(graphql)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(db.clone()))
