@@ -54,6 +54,10 @@ pub enum Command {
     Seed(SeedArgs),
     /// Print a signed bearer token for local use, e.g. `samverka token --role editor --ttl 1h`.
     Token(TokenArgs),
+    /// Build a partner network from the database, then export it (`--format`) or time every
+    /// analysis on it (`--timings`), without a server: for researchers' scripts and the network
+    /// benchmark (`bench/network`). Filters as in GraphQL `network(…)`.
+    Network(NetworkArgs),
     /// Write the GraphQL schema (SDL) to a file, `-` for standard output.
     ExportSchema {
         #[arg(default_value = "schema.graphql")]
@@ -90,6 +94,116 @@ impl From<SeedScale> for crate::db::seed::synthetic::Scale {
             SeedScale::Small => Self::Small,
             SeedScale::Medium => Self::Medium,
             SeedScale::Large => Self::Large,
+        }
+    }
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct NetworkArgs {
+    /// Ties within projects of this programme (slug).
+    #[arg(long)]
+    pub programme: Option<String>,
+    /// Ties within this project (slug).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Organisations seated in this region (slug) on --as-of.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Organisations of this country (code).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Ties active from this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Ties active until this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+    /// The day of region memberships (default today).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    #[arg(long, value_enum, default_value = "organisation")]
+    pub level: NetworkLevelArg,
+    /// Kinds of tie, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "partnership,collaboration")]
+    pub edges: Vec<NetworkEdgeArg>,
+    #[arg(long, default_value_t = 1)]
+    pub min_weight: u32,
+    /// Write the network in this format to standard output (or --output).
+    #[arg(long, value_enum, conflicts_with = "timings")]
+    pub format: Option<NetworkFormatArg>,
+    #[arg(long, requires = "format")]
+    pub output: Option<PathBuf>,
+    /// Run every analysis --repeat times and print the fastest time of each.
+    #[arg(long)]
+    pub timings: bool,
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
+    /// Sources of the sampled betweenness that --timings runs.
+    #[arg(long, default_value_t = 256)]
+    pub samples: usize,
+    /// With --timings: one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// With --timings: only these analyses (comma-separated): degree, weighted-degree,
+    /// betweenness, betweenness-sampled, closeness, pagerank, eigenvector, components, bridges,
+    /// articulation-points, brokers, communities.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum NetworkLevelArg {
+    Organisation,
+    Municipality,
+    Region,
+    Country,
+}
+
+impl From<NetworkLevelArg> for crate::domain::network::Level {
+    fn from(level: NetworkLevelArg) -> Self {
+        match level {
+            NetworkLevelArg::Organisation => Self::Organisation,
+            NetworkLevelArg::Municipality => Self::Municipality,
+            NetworkLevelArg::Region => Self::Region,
+            NetworkLevelArg::Country => Self::Country,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum NetworkEdgeArg {
+    Partnership,
+    Collaboration,
+    Placement,
+}
+
+impl From<NetworkEdgeArg> for crate::domain::network::EdgeKind {
+    fn from(kind: NetworkEdgeArg) -> Self {
+        match kind {
+            NetworkEdgeArg::Partnership => Self::Partnership,
+            NetworkEdgeArg::Collaboration => Self::Collaboration,
+            NetworkEdgeArg::Placement => Self::Placement,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum NetworkFormatArg {
+    Graphml,
+    Gexf,
+    NodesCsv,
+    EdgesCsv,
+    CytoscapeJson,
+}
+
+impl From<NetworkFormatArg> for crate::domain::network::export::Format {
+    fn from(format: NetworkFormatArg) -> Self {
+        match format {
+            NetworkFormatArg::Graphml => Self::GraphMl,
+            NetworkFormatArg::Gexf => Self::Gexf,
+            NetworkFormatArg::NodesCsv => Self::CsvNodes,
+            NetworkFormatArg::EdgesCsv => Self::CsvEdges,
+            NetworkFormatArg::CytoscapeJson => Self::CytoscapeJson,
         }
     }
 }

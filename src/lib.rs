@@ -6,8 +6,9 @@
 //! - [`domain`]: plain Rust that knows neither GraphQL nor SQL: partial dates
 //!   ([`domain::dates`]), the seed-facts reader with JSON-path errors ([`domain::import`]),
 //!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]),
-//!   k-anonymity with complementary suppression ([`domain::privacy`]) and the metric
-//!   definitions and EUR rates ([`domain::metrics`]).
+//!   k-anonymity with complementary suppression ([`domain::privacy`]), the metric
+//!   definitions and EUR rates ([`domain::metrics`]) and partner-network analysis and export
+//!   ([`domain::network`], on petgraph and rayon).
 //! - [`db`]: connecting, migrating, the statement counter, the idempotent importer writer
 //!   ([`db::import`]), list selections and the batched lookups behind DataLoaders
 //!   ([`db::queries`]), node metrics and group-by aggregates in portable hand-written SQL
@@ -21,11 +22,15 @@
 //! - [`graphql`]: schema and limits, the root query (registry lists + `analytics`), mutation and
 //!   subscription ([`graphql::subscription`]), object wrappers around entity models,
 //!   DataLoaders, guards, pagination, error codes, the `/graphql` HTTP handler, the writer lane
-//!   mutations run on ([`graphql::writer_lane`]) and the `/graphql/ws` WebSocket endpoint
-//!   ([`graphql::ws`]).
-//! - [`server`]: routes (`/`, `/graphql`, `/graphql/ws`, `/healthz`, `/readyz`, `/metrics`),
+//!   mutations run on ([`graphql::writer_lane`]), the `/graphql/ws` WebSocket endpoint
+//!   ([`graphql::ws`]), `network(…)` ([`graphql::network`]) and its downloads
+//!   ([`graphql::export`]).
+//! - [`web`]: the `/network` page (Cytoscape.js vendored in `web/vendor`, tested by `web/test`).
+//! - [`server`]: routes (`/`, `/graphql`, `/graphql/ws`, `/export/…`, `/network`, `/healthz`,
+//!   `/readyz`, `/metrics`),
 //!   middleware, and starting the instance's change feed.
-//! - [`cli`]: the command line (`serve`, `migrate`, `import`, `seed`, `token`, `export-schema`).
+//! - [`cli`]: the command line (`serve`, `migrate`, `import`, `seed`, `network`, `token`,
+//!   `export-schema`).
 //! - `bench/run`: the analytics benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite,
 //!   wrk, PostGraphile 4 side by side); `benches/subscriptions.rs`: subscription fan-out over two
 //!   instances (`cargo bench --bench subscriptions`).

@@ -32,6 +32,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportSchema { output } => CommandKind::ExportSchema(output.clone()),
         Command::Token(args) => CommandKind::Token(args.clone()),
         Command::Seed(args) => CommandKind::Seed(args.clone()),
+        Command::Network(args) => CommandKind::Network(args.clone()),
     });
     if let CommandKind::Token(args) = &command {
         let token = cli.auth.authenticator()?.issue(&args.subject, args.role, args.ttl)?;
@@ -98,6 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 summary.indexes.as_secs_f64()
             );
         }
+        CommandKind::Network(args) => network(&db, &args).await?,
         CommandKind::ExportSchema(_) | CommandKind::Token(_) => {}
     }
     Ok(())
@@ -110,4 +112,68 @@ enum CommandKind {
     ExportSchema(std::path::PathBuf),
     Token(samverka::cli::TokenArgs),
     Seed(samverka::cli::SeedArgs),
+    Network(samverka::cli::NetworkArgs),
+}
+
+/// `samverka network`: select and build the network, then export it or time its analyses.
+async fn network(db: &Db, args: &samverka::cli::NetworkArgs) -> anyhow::Result<()> {
+    use samverka::db::queries::network::{NetworkFilter, select};
+    use samverka::domain::network::{EdgeKind, profile};
+    use std::io::Write;
+    let mut edges: Vec<EdgeKind> = args.edges.iter().map(|&kind| kind.into()).collect();
+    edges.sort();
+    edges.dedup();
+    let filter = NetworkFilter {
+        programme: args.programme.clone(),
+        project: args.project.clone(),
+        region: args.region.clone(),
+        kinds: None,
+        country: args.country.clone(),
+        period_from: args.from,
+        period_to: args.to,
+        as_of: args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        edges,
+    };
+    let started = std::time::Instant::now();
+    let selection = select(&db.conn, &filter).await?;
+    let selected = started.elapsed();
+    let started = std::time::Instant::now();
+    let (network, unplaced) = selection.network(args.level.into(), args.min_weight.max(1));
+    let built = started.elapsed();
+    eprintln!(
+        "network: {} nodes, {} edges ({unplaced} organisations unplaced); selected in {:.3} s, built in {:.3} s",
+        network.len(),
+        network.edges.len(),
+        selected.as_secs_f64(),
+        built.as_secs_f64()
+    );
+    if let Some(format) = args.format {
+        let text = samverka::domain::network::export::write(&network, format.into(), &[]);
+        match &args.output {
+            Some(path) => std::fs::write(path, text)?,
+            None => std::io::stdout().write_all(text.as_bytes())?,
+        }
+        return Ok(());
+    }
+    if args.timings {
+        if let Some(unknown) = args.only.iter().find(|name| !profile::ANALYSES.contains(&name.as_str())) {
+            anyhow::bail!("unknown analysis `{unknown}`; choose from {}", profile::ANALYSES.join(", "));
+        }
+        let timings = profile::time_all(&network, args.samples, args.repeat.max(1), &args.only);
+        let mut out = std::io::stdout();
+        if args.json {
+            let analyses: serde_json::Map<String, serde_json::Value> =
+                timings.iter().map(|(name, took)| (name.to_string(), serde_json::json!(took.as_secs_f64()))).collect();
+            let summary = serde_json::json!({
+                "nodes": network.len(), "edges": network.edges.len(), "samples": args.samples,
+                "select_s": selected.as_secs_f64(), "build_s": built.as_secs_f64(), "analyses": analyses,
+            });
+            writeln!(out, "{summary}")?;
+        } else {
+            for (name, took) in &timings {
+                writeln!(out, "{name:<28} {:>10.4} s", took.as_secs_f64())?;
+            }
+        }
+    }
+    Ok(())
 }

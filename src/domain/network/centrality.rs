@@ -7,8 +7,6 @@
 //! from one routine: exact, sampled sources, and cross-border only (paths whose ends lie in
 //! different countries). Sources run in parallel on rayon.
 
-use std::collections::VecDeque;
-
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -104,9 +102,11 @@ fn brandes(network: &Network, sources: &[usize], paths: Paths) -> Vec<f64> {
             || (vec![0.0; n], Scratch::new(n)),
             |(mut total, mut scratch), &source| {
                 scratch.single_source(network, source);
-                let Scratch { order, predecessors, sigma, delta, .. } = &mut scratch;
-                // Pops in order of non-increasing distance.
+                let Scratch { order, slots } = &mut scratch;
+                // Nodes in order of non-increasing distance; a node's predecessors are its
+                // neighbours one hop closer (no predecessor lists to build).
                 for &w in order.iter().rev() {
+                    let w = w as usize;
                     let counts = match paths {
                         Paths::All => 1.0,
                         Paths::CrossBorder => match (country[source], country[w]) {
@@ -114,12 +114,17 @@ fn brandes(network: &Network, sources: &[usize], paths: Paths) -> Vec<f64> {
                             _ => 0.0,
                         },
                     };
-                    let coefficient = (counts + delta[w]) / sigma[w];
-                    for &v in &predecessors[w] {
-                        delta[v] += sigma[v] * coefficient;
+                    let Slot { sigma, delta, distance } = slots[w];
+                    let coefficient = (counts + delta) / sigma;
+                    let closer = distance.wrapping_sub(1);
+                    for &v in network.neighbours(w) {
+                        let slot = &mut slots[v as usize];
+                        // Branch-free: whether a neighbour is one hop closer is a coin toss.
+                        let share = slot.sigma * coefficient;
+                        slot.delta += if slot.distance == closer { share } else { 0.0 };
                     }
                     if w != source {
-                        total[w] += delta[w];
+                        total[w] += delta;
                     }
                 }
                 (total, scratch)
@@ -129,52 +134,53 @@ fn brandes(network: &Network, sources: &[usize], paths: Paths) -> Vec<f64> {
         .reduce(|| vec![0.0; n], |a, b| a.into_iter().zip(b).map(|(x, y)| x + y).collect())
 }
 
+/// One node's state in a Brandes pass, kept together so a visit touches one cache line.
+#[derive(Clone, Copy)]
+struct Slot {
+    /// Shortest paths from the source.
+    sigma: f64,
+    /// Dependency accumulated from farther nodes.
+    delta: f64,
+    /// Hops from the source; `u32::MAX` when not reached.
+    distance: u32,
+}
+
+const UNREACHED: Slot = Slot { sigma: 0.0, delta: 0.0, distance: u32::MAX };
+
 /// Per-thread buffers of one Brandes pass, reused across sources.
 struct Scratch {
-    order: Vec<usize>,
-    predecessors: Vec<Vec<usize>>,
-    sigma: Vec<f64>,
-    delta: Vec<f64>,
-    distance: Vec<i64>,
-    queue: VecDeque<usize>,
+    /// Visiting order of the last search; doubles as its queue.
+    order: Vec<u32>,
+    slots: Vec<Slot>,
 }
 
 impl Scratch {
     fn new(n: usize) -> Self {
-        Self {
-            order: Vec::with_capacity(n),
-            predecessors: vec![Vec::new(); n],
-            sigma: vec![0.0; n],
-            delta: vec![0.0; n],
-            distance: vec![-1; n],
-            queue: VecDeque::new(),
-        }
+        Self { order: Vec::with_capacity(n), slots: vec![UNREACHED; n] }
     }
 
-    /// Breadth-first search from `source`: visiting order, shortest-path counts, predecessors.
+    /// Breadth-first search from `source`: visiting order and shortest-path counts.
     fn single_source(&mut self, network: &Network, source: usize) {
         // Reset only what the previous pass touched.
         for &v in &self.order {
-            self.predecessors[v].clear();
-            self.sigma[v] = 0.0;
-            self.delta[v] = 0.0;
-            self.distance[v] = -1;
+            self.slots[v as usize] = UNREACHED;
         }
         self.order.clear();
-        self.sigma[source] = 1.0;
-        self.distance[source] = 0;
-        self.queue.push_back(source);
-        while let Some(v) = self.queue.pop_front() {
-            self.order.push(v);
+        self.slots[source] = Slot { sigma: 1.0, delta: 0.0, distance: 0 };
+        self.order.push(source as u32);
+        let mut head = 0;
+        while head < self.order.len() {
+            let v = self.order[head] as usize;
+            head += 1;
+            let Slot { sigma: sigma_v, distance, .. } = self.slots[v];
+            let next = distance + 1;
             for &w in network.neighbours(v) {
-                if self.distance[w] < 0 {
-                    self.distance[w] = self.distance[v] + 1;
-                    self.queue.push_back(w);
+                let slot = &mut self.slots[w as usize];
+                if slot.distance == u32::MAX {
+                    slot.distance = next;
+                    self.order.push(w);
                 }
-                if self.distance[w] == self.distance[v] + 1 {
-                    self.sigma[w] += self.sigma[v];
-                    self.predecessors[w].push(v);
-                }
+                slot.sigma += if slot.distance == next { sigma_v } else { 0.0 };
             }
         }
     }
@@ -187,27 +193,30 @@ pub fn closeness(network: &Network) -> Vec<f64> {
     (0..n)
         .into_par_iter()
         .map_init(
-            || (vec![usize::MAX; n], VecDeque::new(), Vec::new()),
-            |(distance, queue, touched), source| {
-                for &v in touched.iter() {
-                    distance[v] = usize::MAX;
+            || (vec![u32::MAX; n], Vec::<u32>::with_capacity(n)),
+            |(distance, order), source| {
+                for &v in order.iter() {
+                    distance[v as usize] = u32::MAX;
                 }
-                touched.clear();
+                order.clear();
                 distance[source] = 0;
-                touched.push(source);
-                queue.push_back(source);
-                let mut total = 0usize;
-                while let Some(v) = queue.pop_front() {
+                order.push(source as u32);
+                let mut head = 0;
+                let mut total = 0u64;
+                while head < order.len() {
+                    let v = order[head] as usize;
+                    head += 1;
+                    let next = distance[v] + 1;
                     for &w in network.neighbours(v) {
-                        if distance[w] == usize::MAX {
-                            distance[w] = distance[v] + 1;
-                            total += distance[w];
-                            touched.push(w);
-                            queue.push_back(w);
+                        let w = w as usize;
+                        if distance[w] == u32::MAX {
+                            distance[w] = next;
+                            total += u64::from(next);
+                            order.push(w as u32);
                         }
                     }
                 }
-                let reached = touched.len() - 1;
+                let reached = order.len() - 1;
                 if total == 0 || n <= 1 {
                     0.0
                 } else {
@@ -238,21 +247,33 @@ pub fn pagerank(network: &Network) -> Result<Vec<f64>, NoConvergence> {
         return Ok(Vec::new());
     }
     let nf = n as f64;
-    let out_weight = super::centrality::weighted_degree(network);
-    let mut x = vec![1.0 / nf; n];
-    for _ in 0..MAX_ITERATIONS {
-        let dangling: f64 = (0..n).filter(|&v| out_weight[v] == 0.0).map(|v| x[v]).sum();
-        let mut next = vec![0.0; n];
-        for edge in &network.edges {
+    let out_weight = weighted_degree(network);
+    let dangling_nodes: Vec<usize> = (0..n).filter(|&v| out_weight[v] == 0.0).collect();
+    // Each edge's share of its source's rank, in both directions.
+    let shares: Vec<(usize, usize, f64, f64)> = network
+        .edges
+        .iter()
+        .map(|edge| {
             let w = f64::from(edge.weight());
-            next[edge.target] += x[edge.source] * w / out_weight[edge.source];
-            next[edge.source] += x[edge.target] * w / out_weight[edge.target];
+            (edge.source, edge.target, w / out_weight[edge.source], w / out_weight[edge.target])
+        })
+        .collect();
+    let mut x = vec![1.0 / nf; n];
+    let mut next = vec![0.0; n];
+    for _ in 0..MAX_ITERATIONS {
+        let dangling: f64 = dangling_nodes.iter().map(|&v| x[v]).sum();
+        next.iter_mut().for_each(|value| *value = 0.0);
+        for &(source, target, forward, backward) in &shares {
+            next[target] += x[source] * forward;
+            next[source] += x[target] * backward;
         }
-        for value in &mut next {
-            *value = ALPHA * (*value + dangling / nf) + (1.0 - ALPHA) / nf;
+        let base = ALPHA * dangling / nf + (1.0 - ALPHA) / nf;
+        let mut change = 0.0;
+        for (value, old) in next.iter_mut().zip(&x) {
+            *value = ALPHA * *value + base;
+            change += (*value - old).abs();
         }
-        let change: f64 = next.iter().zip(&x).map(|(a, b)| (a - b).abs()).sum();
-        x = next;
+        std::mem::swap(&mut x, &mut next);
         if change < nf * TOLERANCE {
             return Ok(x);
         }

@@ -10,6 +10,7 @@ pub mod centrality;
 pub mod communities;
 pub mod export;
 pub mod paths;
+pub mod profile;
 pub mod structure;
 
 use std::collections::HashMap;
@@ -84,8 +85,11 @@ pub struct Network {
     pub edges: Vec<Edge>,
     /// Node `i` is `NodeIndex(i)`; edge `j` is `EdgeIndex(j)`, weighted by [`Edge::weight`].
     graph: UnGraph<(), f64>,
-    /// Neighbours of each node, ascending (what the hop-counting algorithms walk).
-    adjacency: Vec<Vec<usize>>,
+    /// Neighbours of each node, ascending, in compressed rows: node `i`'s are
+    /// `targets[offsets[i]..offsets[i + 1]]`. One flat array keeps the breadth-first searches of
+    /// betweenness and closeness in cache.
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
 }
 
 impl Network {
@@ -128,24 +132,38 @@ impl Network {
         for _ in &nodes {
             graph.add_node(());
         }
-        let mut adjacency = vec![Vec::new(); nodes.len()];
+        let mut degree = vec![0usize; nodes.len()];
         for edge in &edges {
             graph.add_edge(NodeIndex::new(edge.source), NodeIndex::new(edge.target), f64::from(edge.weight()));
-            adjacency[edge.source].push(edge.target);
-            adjacency[edge.target].push(edge.source);
+            degree[edge.source] += 1;
+            degree[edge.target] += 1;
         }
-        for neighbours in &mut adjacency {
-            neighbours.sort_unstable();
+        let mut offsets = Vec::with_capacity(nodes.len() + 1);
+        offsets.push(0);
+        for d in &degree {
+            offsets.push(offsets[offsets.len() - 1] + d);
         }
-        Self { nodes, edges, graph, adjacency }
+        let mut fill = offsets.clone();
+        let mut targets = vec![0u32; 2 * edges.len()];
+        for edge in &edges {
+            targets[fill[edge.source]] = edge.target as u32;
+            fill[edge.source] += 1;
+            targets[fill[edge.target]] = edge.source as u32;
+            fill[edge.target] += 1;
+        }
+        for node in 0..nodes.len() {
+            targets[offsets[node]..offsets[node + 1]].sort_unstable();
+        }
+        Self { nodes, edges, graph, offsets, targets }
     }
 
     pub fn graph(&self) -> &UnGraph<(), f64> {
         &self.graph
     }
 
-    pub fn neighbours(&self, node: usize) -> &[usize] {
-        &self.adjacency[node]
+    /// The node's neighbours, ascending.
+    pub fn neighbours(&self, node: usize) -> &[u32] {
+        &self.targets[self.offsets[node]..self.offsets[node + 1]]
     }
 
     pub fn len(&self) -> usize {

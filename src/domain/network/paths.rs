@@ -18,6 +18,7 @@ fn distances(network: &Network, source: usize, radius: Option<usize>) -> (Vec<Op
             continue;
         }
         for &w in network.neighbours(v) {
+            let w = w as usize;
             if distance[w].is_none() {
                 distance[w] = Some(d + 1);
                 parent[w] = Some(v);
