@@ -21,8 +21,16 @@ use crate::domain::network::communities::{self, Partition};
 use crate::domain::network::export::{self, Format};
 use crate::domain::network::{EdgeKind, Level, Network as Graph, paths, ranked, structure};
 
-/// Sampled betweenness draws at most this many sources; exact runs up to this many nodes.
+/// Sampled betweenness draws at most this many sources.
 pub const MAX_SAMPLES: usize = 100_000;
+
+/// Searches × edges above which an all-sources analysis (exact betweenness, brokers, closeness)
+/// is refused: ~10 s of work on two cores (medium's whole network is 1.0e9 and takes 6–8 s;
+/// `large` is 2.8e10, minutes). Sampling stays available.
+pub const MAX_SEARCH_WORK: f64 = 1.5e9;
+
+/// Most nodes or edges one `nodes`/`edges` field returns.
+pub const MAX_LIST: usize = 100_000;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum NetworkLevel {
@@ -348,16 +356,18 @@ impl Network {
         self.built.unplaced as i32
     }
 
-    /// The nodes, ordered by key.
-    async fn nodes(&self) -> Vec<NetworkNode> {
+    /// The nodes, ordered by key: `limit` (at most 100 000, the default) from `offset`.
+    async fn nodes(&self, #[graphql(default)] offset: i32, limit: Option<i32>) -> Result<Vec<NetworkNode>> {
         let graph = self.shared();
-        (0..graph.len()).map(|position| NetworkNode { network: graph.clone(), position }).collect()
+        let range = window(graph.len(), offset, limit)?;
+        Ok(range.map(|position| NetworkNode { network: graph.clone(), position }).collect())
     }
 
-    /// The edges, ordered by their ends.
-    async fn edges(&self) -> Vec<NetworkEdge> {
+    /// The edges, ordered by their ends: `limit` (at most 100 000, the default) from `offset`.
+    async fn edges(&self, #[graphql(default)] offset: i32, limit: Option<i32>) -> Result<Vec<NetworkEdge>> {
         let graph = self.shared();
-        (0..graph.edges.len()).map(|position| NetworkEdge { network: graph.clone(), position }).collect()
+        let range = window(graph.edges.len(), offset, limit)?;
+        Ok(range.map(|position| NetworkEdge { network: graph.clone(), position }).collect())
     }
 
     /// Degree (neighbours), or with `weighted` the sum of edge weights; highest first.
@@ -368,7 +378,8 @@ impl Network {
     }
 
     /// Betweenness centrality (hops, normalised as NetworkX). With `samples`, estimated from that
-    /// many source nodes drawn with `seed` (for big networks); exact otherwise.
+    /// many source nodes drawn with `seed` (for big networks); exact otherwise. Exact is refused
+    /// (`BAD_USER_INPUT`) when nodes × edges exceed 1.5e9 (minutes of work): sample instead.
     async fn betweenness(
         &self,
         ctx: &Context<'_>,
@@ -377,6 +388,7 @@ impl Network {
         #[graphql(default)] seed: i32,
     ) -> Result<Vec<NodeScore>> {
         let samples = samples_of(samples)?;
+        affordable(self.graph(), samples, "betweenness")?;
         let scores = self
             .analysis(ctx, format!("betweenness {samples:?} {seed}"), move |g| {
                 centrality::betweenness(g, Paths::All, samples, seed as u64)
@@ -387,6 +399,7 @@ impl Network {
 
     /// Cross-border brokers: nodes ranked by betweenness over shortest paths between nodes of
     /// different countries only (score: cross-border pairs whose shortest paths pass through).
+    /// `samples` and the size limit as for `betweenness`.
     async fn brokers(
         &self,
         ctx: &Context<'_>,
@@ -395,6 +408,7 @@ impl Network {
         #[graphql(default)] seed: i32,
     ) -> Result<Vec<NodeScore>> {
         let samples = samples_of(samples)?;
+        affordable(self.graph(), samples, "brokers")?;
         let scores = self
             .analysis(ctx, format!("brokers {samples:?} {seed}"), move |g| {
                 centrality::betweenness(g, Paths::CrossBorder, samples, seed as u64)
@@ -404,7 +418,10 @@ impl Network {
     }
 
     /// Closeness centrality (hops; Wasserman–Faust scaling when the network is disconnected).
+    /// Refused when nodes × edges exceed 3e9: filter the network first.
     async fn closeness(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
+        // Closeness is one search per node without the accumulation: half a betweenness.
+        affordable(self.graph(), Some(self.graph().len() / 2), "closeness")?;
         let scores = self.analysis(ctx, "closeness".into(), centrality::closeness).await?;
         self.scores(&scores, top)
     }
@@ -495,6 +512,39 @@ impl Network {
     fn node_at(&self, position: usize) -> NetworkNode {
         NetworkNode { network: self.shared(), position }
     }
+}
+
+/// Refuses an all-sources search over a network too big to answer while a person waits.
+fn affordable(graph: &Graph, sources: Option<usize>, analysis: &str) -> Result<()> {
+    let searches = sources.unwrap_or(graph.len()).min(graph.len()) as f64;
+    if searches * graph.edges.len() as f64 > MAX_SEARCH_WORK {
+        let hint = if analysis == "closeness" {
+            "filter the network (a programme, a region, a period) or raise minWeight".to_owned()
+        } else {
+            "pass `samples` (e.g. 256) for an estimate, or filter the network".to_owned()
+        };
+        return Err(coded(
+            Code::BadUserInput,
+            format!(
+                "exact {analysis} on {} nodes and {} edges would take minutes; {hint}",
+                graph.len(),
+                graph.edges.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `offset`/`limit` of a `nodes` or `edges` list over `len` items.
+fn window(len: usize, offset: i32, limit: Option<i32>) -> Result<std::ops::Range<usize>> {
+    let offset = usize::try_from(offset).map_err(|_| bad_input("offset", "offset is at least 0"))?;
+    let limit = match limit {
+        None => MAX_LIST,
+        Some(n) if n >= 0 && n as usize <= MAX_LIST => n as usize,
+        Some(_) => return Err(bad_input("limit", format!("limit is between 0 and {MAX_LIST}"))),
+    };
+    let start = offset.min(len);
+    Ok(start..(start + limit).min(len))
 }
 
 fn samples_of(samples: Option<i32>) -> Result<Option<usize>> {
@@ -632,5 +682,31 @@ impl Communities {
         }
         let top = top_of(top)?.unwrap_or(usize::MAX);
         Ok(groups.into_iter().take(top).map(|members| NodeGroup { network: self.network.clone(), members }).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::network::{Edge, Node};
+
+    #[test]
+    fn all_source_searches_are_refused_on_networks_too_big_to_wait_for() {
+        let node = |i: usize| Node {
+            key: format!("n{i:06}"),
+            label: String::new(),
+            kind: "company".into(),
+            country: None,
+            region: None,
+            organisations: 1,
+        };
+        let n = 40_000;
+        let edges = (0..n - 1).map(|i| Edge { source: i, target: i + 1, partnerships: 1, ..Edge::default() }).collect();
+        let big = Graph::from_parts((0..n).map(node).collect(), edges);
+        assert!(affordable(&big, None, "betweenness").is_err(), "40 000 × 39 999 > 1.5e9");
+        assert!(affordable(&big, Some(256), "betweenness").is_ok(), "sampling is always affordable here");
+        assert!(affordable(&big, Some(n / 2), "closeness").is_ok(), "closeness is half the work: 8e8");
+        assert_eq!(window(10, 8, None).ok(), Some(8..10));
+        assert!(window(10, 0, Some(MAX_LIST as i32 + 1)).is_err());
     }
 }
