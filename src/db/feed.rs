@@ -16,7 +16,7 @@ use std::time::Duration;
 use entity::event;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use serde_json::Value;
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, broadcast};
 
 use super::events;
 
@@ -74,8 +74,6 @@ impl CommitSignal {
 #[derive(Clone, Debug)]
 pub struct Feed {
     sender: broadcast::Sender<Arc<FeedEvent>>,
-    /// The last seq the reader has broadcast.
-    position: watch::Receiver<i64>,
 }
 
 impl Feed {
@@ -84,23 +82,17 @@ impl Feed {
     pub async fn start(conn: DatabaseConnection, commits: CommitSignal, options: FeedOptions) -> Result<Self, DbErr> {
         let start = events::data_version(&conn).await?;
         let (sender, _) = broadcast::channel(options.buffer);
-        let (position_tx, position) = watch::channel(start);
         if conn.get_database_backend() == DatabaseBackend::Postgres {
             tokio::spawn(listen(conn.clone(), commits.clone()));
         }
-        let reader = Reader { conn, sender: sender.clone(), position: position_tx, last: start };
+        let reader = Reader { conn, sender: sender.clone(), last: start };
         tokio::spawn(reader.run(commits, options.poll));
-        Ok(Self { sender, position })
+        Ok(Self { sender })
     }
 
     /// Live events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEvent>> {
         self.sender.subscribe()
-    }
-
-    /// The last seq this instance's reader has broadcast.
-    pub fn position(&self) -> i64 {
-        *self.position.borrow()
     }
 }
 
@@ -114,7 +106,6 @@ pub async fn replay(conn: &DatabaseConnection, after: i64) -> Result<Vec<Arc<Fee
 struct Reader {
     conn: DatabaseConnection,
     sender: broadcast::Sender<Arc<FeedEvent>>,
-    position: watch::Sender<i64>,
     last: i64,
 }
 
@@ -150,7 +141,6 @@ impl Reader {
                 let _ = self.sender.send(event);
             }
             self.last = last;
-            self.position.send_replace(last);
         }
     }
 }

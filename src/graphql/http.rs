@@ -84,12 +84,7 @@ pub async fn graphql_handler(
                 Ok(response) => response,
                 Err(error) => {
                     tracing::error!(error.cause = %error, "a mutation's task on the writer lane failed");
-                    return coded_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "INTERNAL",
-                        "internal error; it has been logged",
-                        &id,
-                    );
+                    return internal_response(&id);
                 }
             }
         }
@@ -114,12 +109,7 @@ pub async fn graphql_handler(
         Ok(body) => body,
         Err(error) => {
             tracing::error!(error.cause = %error, "could not serialise a GraphQL response");
-            return coded_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error; it has been logged",
-                &id,
-            );
+            return internal_response(&id);
         }
     };
     // With the newer media type, a request that could not run at all is a 400 (spec §7.1.2);
@@ -130,6 +120,11 @@ pub async fn graphql_handler(
         (StatusCode::OK, "application/json")
     };
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+}
+
+/// `INTERNAL` (500) for a failure the log explains.
+fn internal_response(request_id: &str) -> Response {
+    coded_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; it has been logged", request_id)
 }
 
 /// A request refused before execution.

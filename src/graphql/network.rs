@@ -387,14 +387,7 @@ impl Network {
         samples: Option<i32>,
         #[graphql(default)] seed: i32,
     ) -> Result<Vec<NodeScore>> {
-        let samples = samples_of(samples)?;
-        affordable(self.graph(), samples, "betweenness")?;
-        let scores = self
-            .analysis(ctx, format!("betweenness {samples:?} {seed}"), move |g| {
-                centrality::betweenness(g, Paths::All, samples, seed as u64)
-            })
-            .await?;
-        self.scores(&scores, top)
+        self.betweenness_over(ctx, Paths::All, top, samples, seed).await
     }
 
     /// Cross-border brokers: nodes ranked by betweenness over shortest paths between nodes of
@@ -407,14 +400,7 @@ impl Network {
         samples: Option<i32>,
         #[graphql(default)] seed: i32,
     ) -> Result<Vec<NodeScore>> {
-        let samples = samples_of(samples)?;
-        affordable(self.graph(), samples, "brokers")?;
-        let scores = self
-            .analysis(ctx, format!("brokers {samples:?} {seed}"), move |g| {
-                centrality::betweenness(g, Paths::CrossBorder, samples, seed as u64)
-            })
-            .await?;
-        self.scores(&scores, top)
+        self.betweenness_over(ctx, Paths::CrossBorder, top, samples, seed).await
     }
 
     /// Closeness centrality (hops; Wasserman–Faust scaling when the network is disconnected).
@@ -509,6 +495,26 @@ impl Network {
 }
 
 impl Network {
+    /// `betweenness` and `brokers`: checked, cached, ranked.
+    async fn betweenness_over(
+        &self,
+        ctx: &Context<'_>,
+        paths: Paths,
+        top: Option<i32>,
+        samples: Option<i32>,
+        seed: i32,
+    ) -> Result<Vec<NodeScore>> {
+        let samples = samples_of(samples)?;
+        let name = if paths == Paths::All { "betweenness" } else { "brokers" };
+        affordable(self.graph(), samples, name)?;
+        let scores = self
+            .analysis(ctx, format!("{name} {samples:?} {seed}"), move |g| {
+                centrality::betweenness(g, paths, samples, seed as u64)
+            })
+            .await?;
+        self.scores(&scores, top)
+    }
+
     fn node_at(&self, position: usize) -> NetworkNode {
         NetworkNode { network: self.shared(), position }
     }
