@@ -60,10 +60,12 @@ pub mod web;
 use db::Db;
 use db::import::ImportSummary;
 
-/// Parses a seed-facts file and imports it in one transaction (the CLI importer and the first
-/// start of the server both come through here).
+/// Parses a seed-facts file, places it on the reference map (loading the map first when the
+/// database does not hold this release of it) and imports it in one transaction (the CLI
+/// importer and the first start of the server both come through here).
 /// `actor` names the author in the change events (`demo`, `cli`, or a token subject).
 pub async fn load_registry(db: &Db, bytes: &[u8], actor: &str) -> anyhow::Result<ImportSummary> {
-    let records = domain::import::parse_seed_facts(bytes)?;
+    let records = domain::reference::read_on_map(bytes)?;
+    db::reference::ensure_loaded(db).await?;
     Ok(db::import::import_records(db, &records, actor).await?)
 }

@@ -44,6 +44,15 @@ impl App {
     /// Prepares the database (migrations; demo data when empty and wanted) and binds the listener.
     pub async fn build(db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow::Result<Self> {
         db.migrate().await?;
+        if let Some(summary) = crate::db::reference::ensure_loaded(&db).await? {
+            let total = summary.total();
+            tracing::info!(
+                rows.inserted = total.inserted,
+                rows.updated = total.updated,
+                rows.deleted = total.deleted,
+                "loaded the reference map (municipalities, counties, NUTS)"
+            );
+        }
         if !args.no_demo && db.is_empty().await? {
             let summary = crate::load_registry(&db, DEMO_REGISTRY, "demo").await?;
             tracing::info!(rows.inserted = summary.total().inserted, "loaded the demo registry into an empty database");

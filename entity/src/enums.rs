@@ -37,6 +37,7 @@ text_enum!(
     RegionKind {
         Fylke = "fylke",
         Lan = "lan",
+        Nuts0 = "nuts0",
         Nuts1 = "nuts1",
         Nuts2 = "nuts2",
         Nuts3 = "nuts3",
@@ -61,6 +62,7 @@ text_enum!(
         Kommunkod = "kommunkod",
         Fylkesnummer = "fylkesnummer",
         Lanskod = "lanskod",
+        Nuts0 = "nuts0",
         Nuts1 = "nuts1",
         Nuts2 = "nuts2",
         Nuts3 = "nuts3",
@@ -160,5 +162,22 @@ text_enum!(
         Gt = ">",
         Lte = "<=",
         Lt = "<",
+    }
+);
+
+text_enum!(
+    /// What a reform did to a municipality, county or organisation (one row per predecessor and
+    /// successor pair): `merger` (several became one; the successor may continue one of them),
+    /// `split` (one became several; the predecessor may continue as one), `transfer` (part of the
+    /// predecessor's area went to the successor; the predecessor continues), `recode` (same
+    /// unit, new code), `county_change` (same unit, new code because its county merged, split or
+    /// it moved), `name_change` (same unit, or a renamed organisation, new name).
+    ChangeKind {
+        Merger = "merger",
+        Split = "split",
+        Transfer = "transfer",
+        Recode = "recode",
+        CountyChange = "county_change",
+        NameChange = "name_change",
     }
 );

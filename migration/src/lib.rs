@@ -7,6 +7,7 @@ mod m20261122_000001_create_registry;
 mod m20261122_000002_versions_and_events;
 mod m20261122_000003_analytics_indexes;
 mod m20261122_000004_event_previous_row;
+mod m20261129_000005_real_map;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_versions_and_events::Migration),
             Box::new(m20261122_000003_analytics_indexes::Migration),
             Box::new(m20261122_000004_event_previous_row::Migration),
+            Box::new(m20261129_000005_real_map::Migration),
         ]
     }
 }

@@ -1,10 +1,17 @@
 //! Writes [`RegistryRecords`] in one transaction, idempotently: every row is matched to the
 //! existing one by its natural key (slug, or parent + key for child rows) and only written when
-//! it differs, so re-importing the same file changes nothing. Child rows of an imported parent
-//! that the file no longer lists are removed; top-level rows the file does not mention are kept
-//! (they may come from editors).
+//! it differs, so re-importing the same file changes nothing. Top-level rows the file does not
+//! mention are kept (they may come from editors or another import).
+//!
+//! An import speaks for its own sources: a child fact of an imported parent (a code, a
+//! membership, a name, a partner…) that the file no longer lists is removed only when it cites
+//! one of the file's sources (or none). So the reference map and the demo registry can both
+//! describe Nome — the map its codes and fylker, the demo its membership of the Midt-Telemark
+//! region — and re-importing either leaves the other's facts alone. A record marked
+//! `attach_only` names a row another import owns (the map's municipalities and regions): its
+//! row is not written, only the facts this file adds to it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 
 use entity::*;
@@ -68,6 +75,8 @@ pub async fn import_records(db: &Db, records: &RegistryRecords, actor: &str) -> 
 
 #[derive(Default)]
 struct Ids {
+    /// Ids of the sources this file declares: the facts it speaks for.
+    own_sources: HashSet<i32>,
     sources: HashMap<String, i32>,
     countries: HashMap<String, i32>,
     regions: HashMap<String, i32>,
@@ -172,10 +181,21 @@ impl Writer<'_> {
         opt_id_of(&self.ids.sources, provenance.source.as_ref())
     }
 
+    /// Whether this file speaks for a fact citing `source_id` (its own sources, or none).
+    fn owns(&self, source_id: Option<i32>) -> bool {
+        source_id.is_none_or(|id| self.ids.own_sources.contains(&id))
+    }
+
+    /// The existing rows this file speaks for (see the module docs).
+    fn owned<M>(&self, rows: Vec<M>, source_id: impl Fn(&M) -> Option<i32>) -> Vec<M> {
+        rows.into_iter().filter(|row| self.owns(source_id(row))).collect()
+    }
+
     async fn write(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
         self.write_sources_and_countries(records).await?;
         self.write_regions(records).await?;
         self.write_municipalities(records).await?;
+        self.write_changes(records).await?;
         self.write_organisations_and_programmes(records).await?;
         self.write_projects(records).await
     }
@@ -196,8 +216,10 @@ impl Writer<'_> {
             })
             .collect();
         let existing = source::Entity::find().all(self.tx).await?;
-        self.ids.sources =
-            self.sync::<source::Entity, _>("sources", existing, desired, |r| r.key.clone(), false).await?;
+        let all: HashMap<String, i32> = existing.iter().map(|s| (s.key.clone(), s.id)).collect();
+        let own = self.sync::<source::Entity, _>("sources", existing, desired, |r| r.key.clone(), false).await?;
+        self.ids.own_sources = own.values().copied().collect();
+        self.ids.sources = all.into_iter().chain(own).collect();
 
         let mut desired = Vec::new();
         for c in &records.countries {
@@ -213,14 +235,16 @@ impl Writer<'_> {
             });
         }
         let existing = country::Entity::find().all(self.tx).await?;
-        self.ids.countries =
+        let all: HashMap<String, i32> = existing.iter().map(|c| (c.code.clone(), c.id)).collect();
+        let written =
             self.sync::<country::Entity, _>("countries", existing, desired, |r| r.code.clone(), false).await?;
+        self.ids.countries = all.into_iter().chain(written).collect();
         Ok(())
     }
 
     async fn write_regions(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
         let mut desired = Vec::new();
-        for r in &records.regions {
+        for r in records.regions.iter().filter(|r| !r.attach_only) {
             desired.push(region::Model {
                 id: 0,
                 slug: r.slug.clone(),
@@ -239,9 +263,11 @@ impl Writer<'_> {
             });
         }
         let existing = region::Entity::find().all(self.tx).await?;
-        self.ids.regions =
-            self.sync::<region::Entity, _>("regions", existing, desired, |r| r.slug.clone(), false).await?;
-        let imported: Vec<i32> = self.ids.regions.values().copied().collect();
+        let all: HashMap<String, i32> = existing.iter().map(|r| (r.slug.clone(), r.id)).collect();
+        let written = self.sync::<region::Entity, _>("regions", existing, desired, |r| r.slug.clone(), false).await?;
+        self.ids.regions = all.into_iter().chain(written).collect();
+        let imported: Vec<i32> =
+            records.regions.iter().map(|r| id_of(&self.ids.regions, &r.slug)).collect::<Result<_, _>>()?;
 
         let (mut codes, mut parents) = (Vec::new(), Vec::new());
         for r in &records.regions {
@@ -278,6 +304,7 @@ impl Writer<'_> {
             .filter(region_code::Column::RegionId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
+        let existing = self.owned(existing, |c| c.source_id);
         self.sync::<region_code::Entity, _>(
             "region_codes",
             existing,
@@ -288,6 +315,7 @@ impl Writer<'_> {
         .await?;
         let existing =
             region_parent::Entity::find().filter(region_parent::Column::RegionId.is_in(imported)).all(self.tx).await?;
+        let existing = self.owned(existing, |p| p.source_id);
         self.sync::<region_parent::Entity, _>(
             "region_parents",
             existing,
@@ -305,7 +333,7 @@ impl Writer<'_> {
         // so a re-import (where all exist) writes nothing.
         let known: HashMap<String, i32> = existing.iter().map(|m| (m.slug.clone(), m.id)).collect();
         let mut desired = Vec::new();
-        for m in &records.municipalities {
+        for m in records.municipalities.iter().filter(|m| !m.attach_only) {
             desired.push(municipality::Model {
                 id: 0,
                 slug: m.slug.clone(),
@@ -325,10 +353,11 @@ impl Writer<'_> {
         }
         let by_slug: HashMap<String, municipality::Model> =
             desired.iter().map(|m| (m.slug.clone(), m.clone())).collect();
-        self.ids.municipalities = self
+        let written = self
             .sync::<municipality::Entity, _>("municipalities", existing, desired, |m| m.slug.clone(), false)
             .await?;
-        for m in &records.municipalities {
+        self.ids.municipalities = known.into_iter().chain(written).collect();
+        for m in records.municipalities.iter().filter(|m| !m.attach_only) {
             let Some(successor) = &m.successor_slug else { continue };
             let mut row =
                 by_slug.get(&m.slug).cloned().ok_or_else(|| DbErr::Custom("import: municipality vanished".into()))?;
@@ -346,10 +375,26 @@ impl Writer<'_> {
             }
         }
 
-        let imported: Vec<i32> = self.ids.municipalities.values().copied().collect();
-        let (mut codes, mut memberships) = (Vec::new(), Vec::new());
+        let imported: Vec<i32> = records
+            .municipalities
+            .iter()
+            .map(|m| id_of(&self.ids.municipalities, &m.slug))
+            .collect::<Result<_, _>>()?;
+        let (mut codes, mut memberships, mut names) = (Vec::new(), Vec::new(), Vec::new());
         for m in &records.municipalities {
             let municipality_id = id_of(&self.ids.municipalities, &m.slug)?;
+            for n in &m.names {
+                names.push(municipality_name::Model {
+                    id: 0,
+                    municipality_id,
+                    name: n.name.clone(),
+                    valid_from: n.valid_from,
+                    valid_to: n.valid_to,
+                    source_id: self.source_id(&n.provenance)?,
+                    verified: n.provenance.verified,
+                    version: 1,
+                });
+            }
             for c in &m.codes {
                 codes.push(municipality_code::Model {
                     id: 0,
@@ -380,6 +425,7 @@ impl Writer<'_> {
             .filter(municipality_code::Column::MunicipalityId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
+        let existing = self.owned(existing, |c| c.source_id);
         self.sync::<municipality_code::Entity, _>(
             "municipality_codes",
             existing,
@@ -389,14 +435,89 @@ impl Writer<'_> {
         )
         .await?;
         let existing = region_membership::Entity::find()
-            .filter(region_membership::Column::MunicipalityId.is_in(imported))
+            .filter(region_membership::Column::MunicipalityId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
+        let existing = self.owned(existing, |m| m.source_id);
         self.sync::<region_membership::Entity, _>(
             "region_memberships",
             existing,
             memberships,
             |m| (m.municipality_id, m.region_id, m.valid_from, m.valid_to),
+            true,
+        )
+        .await?;
+        let existing = municipality_name::Entity::find()
+            .filter(municipality_name::Column::MunicipalityId.is_in(imported))
+            .all(self.tx)
+            .await?;
+        let existing = self.owned(existing, |n| n.source_id);
+        self.sync::<municipality_name::Entity, _>(
+            "municipality_names",
+            existing,
+            names,
+            |n| (n.municipality_id, n.valid_from),
+            true,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Reforms of municipalities and counties: the rows this file's sources state.
+    async fn write_changes(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
+        let mut desired = Vec::new();
+        for c in &records.municipality_changes {
+            desired.push(municipality_change::Model {
+                id: 0,
+                day: c.day,
+                kind: c.kind,
+                from_municipality_id: opt_id_of(&self.ids.municipalities, c.from_slug.as_ref())?,
+                from_code: c.from_code.clone(),
+                from_name: c.from_name.clone(),
+                to_municipality_id: opt_id_of(&self.ids.municipalities, c.to_slug.as_ref())?,
+                to_code: c.to_code.clone(),
+                to_name: c.to_name.clone(),
+                note: c.note.clone(),
+                source_id: self.source_id(&c.provenance)?,
+                verified: c.provenance.verified,
+                version: 1,
+            });
+        }
+        let existing = municipality_change::Entity::find().all(self.tx).await?;
+        let existing = self.owned(existing, |c| c.source_id);
+        self.sync::<municipality_change::Entity, _>(
+            "municipality_changes",
+            existing,
+            desired,
+            |c| (c.day, c.kind, c.from_municipality_id, c.to_municipality_id, c.from_code.clone(), c.to_code.clone()),
+            true,
+        )
+        .await?;
+        let mut desired = Vec::new();
+        for c in &records.region_changes {
+            desired.push(region_change::Model {
+                id: 0,
+                day: c.day,
+                kind: c.kind,
+                from_region_id: opt_id_of(&self.ids.regions, c.from_slug.as_ref())?,
+                from_code: c.from_code.clone(),
+                from_name: c.from_name.clone(),
+                to_region_id: opt_id_of(&self.ids.regions, c.to_slug.as_ref())?,
+                to_code: c.to_code.clone(),
+                to_name: c.to_name.clone(),
+                note: c.note.clone(),
+                source_id: self.source_id(&c.provenance)?,
+                verified: c.provenance.verified,
+                version: 1,
+            });
+        }
+        let existing = region_change::Entity::find().all(self.tx).await?;
+        let existing = self.owned(existing, |c| c.source_id);
+        self.sync::<region_change::Entity, _>(
+            "region_changes",
+            existing,
+            desired,
+            |c| (c.day, c.kind, c.from_region_id, c.to_region_id, c.from_code.clone(), c.to_code.clone()),
             true,
         )
         .await?;
@@ -430,8 +551,11 @@ impl Writer<'_> {
             });
         }
         let existing = organisation::Entity::find().all(self.tx).await?;
-        self.ids.organisations =
+        let all: HashMap<String, i32> = existing.iter().map(|o| (o.slug.clone(), o.id)).collect();
+        let written =
             self.sync::<organisation::Entity, _>("organisations", existing, desired, |o| o.slug.clone(), false).await?;
+        self.ids.organisations = all.into_iter().chain(written).collect();
+        self.write_organisation_history(records).await?;
 
         let mut desired = Vec::new();
         for p in &records.programmes {
@@ -453,8 +577,73 @@ impl Writer<'_> {
             });
         }
         let existing = programme::Entity::find().all(self.tx).await?;
-        self.ids.programmes =
+        let all: HashMap<String, i32> = existing.iter().map(|p| (p.slug.clone(), p.id)).collect();
+        let written =
             self.sync::<programme::Entity, _>("programmes", existing, desired, |p| p.slug.clone(), false).await?;
+        self.ids.programmes = all.into_iter().chain(written).collect();
+        Ok(())
+    }
+
+    /// Dated names of the file's organisations, and its organisation mergers and renames.
+    async fn write_organisation_history(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
+        let imported: Vec<i32> =
+            records.organisations.iter().map(|o| id_of(&self.ids.organisations, &o.slug)).collect::<Result<_, _>>()?;
+        let mut names = Vec::new();
+        for o in &records.organisations {
+            let organisation_id = id_of(&self.ids.organisations, &o.slug)?;
+            for n in &o.names {
+                names.push(organisation_name::Model {
+                    id: 0,
+                    organisation_id,
+                    name: n.name.clone(),
+                    valid_from: n.valid_from,
+                    valid_to: n.valid_to,
+                    source_id: self.source_id(&n.provenance)?,
+                    verified: n.provenance.verified,
+                    version: 1,
+                });
+            }
+        }
+        let existing = organisation_name::Entity::find()
+            .filter(organisation_name::Column::OrganisationId.is_in(imported.clone()))
+            .all(self.tx)
+            .await?;
+        let existing = self.owned(existing, |n| n.source_id);
+        self.sync::<organisation_name::Entity, _>(
+            "organisation_names",
+            existing,
+            names,
+            |n| (n.organisation_id, n.valid_from),
+            true,
+        )
+        .await?;
+        let mut changes = Vec::new();
+        for c in &records.organisation_changes {
+            changes.push(organisation_change::Model {
+                id: 0,
+                day: c.day,
+                kind: c.kind,
+                from_organisation_id: id_of(&self.ids.organisations, &c.from_slug)?,
+                to_organisation_id: id_of(&self.ids.organisations, &c.to_slug)?,
+                note: c.note.clone(),
+                source_id: self.source_id(&c.provenance)?,
+                verified: c.provenance.verified,
+                version: 1,
+            });
+        }
+        let existing = organisation_change::Entity::find()
+            .filter(organisation_change::Column::FromOrganisationId.is_in(imported))
+            .all(self.tx)
+            .await?;
+        let existing = self.owned(existing, |c| c.source_id);
+        self.sync::<organisation_change::Entity, _>(
+            "organisation_changes",
+            existing,
+            changes,
+            |c| (c.from_organisation_id, c.to_organisation_id, c.day),
+            true,
+        )
+        .await?;
         Ok(())
     }
 
@@ -557,6 +746,7 @@ impl Writer<'_> {
             .filter(project_budget_line::Column::ProjectId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
+        let existing = self.owned(existing, |row| row.source_id);
         self.sync::<project_budget_line::Entity, _>(
             "project_budget_lines",
             existing,
@@ -569,6 +759,7 @@ impl Writer<'_> {
             .filter(project_partner::Column::ProjectId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
+        let existing = self.owned(existing, |row| row.source_id);
         self.sync::<project_partner::Entity, _>(
             "project_partners",
             existing,
@@ -579,11 +770,13 @@ impl Writer<'_> {
         .await?;
         let existing =
             goal::Entity::find().filter(goal::Column::ProjectId.is_in(imported.clone())).all(self.tx).await?;
+        let existing = self.owned(existing, |row| row.source_id);
         self.ids.goals = self.sync::<goal::Entity, _>("goals", existing, goals, |g| g.slug.clone(), true).await?;
         let existing = collaboration::Entity::find()
             .filter(collaboration::Column::ProjectId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
+        let existing = self.owned(existing, |row| row.source_id);
         self.sync::<collaboration::Entity, _>("collaborations", existing, collaborations, |c| c.slug.clone(), true)
             .await?;
 
@@ -614,6 +807,7 @@ impl Writer<'_> {
             .filter(indicator_value::Column::ProjectId.is_in(imported))
             .all(self.tx)
             .await?;
+        let existing = self.owned(existing, |row| row.source_id);
         self.sync::<indicator_value::Entity, _>("indicator_values", existing, values, |v| v.slug.clone(), true).await?;
         Ok(())
     }

@@ -7,6 +7,7 @@ pub mod events;
 pub mod feed;
 pub mod import;
 pub mod queries;
+pub mod reference;
 pub mod rows;
 pub mod seed;
 pub mod write;
@@ -89,9 +90,13 @@ impl Db {
         self.conn.ping().await.is_ok()
     }
 
+    /// True when the registry holds no organisations, programmes or projects yet (the
+    /// reference map alone does not count: it is loaded on every first start).
     pub async fn is_empty(&self) -> Result<bool, DbErr> {
         use sea_orm::{EntityTrait, PaginatorTrait};
-        Ok(entity::country::Entity::find().count(&self.conn).await? == 0)
+        Ok(entity::organisation::Entity::find().count(&self.conn).await? == 0
+            && entity::programme::Entity::find().count(&self.conn).await? == 0
+            && entity::project::Entity::find().count(&self.conn).await? == 0)
     }
 }
 

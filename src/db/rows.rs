@@ -31,7 +31,7 @@ macro_rules! rows {
 
 rows!(
     source, country, region_code, region_parent, municipality_code, region_membership, project_budget_line,
-    project_partner;
+    project_partner, municipality_name, municipality_change, region_change, organisation_name, organisation_change;
     slugged: region, municipality, organisation, programme, project, collaboration, goal, indicator_value, student,
     student_placement
 );

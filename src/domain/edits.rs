@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use entity::enums::*;
 
+use super::identity;
 use super::validation::{self as rule, Checked};
 
 /// Where a fact comes from: a source key and whether it was checked against the source.
@@ -241,10 +242,10 @@ pub trait SelfCheck {
 
 fn currency(field: &str, code: Option<&str>) -> Checked {
     match code {
-        Some(code) if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) => Err(rule::Violation::new(
+        Some(code) if !super::currency::is_iso4217(code) => Err(rule::Violation::new(
             field,
             "currency_format",
-            format!("`{code}` is not an ISO 4217 code (e.g. EUR, NOK)"),
+            format!("`{code}` is not an active ISO 4217 currency code (e.g. EUR, NOK, SEK)"),
         )),
         _ => Ok(()),
     }
@@ -290,6 +291,25 @@ impl SelfCheck for OrganisationDraft {
         rule::slug("slug", &self.slug)?;
         rule::required("name", &self.name)?;
         rule::period("validTo", self.valid_from, self.valid_to)
+    }
+}
+
+impl OrganisationDraft {
+    /// Checks the organisation number (MOD11 for Norway, Luhn for Sweden; a personnummer is
+    /// refused as personal data) and the ROR id (checksum), and stores them in one form, so a
+    /// lookup by either finds the row however it was written.
+    pub fn with_checked_identity(mut self) -> Result<Self, rule::Violation> {
+        if let Some(text) = self.org_number.take().filter(|t| !t.trim().is_empty()) {
+            let number = identity::org_number(self.country.as_deref(), &text)
+                .map_err(|error| rule::Violation::new("orgNumber", error.rule, error.message))?;
+            self.org_number = Some(number);
+        }
+        if let Some(text) = self.ror.take().filter(|t| !t.trim().is_empty()) {
+            let ror =
+                identity::ror_id(&text).map_err(|error| rule::Violation::new("ror", error.rule, error.message))?;
+            self.ror = Some(ror);
+        }
+        Ok(self)
     }
 }
 

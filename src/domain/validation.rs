@@ -83,6 +83,7 @@ pub fn code(field: &str, scheme: CodeScheme, value: &str) -> Checked {
         CodeScheme::Kommunkod => (digits(4), "4 digits (Swedish kommunkod, e.g. 2580)"),
         CodeScheme::Fylkesnummer => (digits(2), "2 digits (Norwegian fylkesnummer, e.g. 40)"),
         CodeScheme::Lanskod => (digits(2), "2 digits (Swedish länskod, e.g. 25)"),
+        CodeScheme::Nuts0 => (nuts(0), "NUTS level 0: the country code (e.g. SE)"),
         CodeScheme::Nuts1 => (nuts(1), "NUTS level 1: country code + 1 character (e.g. SE3)"),
         CodeScheme::Nuts2 => (nuts(2), "NUTS level 2: country code + 2 characters (e.g. SE33)"),
         CodeScheme::Nuts3 => (nuts(3), "NUTS level 3: country code + 3 characters (e.g. SE332)"),

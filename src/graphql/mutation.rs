@@ -1023,8 +1023,8 @@ impl Mutation {
     async fn import_registry(&self, ctx: &Context<'_>, registry: Json<serde_json::Value>) -> Result<ImportResult> {
         let (db, actor) = writer(ctx)?;
         let bytes = serde_json::to_vec(&registry.0).or_internal()?;
-        let records = crate::domain::import::parse_seed_facts(&bytes)
-            .map_err(|error| bad_input("registry", error.to_string()))?;
+        let records =
+            crate::domain::reference::read_on_map(&bytes).map_err(|error| bad_input("registry", error.to_string()))?;
         let summary = crate::db::import::import_records(db, &records, &actor)
             .await
             .map_err(|error| super::error::write_error(write::WriteError::from(error)))?;

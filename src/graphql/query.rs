@@ -1,7 +1,7 @@
 //! The root query: a lookup by slug and a filtered, sorted, paginated list for every entity.
 //! Resolvers only translate arguments, call `crate::db::queries`, and wrap the rows.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result};
 use entity::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
 
@@ -342,8 +342,72 @@ impl RegistryQuery {
     }
 
     /// An organisation by slug, e.g. `org-inspiria`; municipalities acting as partners are `org-<municipality slug>`.
-    async fn organisation(&self, ctx: &Context<'_>, slug: String) -> Result<Organisation> {
-        by_key::<organisation::Entity>(ctx, "organisation", organisation::Column::Slug, &slug).await.map(Organisation)
+    /// One organisation, by exactly one of: its slug, its organisation number (Norwegian
+    /// organisasjonsnummer or Swedish organisationsnummer, in any usual spelling: `911 770 709`,
+    /// `222000-1776`) or its ROR id (`05kb8h459` or `https://ror.org/05kb8h459`).
+    async fn organisation(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        org_number: Option<String>,
+        ror: Option<String>,
+    ) -> Result<Organisation> {
+        use crate::domain::identity;
+        match (slug, org_number, ror) {
+            (Some(slug), None, None) => {
+                by_key::<organisation::Entity>(ctx, "organisation", organisation::Column::Slug, &slug).await
+            }
+            (None, Some(text), None) => {
+                let number = identity::org_number(None, &text).map_err(|error| {
+                    bad_input("orgNumber", error.message).extend_with(|_, e| e.set("rule", error.rule))
+                })?;
+                by_key::<organisation::Entity>(ctx, "organisation", organisation::Column::OrgNumber, &number).await
+            }
+            (None, None, Some(text)) => {
+                let ror = identity::ror_id(&text)
+                    .map_err(|error| bad_input("ror", error.message).extend_with(|_, e| e.set("rule", error.rule)))?;
+                by_key::<organisation::Entity>(ctx, "organisation", organisation::Column::Ror, &ror).await
+            }
+            _ => Err(bad_input("slug", "give exactly one of slug, orgNumber or ror")),
+        }
+        .map(Organisation)
+    }
+
+    /// Which municipalities on `to` correspond to each code on `from` (either day may be the
+    /// later one): a merger leads to the merged municipality, a split to every part, a
+    /// renumbering to the new code. For whole columns: up to 2 000 codes per request.
+    /// `scheme` is KOMMUNENUMMER (Norway, default) or KOMMUNKOD (Sweden).
+    async fn translate_municipality_codes(
+        &self,
+        ctx: &Context<'_>,
+        codes: Vec<String>,
+        from: Date,
+        to: Date,
+        #[graphql(default_with = "CodeScheme::Kommunenummer")] scheme: CodeScheme,
+    ) -> Result<Vec<super::types::history::CodeTranslation>> {
+        const MAX_CODES: usize = 2_000;
+        if codes.len() > MAX_CODES {
+            return Err(bad_input("codes", format!("at most {MAX_CODES} codes per request ({} given)", codes.len())));
+        }
+        let scheme: entity::enums::CodeScheme = scheme.into();
+        if !matches!(scheme, entity::enums::CodeScheme::Kommunenummer | entity::enums::CodeScheme::Kommunkod) {
+            return Err(bad_input("scheme", "municipality codes are KOMMUNENUMMER or KOMMUNKOD"));
+        }
+        let history = queries::geography::code_history(db(ctx), scheme).await.or_internal()?;
+        Ok(codes
+            .into_iter()
+            .map(|code| {
+                let code = code.trim().to_owned();
+                let translation = history.translate(&code, from.0, to.0);
+                super::types::history::CodeTranslation {
+                    code,
+                    from,
+                    to,
+                    source: translation.source,
+                    matches: translation.matches,
+                }
+            })
+            .collect())
     }
 
     #[allow(clippy::too_many_arguments)]

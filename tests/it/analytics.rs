@@ -49,7 +49,7 @@ fn int(value: &Value) -> i64 {
 async fn region_metrics_match_independent_sql() {
     let app = TestApp::spawn_synthetic().await;
     // A stable län, and a fylke that existed only 2020–2023 (asked for on a day it existed).
-    for slug in ["syn-lan-05", "syn-fylke-30", "syn-fylke-04"] {
+    for slug in ["reg-se-ostergotland", "reg-no-viken", "reg-no-nordland"] {
         let id = region_id(&app, slug).await;
         let body = app
             .post_role(
@@ -220,24 +220,24 @@ async fn partnerships_by_region(app: &TestApp, geography: Value) -> BTreeMap<Str
 #[tokio::test]
 async fn region_grouping_is_stable_across_the_telemark_style_reform() {
     let app = TestApp::spawn_synthetic().await;
-    // Old fylker 01–03 merged into fylke 30 in 2020 and were split again in 2024 into 51–53.
+    // Østfold, Akershus and Buskerud merged into Viken in 2020 and were split again in 2024.
     let merged = partnerships_by_region(&app, json!({ "asOf": "2022-06-01" })).await;
     let split = partnerships_by_region(&app, json!({ "asOf": "2025-06-01" })).await;
     let at_start = partnerships_by_region(&app, json!({ "asOf": "2025-06-01", "atRowDate": true })).await;
-    assert!(merged.contains_key("syn-fylke-30") && !merged.contains_key("syn-fylke-51"), "{merged:?}");
-    assert!(split.contains_key("syn-fylke-51") && !split.contains_key("syn-fylke-30"), "{split:?}");
+    assert!(merged.contains_key("reg-no-viken") && !merged.contains_key("reg-no-buskerud"), "{merged:?}");
+    assert!(split.contains_key("reg-no-buskerud") && !split.contains_key("reg-no-viken"), "{split:?}");
     // Nothing is lost or counted twice when the map changes: the merged county holds exactly
     // what its three successors hold, and every map sums to the same total.
-    let successors: i64 = ["syn-fylke-51", "syn-fylke-52", "syn-fylke-53"].iter().map(|s| split[*s]).sum();
-    assert_eq!(merged["syn-fylke-30"], successors);
+    let successors: i64 = ["reg-no-ostfold", "reg-no-akershus", "reg-no-buskerud"].iter().map(|s| split[*s]).sum();
+    assert_eq!(merged["reg-no-viken"], successors);
     let total = |map: &BTreeMap<String, i64>| map.values().sum::<i64>();
     assert_eq!(total(&merged), total(&split));
     assert_eq!(total(&merged), total(&at_start));
     // On each row's own date, projects that began before 2020 sit in the old fylker.
-    assert!(at_start.contains_key("syn-fylke-01") && at_start.contains_key("syn-fylke-30"), "{at_start:?}");
+    assert!(at_start.contains_key("reg-no-ostfold") && at_start.contains_key("reg-no-viken"), "{at_start:?}");
     println!(
-        "fylke 30 (2022 map) = {} = fylke 51+52+53 (2025 map); all maps total {}",
-        merged["syn-fylke-30"],
+        "Viken (2022 map) = {} = Østfold + Akershus + Buskerud (2025 map); all maps total {}",
+        merged["reg-no-viken"],
         total(&merged)
     );
 }
@@ -356,7 +356,7 @@ async fn analytics_are_answered_from_the_cache_until_a_change_commits() {
     assert_eq!((computed, cached), (2, 1), "the aggregate statement is skipped; the data version is read");
 
     // A committed change is a new data version: the next answer is recomputed and shows it.
-    let region = r#"{ region(slug: "syn-lan-05") { municipalities(asOf: "2021-06-01", first: 1) { slug }
+    let region = r#"{ region(slug: "reg-se-ostergotland") { municipalities(asOf: "2021-06-01", first: 1) { slug }
         metrics(period: {from: "2018-01-01", to: "2020-12-31"}, asOf: "2021-06-01") { organisations } } }"#;
     let before = app.data(region).await;
     let seat = before["region"]["municipalities"][0]["slug"].as_str().unwrap().to_owned();
@@ -383,7 +383,7 @@ async fn compare_is_a_region_by_period_matrix_and_checks_its_arguments() {
     let app = TestApp::spawn_synthetic().await;
     let body = app
         .post(
-            r#"{ compare(regions: ["syn-lan-05", "syn-fylke-04"], asOf: "2021-06-01",
+            r#"{ compare(regions: ["reg-se-ostergotland", "reg-no-nordland"], asOf: "2021-06-01",
                  periods: [{from: "2015-01-01", to: "2017-12-31"}, {from: "2018-01-01", to: "2020-12-31"}]) {
                  region { slug } cells { period { from to } metrics { activeProjects } } } }"#,
             json!({}),
@@ -392,12 +392,12 @@ async fn compare_is_a_region_by_period_matrix_and_checks_its_arguments() {
     assert!(body.get("errors").is_none(), "{body:#}");
     let rows = body["data"]["compare"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[1]["region"]["slug"], "syn-fylke-04");
+    assert_eq!(rows[1]["region"]["slug"], "reg-no-nordland");
     assert_eq!(rows[0]["cells"][1]["period"]["from"], "2018-01-01");
     // Each cell equals the region's own metrics for that period.
     let single = app
         .post(
-            r#"{ region(slug: "syn-fylke-04") { metrics(period: {from: "2018-01-01", to: "2020-12-31"}, asOf: "2021-06-01") { activeProjects } } }"#,
+            r#"{ region(slug: "reg-no-nordland") { metrics(period: {from: "2018-01-01", to: "2020-12-31"}, asOf: "2021-06-01") { activeProjects } } }"#,
             json!({}),
         )
         .await;
@@ -407,7 +407,7 @@ async fn compare_is_a_region_by_period_matrix_and_checks_its_arguments() {
         "NOT_FOUND"
     );
     assert_eq!(
-        app.error_code(r#"{ compare(regions: ["syn-lan-05"], periods: [{from: "2020-01-01", to: "2019-01-01"}]) { region { slug } } }"#)
+        app.error_code(r#"{ compare(regions: ["reg-se-ostergotland"], periods: [{from: "2020-01-01", to: "2019-01-01"}]) { region { slug } } }"#)
             .await,
         "BAD_USER_INPUT"
     );

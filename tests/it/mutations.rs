@@ -296,11 +296,16 @@ async fn an_import_with_one_bad_row_leaves_the_database_as_it_was() {
     let mut registry: Value = serde_json::from_slice(DEMO_REGISTRY).unwrap();
     registry["organisations"][0]["name"] = json!("Renamed by the import");
     let before = fingerprint(&app).await;
-    // A file the parser accepts but the database refuses half-way: a second municipality gets
-    // a code identical to another's (same scheme, value and start).
+    // A file the parser accepts but the database refuses half-way: a region gets the same code
+    // twice (same scheme, value and start).
     let mut constraint_breaking = registry.clone();
-    let code = constraint_breaking["municipalities"][10]["codes"][0].clone();
-    constraint_breaking["municipalities"][11]["codes"].as_array_mut().unwrap().push(code);
+    {
+        let v = &mut constraint_breaking;
+        // Two identical ISO 3166-2 codes on one of the demo's own regions (Fyrbodal).
+        let fyrbodal = v["regions"].as_array().unwrap().iter().position(|r| r["id"] == "subreg-fyrbodal").unwrap();
+        let code = json!({"scheme": "iso3166_2", "value": "SE-O", "source": "001_a388b46dd2593584.txt"});
+        v["regions"][fyrbodal]["codes"] = json!([code.clone(), code]);
+    }
     // And one the parser refuses: a membership in a region that does not exist.
     let mut unknown_reference = registry.clone();
     unknown_reference["municipalities"][3]["region_memberships"][0]["region"] = json!("reg-nowhere");
@@ -328,5 +333,6 @@ async fn an_import_with_one_bad_row_leaves_the_database_as_it_was() {
         json!({ "r": registry }),
     )
     .await;
-    assert_eq!(body["data"]["importRegistry"], json!({ "inserted": 0, "updated": 1, "deleted": 0 }), "{body:#}");
+    // The organisation and its dated name.
+    assert_eq!(body["data"]["importRegistry"], json!({ "inserted": 0, "updated": 2, "deleted": 0 }), "{body:#}");
 }

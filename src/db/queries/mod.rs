@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod batch;
+pub mod geography;
 pub mod lists;
 pub mod metrics;
 pub mod network;

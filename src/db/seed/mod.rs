@@ -1,5 +1,6 @@
-//! Seeding an empty database in bulk (`samverka seed --synthetic`): the generator in
-//! [`synthetic`] builds the rows, this module writes them in one transaction with multi-row
+//! Seeding an empty database in bulk (`samverka seed --synthetic`): the reference map is loaded
+//! first (the registry lives on it), the generator in [`synthetic`] builds the rows on it, this
+//! module writes them in one transaction with multi-row
 //! INSERTs, secondary indexes dropped first and rebuilt after (much faster than maintaining them
 //! row by row), then fixes PostgreSQL's id sequences and refreshes planner statistics.
 //!
@@ -25,12 +26,6 @@ const MAX_PARAMETERS: usize = 30_000;
 /// Tables a seed fills, in the order their foreign keys need.
 const TABLES: &[&str] = &[
     "sources",
-    "countries",
-    "regions",
-    "region_codes",
-    "municipalities",
-    "municipality_codes",
-    "region_memberships",
     "organisations",
     "programmes",
     "projects",
@@ -48,6 +43,8 @@ pub enum SeedError {
         "the database is not empty: `seed --synthetic` fills an empty database only (point DATABASE_URL or --sqlite-path at a new one)"
     )]
     NotEmpty,
+    #[error("the reference map: {0}")]
+    Map(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -70,15 +67,40 @@ impl SeedSummary {
 /// migrated) database. `progress` draws bars on standard error.
 pub async fn seed_synthetic(db: &Db, scale: Scale, seed: u64, progress: bool) -> Result<SeedSummary, SeedError> {
     let started = Instant::now();
-    if !db.is_empty().await? || has_rows(db, "sources").await? {
+    if !db.is_empty().await? || has_rows(db, "students").await? {
         return Err(SeedError::NotEmpty);
     }
-    let spinner = bar(progress, None, "generating");
-    let registry = synthetic::generate(scale, seed);
+    let spinner = bar(progress, None, "reference map");
+    super::reference::ensure_loaded(db).await?;
+    let map = real_map(db).await?;
+    spinner.set_message("generating");
+    let registry = synthetic::generate(scale, seed, &map);
     spinner.finish_and_clear();
     let mut summary = write_registry(db, &registry, progress).await?;
     summary.total = started.elapsed();
     Ok(summary)
+}
+
+/// The shipped map's municipalities with the ids this database gave them.
+async fn real_map(db: &Db) -> Result<synthetic::RealMap, SeedError> {
+    use sea_orm::QueryOrder;
+    let map = crate::domain::reference::builtin().map_err(SeedError::Map)?;
+    let ids: std::collections::HashMap<String, i32> =
+        entity::municipality::Entity::find().all(&db.conn).await?.into_iter().map(|m| (m.slug, m.id)).collect();
+    let countries: std::collections::HashMap<String, i32> =
+        entity::country::Entity::find().all(&db.conn).await?.into_iter().map(|c| (c.code, c.id)).collect();
+    let last_source = entity::source::Entity::find()
+        .order_by_desc(entity::source::Column::Id)
+        .one(&db.conn)
+        .await?
+        .map_or(0, |s| s.id);
+    synthetic::RealMap::from_reference(
+        &map.records,
+        |slug| ids.get(slug).copied(),
+        |code| countries.get(code).copied(),
+        last_source + 1,
+    )
+    .map_err(SeedError::Map)
 }
 
 async fn has_rows(db: &Db, table: &str) -> Result<bool, DbErr> {
@@ -128,12 +150,6 @@ async fn write_registry(db: &Db, registry: &Registry, progress: bool) -> Result<
     }
     write!(
         "sources" => sources as source,
-        "countries" => countries as country,
-        "regions" => regions as region,
-        "region_codes" => region_codes as region_code,
-        "municipalities" => municipalities as municipality,
-        "municipality_codes" => municipality_codes as municipality_code,
-        "region_memberships" => region_memberships as region_membership,
         "organisations" => organisations as organisation,
         "programmes" => programmes as programme,
         "projects" => projects as project,

@@ -2,11 +2,12 @@
 //! benchmarks and load tests (`samverka seed --synthetic`). Same scale and seed give the same rows
 //! on every backend: one ChaCha stream, drawn in a fixed order, no clock and no hash-map order.
 //!
-//! Shape: two countries, the ~650 municipalities' worth of structure in 18 old fylker (merged into
-//! 11 in 2020, three mergers split again in 2024, as Norway did) and 21 stable län; organisations
+//! Shape: it lives on the real map ([`RealMap`], the shipped reference map): organisations,
+//! students and placements sit in the 357 Norwegian and 290 Swedish municipalities of 2024, so
+//! every analysis meets the real reforms (Viken 2020–2023, the 2024 splits); organisations are
 //! seated by municipality size with skewed partner degrees (a few hubs, many small actors);
-//! cross-border partnerships concentrated in regions on the border; students and placements.
-//! Every name says "(synthetic)", every row points at the one synthetic source, students carry
+//! cross-border partnerships concentrate in counties on the border. Every name says
+//! "(synthetic)", every row points at the one synthetic source, students carry
 //! `synthetic = true` and nothing is `verified`.
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -78,16 +79,11 @@ pub fn source_key(scale: Scale, seed: u64) -> String {
     format!("synthetic-{}-{seed}", scale.name())
 }
 
-/// Every table of a synthetic registry, parents before children, ids from 1.
+/// Every table of a synthetic registry, parents before children, ids from 1 (the source's id
+/// comes after the reference map's sources).
 #[derive(Debug, Default)]
 pub struct Registry {
     pub sources: Vec<source::Model>,
-    pub countries: Vec<country::Model>,
-    pub regions: Vec<region::Model>,
-    pub region_codes: Vec<region_code::Model>,
-    pub municipalities: Vec<municipality::Model>,
-    pub municipality_codes: Vec<municipality_code::Model>,
-    pub region_memberships: Vec<region_membership::Model>,
     pub organisations: Vec<organisation::Model>,
     pub programmes: Vec<programme::Model>,
     pub projects: Vec<project::Model>,
@@ -99,31 +95,91 @@ pub struct Registry {
     pub student_placements: Vec<student_placement::Model>,
 }
 
-const SOURCE: Option<i32> = Some(1);
-const NORWAY: i32 = 1;
-const SWEDEN: i32 = 2;
-
-/// Old fylker and what the 2020 reform made of them: groups of old numbers, and whether the
-/// merged county was split again in 2024. Single-member groups did not change.
-const NORWEGIAN_REFORM: &[(&[u32], bool)] = &[
-    (&[1, 2, 3], true),
-    (&[4], false),
-    (&[5, 6], false),
-    (&[7, 8], true),
-    (&[9], false),
-    (&[10, 11], false),
-    (&[12, 13], false),
-    (&[14], false),
-    (&[15], false),
-    (&[16], false),
-    (&[17, 18], true),
+/// Counties on the border, where cross-border work concentrates.
+const BORDER_COUNTIES: &[&str] = &[
+    "reg-no-ostfold",
+    "reg-no-akershus",
+    "reg-no-innlandet",
+    "reg-no-trondelag",
+    "reg-no-nordland",
+    "reg-no-troms",
+    "reg-no-finnmark",
+    "reg-se-vastra-gotaland",
+    "reg-se-varmland",
+    "reg-se-dalarna",
+    "reg-se-jamtland",
+    "reg-se-vasterbotten",
+    "reg-se-norrbotten",
 ];
-/// Old fylker and län that lie on the border (where cross-border work concentrates).
-const NORWEGIAN_BORDER: &[u32] = &[1, 5, 6, 12, 14, 16, 17];
-const SWEDISH_BORDER: &[u32] = &[1, 2, 3, 4, 5, 6];
-const NORWEGIAN_MUNICIPALITIES: u32 = 356;
-const SWEDISH_MUNICIPALITIES: u32 = 290;
-const SWEDISH_LAN: u32 = 21;
+
+/// The day whose map seats the organisations (fixed, so a seed gives the same rows every year).
+pub const MAP_DAY: (i32, u32, u32) = (2024, 6, 1);
+
+/// The real map as the generator needs it: the municipalities of [`MAP_DAY`], each with its
+/// county then, and the ids the database gave them.
+#[derive(Debug, Clone)]
+pub struct RealMap {
+    pub municipalities: Vec<MapMunicipality>,
+    pub norway: i32,
+    pub sweden: i32,
+    /// The id the synthetic source row gets (after the sources already in the database).
+    pub source_id: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MapMunicipality {
+    pub id: i32,
+    pub slug: String,
+    pub code: String,
+    pub country_id: i32,
+    pub county_slug: String,
+}
+
+impl RealMap {
+    /// The municipalities of `records` (the reference map) that exist on [`MAP_DAY`], in slug
+    /// order, with their ids from `id_of` (the database's, or positions in tests).
+    pub fn from_reference(
+        records: &crate::domain::import::RegistryRecords,
+        id_of: impl Fn(&str) -> Option<i32>,
+        country_id_of: impl Fn(&str) -> Option<i32>,
+        source_id: i32,
+    ) -> Result<Self, String> {
+        let on = day(MAP_DAY.0, MAP_DAY.1, MAP_DAY.2);
+        let holds =
+            |from: Option<NaiveDate>, to: Option<NaiveDate>| from.is_none_or(|f| f <= on) && to.is_none_or(|t| on <= t);
+        let counties: std::collections::HashSet<&str> = records
+            .regions
+            .iter()
+            .filter(|r| matches!(r.kind, RegionKind::Fylke | RegionKind::Lan))
+            .map(|r| r.slug.as_str())
+            .collect();
+        let mut municipalities = Vec::new();
+        for m in records.municipalities.iter().filter(|m| holds(m.established_on, m.dissolved_on)) {
+            let code = m.codes.iter().find(|c| holds(c.valid_from, c.valid_to));
+            let county = m
+                .memberships
+                .iter()
+                .find(|ms| counties.contains(ms.region_slug.as_str()) && holds(ms.valid_from, ms.valid_to));
+            let (Some(code), Some(county)) = (code, county) else {
+                return Err(format!("{} has no code or county on the map day", m.slug));
+            };
+            municipalities.push(MapMunicipality {
+                id: id_of(&m.slug).ok_or_else(|| format!("{} is not in the database", m.slug))?,
+                slug: m.slug.clone(),
+                code: code.value.clone(),
+                country_id: country_id_of(&m.country).ok_or_else(|| format!("no country {}", m.country))?,
+                county_slug: county.region_slug.clone(),
+            });
+        }
+        municipalities.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(Self {
+            municipalities,
+            norway: country_id_of("NO").ok_or("no country NO")?,
+            sweden: country_id_of("SE").ok_or("no country SE")?,
+            source_id,
+        })
+    }
+}
 
 fn day(year: i32, month: u32, day_of_month: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day_of_month).unwrap_or(NaiveDate::MIN)
@@ -164,7 +220,8 @@ struct Place {
     area: usize,
     size: f64,
     border: f64,
-    active: bool,
+    /// The municipality's code on the map day, which names its partner organisation.
+    code: u16,
 }
 
 struct Generator {
@@ -172,21 +229,31 @@ struct Generator {
     targets: Targets,
     registry: Registry,
     places: Vec<Place>,
-    /// Current regions (2024 on) in a fixed order; `Place::area` indexes it.
+    /// Counties of the map day in slug order; `Place::area` indexes them.
     areas: usize,
+    source: Option<i32>,
+    norway: i32,
+    sweden: i32,
+    /// Largest municipality id of the map (for id-indexed lookups).
+    max_municipality_id: usize,
 }
 
-/// Builds the whole synthetic registry in memory. `large` takes a few hundred MB and seconds.
-pub fn generate(scale: Scale, seed: u64) -> Registry {
+/// Builds the whole synthetic registry in memory on `map`. `large` takes a few hundred MB and
+/// seconds.
+pub fn generate(scale: Scale, seed: u64, map: &RealMap) -> Registry {
     let mut generator = Generator {
         rng: ChaCha8Rng::seed_from_u64(seed),
         targets: scale.targets(),
         registry: Registry::default(),
         places: Vec::new(),
         areas: 0,
+        source: Some(map.source_id),
+        norway: map.norway,
+        sweden: map.sweden,
+        max_municipality_id: map.municipalities.iter().map(|m| m.id as usize).max().unwrap_or(0),
     };
     generator.registry.sources.push(source::Model {
-        id: 1,
+        id: map.source_id,
         key: source_key(scale, seed),
         kind: "synthetic".to_owned(),
         title: Some(format!("Synthetic registry, scale {}, seed {seed}", scale.name())),
@@ -197,12 +264,7 @@ pub fn generate(scale: Scale, seed: u64) -> Registry {
         ),
         version: 1,
     });
-    generator.registry.countries = vec![
-        country(NORWAY, "NO", "Norge (synthetic)", "Norway (synthetic)", false),
-        country(SWEDEN, "SE", "Sverige (synthetic)", "Sweden (synthetic)", true),
-    ];
-    generator.norway();
-    generator.sweden();
+    generator.place_all(map);
     generator.organisations();
     generator.programmes();
     generator.projects();
@@ -212,316 +274,50 @@ pub fn generate(scale: Scale, seed: u64) -> Registry {
     generator.registry
 }
 
-fn country(id: i32, code: &str, name: &str, name_en: &str, eu_member: bool) -> country::Model {
-    country::Model {
-        id,
-        code: code.to_owned(),
-        name: name.to_owned(),
-        name_en: Some(name_en.to_owned()),
-        eu_member,
-        source_id: SOURCE,
-        verified: false,
-        version: 1,
-    }
-}
-
 impl Generator {
     fn chance(&mut self, p: f64) -> bool {
         self.rng.random::<f64>() < p
     }
 
-    fn add_region(
-        &mut self,
-        kind: RegionKind,
-        country_id: i32,
-        name: String,
-        slug: String,
-        period: (Option<NaiveDate>, Option<NaiveDate>),
-        code: (CodeScheme, String),
-    ) -> i32 {
-        let id = self.registry.regions.len() as i32 + 1;
-        self.registry.regions.push(region::Model {
-            id,
-            slug,
-            search_name: search_form(&name),
-            name,
-            short_name: None,
-            kind,
-            country_id: Some(country_id),
-            status: if period.1.is_some() { LifecycleStatus::Dissolved } else { LifecycleStatus::Active },
-            valid_from: period.0,
-            valid_to: period.1,
-            note: None,
-            source_id: SOURCE,
-            verified: false,
-            version: 1,
-        });
-        let code_id = self.registry.region_codes.len() as i32 + 1;
-        self.registry.region_codes.push(region_code::Model {
-            id: code_id,
-            region_id: id,
-            scheme: code.0,
-            value: code.1,
-            valid_from: period.0,
-            valid_to: period.1,
-            nuts_version: None,
-            source_id: SOURCE,
-            verified: false,
-            version: 1,
-        });
-        id
-    }
-
-    fn add_municipality(&mut self, country_id: i32, slug: String, name: String) -> i32 {
-        let id = self.registry.municipalities.len() as i32 + 1;
-        self.registry.municipalities.push(municipality::Model {
-            id,
-            slug,
-            search_name: search_form(&name),
-            name,
-            country_id,
-            status: LifecycleStatus::Active,
-            successor_id: None,
-            dissolved_on: None,
-            established_on: None,
-            admin_centre: None,
-            note: None,
-            source_id: SOURCE,
-            verified: false,
-            version: 1,
-        });
-        id
-    }
-
-    fn add_membership(&mut self, municipality_id: i32, region_id: i32, from: Option<NaiveDate>, to: Option<NaiveDate>) {
-        let id = self.registry.region_memberships.len() as i32 + 1;
-        self.registry.region_memberships.push(region_membership::Model {
-            id,
-            municipality_id,
-            region_id,
-            valid_from: from,
-            valid_to: to,
-            source_id: SOURCE,
-            verified: false,
-            version: 1,
-        });
-    }
-
-    fn add_municipality_code(
-        &mut self,
-        municipality_id: i32,
-        scheme: CodeScheme,
-        value: String,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-    ) {
-        let id = self.registry.municipality_codes.len() as i32 + 1;
-        self.registry.municipality_codes.push(municipality_code::Model {
-            id,
-            municipality_id,
-            scheme,
-            value,
-            valid_from: from,
-            valid_to: to,
-            source_id: SOURCE,
-            verified: false,
-            version: 1,
-        });
-    }
-
-    /// 18 old fylker → 11 in 2020 → 15 in 2024, with memberships and kommunenummer that follow.
-    fn norway(&mut self) {
-        let end_2019 = Some(day(2019, 12, 31));
-        let start_2020 = Some(day(2020, 1, 1));
-        let end_2023 = Some(day(2023, 12, 31));
-        let start_2024 = Some(day(2024, 1, 1));
-        let per_fylke = NORWEGIAN_MUNICIPALITIES / 18;
-        let mut municipality_number = 0u32;
-        for (group_index, (members, split_2024)) in NORWEGIAN_REFORM.iter().enumerate() {
-            let merged = members.len() > 1;
-            let group_number = 30 + group_index as u32;
-            let merged_region = merged.then(|| {
-                let names: Vec<String> = members.iter().map(|n| format!("{n:02}")).collect();
-                self.add_region(
-                    RegionKind::Fylke,
-                    NORWAY,
-                    format!("Fylke {} (synthetic)", names.join("+")),
-                    format!("syn-fylke-{group_number}"),
-                    (start_2020, if *split_2024 { end_2023 } else { None }),
-                    (CodeScheme::Fylkesnummer, format!("{group_number:02}")),
-                )
-            });
-            for (position, &old) in members.iter().enumerate() {
-                let old_region = self.add_region(
-                    RegionKind::Fylke,
-                    NORWAY,
-                    format!("Fylke {old:02} (synthetic)"),
-                    format!("syn-fylke-{old:02}"),
-                    (None, if merged { end_2019 } else { None }),
-                    (CodeScheme::Fylkesnummer, format!("{old:02}")),
-                );
-                let new_number = 50 + old;
-                let restored = (merged && *split_2024).then(|| {
-                    self.add_region(
-                        RegionKind::Fylke,
-                        NORWAY,
-                        format!("Fylke {new_number} (synthetic, from 2024)"),
-                        format!("syn-fylke-{new_number}"),
-                        (start_2024, None),
-                        (CodeScheme::Fylkesnummer, format!("{new_number:02}")),
-                    )
+    /// Every municipality of the map is a place; its size falls with its rank in its county
+    /// (the county's main city first: Swedish codes ending in 80–84 and the lowest code in
+    /// Norway), its nearness to the border comes from its county.
+    fn place_all(&mut self, map: &RealMap) {
+        let mut counties: Vec<&str> = map.municipalities.iter().map(|m| m.county_slug.as_str()).collect();
+        counties.sort_unstable();
+        counties.dedup();
+        self.areas = counties.len();
+        for (area, county) in counties.iter().enumerate() {
+            let mut members: Vec<&MapMunicipality> =
+                map.municipalities.iter().filter(|m| m.county_slug == *county).collect();
+            let is_centre = |m: &MapMunicipality| m.country_id == map.sweden && ("80".."85").contains(&&m.code[2..]);
+            members.sort_by(|a, b| is_centre(b).cmp(&is_centre(a)).then(a.code.cmp(&b.code)));
+            let near_border = BORDER_COUNTIES.contains(county);
+            let region_size = 0.5 + self.rng.random::<f64>() * 1.5;
+            for (rank, m) in members.iter().enumerate() {
+                let border =
+                    if near_border { 0.4 + 0.6 * self.rng.random::<f64>() } else { 0.1 * self.rng.random::<f64>() };
+                self.places.push(Place {
+                    municipality_id: m.id,
+                    country_id: m.country_id,
+                    area,
+                    size: region_size / (rank as f64 + 1.0),
+                    border,
+                    code: m.code.parse().unwrap_or_default(),
                 });
-                // The last fylke takes the remainder so the country has exactly 356.
-                let count = if old == 18 { NORWEGIAN_MUNICIPALITIES - 17 * per_fylke } else { per_fylke };
-                let area = self.areas;
-                self.areas += 1;
-                let near_border = NORWEGIAN_BORDER.contains(&old);
-                let region_size = 0.5 + self.rng.random::<f64>() * 1.5;
-                for index in 1..=count {
-                    municipality_number += 1;
-                    let id = self.add_municipality(
-                        NORWAY,
-                        format!("syn-kommune-{municipality_number:04}"),
-                        format!("Kommune {old:02}{index:02} (synthetic)"),
-                    );
-                    let old_code = format!("{old:02}{index:02}");
-                    // Codes in a merged county stay distinct across its former fylker.
-                    match (merged_region, restored) {
-                        (None, _) => {
-                            self.add_membership(id, old_region, None, None);
-                            self.add_municipality_code(id, CodeScheme::Kommunenummer, old_code, None, None);
-                        }
-                        (Some(merged_region), None) => {
-                            self.add_membership(id, old_region, None, end_2019);
-                            self.add_membership(id, merged_region, start_2020, None);
-                            self.add_municipality_code(id, CodeScheme::Kommunenummer, old_code, None, end_2019);
-                            let code = format!("{group_number:02}{:02}", position as u32 * 25 + index);
-                            self.add_municipality_code(id, CodeScheme::Kommunenummer, code, start_2020, None);
-                        }
-                        (Some(merged_region), Some(restored)) => {
-                            self.add_membership(id, old_region, None, end_2019);
-                            self.add_membership(id, merged_region, start_2020, end_2023);
-                            self.add_membership(id, restored, start_2024, None);
-                            self.add_municipality_code(id, CodeScheme::Kommunenummer, old_code, None, end_2019);
-                            let code = format!("{group_number:02}{:02}", position as u32 * 25 + index);
-                            self.add_municipality_code(id, CodeScheme::Kommunenummer, code, start_2020, end_2023);
-                            let code = format!("{new_number:02}{index:02}");
-                            self.add_municipality_code(id, CodeScheme::Kommunenummer, code, start_2024, None);
-                        }
-                    }
-                    self.place(id, NORWAY, area, region_size, index, near_border);
-                }
             }
-        }
-        self.dissolve_some(NORWAY, 8);
-    }
-
-    fn sweden(&mut self) {
-        let per_lan = SWEDISH_MUNICIPALITIES / SWEDISH_LAN;
-        let mut municipality_number = 0u32;
-        for lan in 1..=SWEDISH_LAN {
-            let region = self.add_region(
-                RegionKind::Lan,
-                SWEDEN,
-                format!("Län {lan:02} (synthetic)"),
-                format!("syn-lan-{lan:02}"),
-                (None, None),
-                (CodeScheme::Lanskod, format!("{lan:02}")),
-            );
-            let count = if lan == SWEDISH_LAN { SWEDISH_MUNICIPALITIES - (SWEDISH_LAN - 1) * per_lan } else { per_lan };
-            let area = self.areas;
-            self.areas += 1;
-            let near_border = SWEDISH_BORDER.contains(&lan);
-            let region_size = 0.5 + self.rng.random::<f64>() * 2.0;
-            for index in 1..=count {
-                municipality_number += 1;
-                let id = self.add_municipality(
-                    SWEDEN,
-                    format!("syn-kommun-{municipality_number:04}"),
-                    format!("Kommun {lan:02}{index:02} (synthetic)"),
-                );
-                self.add_membership(id, region, None, None);
-                self.add_municipality_code(id, CodeScheme::Kommunkod, format!("{lan:02}{index:02}"), None, None);
-                self.place(id, SWEDEN, area, region_size, index, near_border);
-            }
-        }
-    }
-
-    /// Municipality size falls with its rank in the region (the first is the regional centre).
-    fn place(&mut self, municipality_id: i32, country_id: i32, area: usize, region_size: f64, rank: u32, near: bool) {
-        let border = if near { 0.4 + 0.6 * self.rng.random::<f64>() } else { 0.1 * self.rng.random::<f64>() };
-        self.places.push(Place {
-            municipality_id,
-            country_id,
-            area,
-            size: region_size / f64::from(rank),
-            border,
-            active: true,
-        });
-    }
-
-    /// A municipal merger: the smallest municipality of a few regions is dissolved at the end of
-    /// 2019 into its regional centre (history only: nothing is seated there).
-    fn dissolve_some(&mut self, country_id: i32, how_many: usize) {
-        let mut done = 0;
-        let mut area = 0;
-        while done < how_many && area < self.areas {
-            let in_area: Vec<usize> = (0..self.places.len())
-                .filter(|i| self.places[*i].area == area && self.places[*i].country_id == country_id)
-                .collect();
-            area += 2;
-            let (Some(&centre), Some(&smallest)) = (in_area.first(), in_area.last()) else { continue };
-            if centre == smallest {
-                continue;
-            }
-            self.places[smallest].active = false;
-            let successor = self.places[centre].municipality_id;
-            let row = &mut self.registry.municipalities[self.places[smallest].municipality_id as usize - 1];
-            row.status = LifecycleStatus::Dissolved;
-            row.dissolved_on = Some(day(2019, 12, 31));
-            row.successor_id = Some(successor);
-            let dissolved_id = row.id;
-            for membership in &mut self.registry.region_memberships {
-                if membership.municipality_id == dissolved_id && membership.valid_to.is_none() {
-                    membership.valid_to = Some(day(2019, 12, 31));
-                }
-            }
-            for code in &mut self.registry.municipality_codes {
-                if code.municipality_id == dissolved_id && code.valid_to.is_none() {
-                    code.valid_to = Some(day(2019, 12, 31));
-                }
-            }
-            // Its later codes never came into force.
-            self.registry.municipality_codes.retain(|code| {
-                code.municipality_id != dissolved_id || code.valid_from.is_none_or(|from| from <= day(2019, 12, 31))
-            });
-            self.registry.region_memberships.retain(|m| {
-                m.municipality_id != dissolved_id || m.valid_from.is_none_or(|from| from <= day(2019, 12, 31))
-            });
-            done += 1;
-        }
-        for (index, code) in self.registry.municipality_codes.iter_mut().enumerate() {
-            code.id = index as i32 + 1;
-        }
-        for (index, membership) in self.registry.region_memberships.iter_mut().enumerate() {
-            membership.id = index as i32 + 1;
         }
     }
 
     fn organisations(&mut self) {
         let mut seats = Sampler::default();
         for (index, place) in self.places.iter().enumerate() {
-            if place.active {
-                seats.push(index, place.size);
-            }
+            seats.push(index, place.size);
         }
-        // Every active municipality acts as a partner too, and every current region has a county
-        // authority; the rest are drawn by kind.
-        let municipal: Vec<usize> = (0..self.places.len()).filter(|i| self.places[*i].active).collect();
-        for place_index in municipal {
+        // Every municipality acts as a partner too; the rest are drawn by kind.
+        for place_index in 0..self.places.len() {
             let place = self.places[place_index];
-            let municipality = &self.registry.municipalities[place.municipality_id as usize - 1];
-            let name = municipality.name.clone();
+            let name = format!("Kommune {:04} (synthetic)", place.code);
             self.add_organisation(OrganisationKind::Municipality, name, place, Some(place.municipality_id));
         }
         let kinds: &[(OrganisationKind, f64, &str)] = &[
@@ -553,7 +349,7 @@ impl Generator {
             let Some(place_index) = seats.sample(&mut self.rng) else { break };
             let place = self.places[place_index];
             let number = self.registry.organisations.len() + 1;
-            let suffix = if place.country_id == SWEDEN && chosen.2 == "AS" { "AB" } else { chosen.2 };
+            let suffix = if place.country_id == self.sweden && chosen.2 == "AS" { "AB" } else { chosen.2 };
             self.add_organisation(chosen.0, format!("Org {number:06} {suffix} (synthetic)"), place, None);
         }
     }
@@ -575,23 +371,24 @@ impl Generator {
             ror: None,
             valid_from: None,
             valid_to: None,
-            source_id: SOURCE,
+            source_id: self.source,
             verified: false,
             version: 1,
         });
     }
 
     fn programmes(&mut self) {
+        let (norway, sweden) = (Some(self.norway), Some(self.sweden));
         let programmes: &[(&str, &str, Option<i32>, i32)] = &[
             ("syn-interreg-se-no", "Interreg Sverige-Norge (synthetic)", None, 2007),
             ("syn-interreg-aurora", "Interreg Aurora (synthetic)", None, 2014),
             ("syn-interreg-nord", "Interreg Nord (synthetic)", None, 2007),
-            ("syn-esf-norge", "ESF Norge (synthetic)", Some(NORWAY), 2007),
-            ("syn-esf-sverige", "ESF Sverige (synthetic)", Some(SWEDEN), 2007),
-            ("syn-byregion", "Byregionprogrammet (synthetic)", Some(NORWAY), 2014),
-            ("syn-regionalfond", "Regionala utvecklingsfonden (synthetic)", Some(SWEDEN), 2007),
-            ("syn-forskningsraadet", "Regional forskning (synthetic)", Some(NORWAY), 2010),
-            ("syn-vinnova", "Vinnova regional (synthetic)", Some(SWEDEN), 2010),
+            ("syn-esf-norge", "ESF Norge (synthetic)", norway, 2007),
+            ("syn-esf-sverige", "ESF Sverige (synthetic)", sweden, 2007),
+            ("syn-byregion", "Byregionprogrammet (synthetic)", norway, 2014),
+            ("syn-regionalfond", "Regionala utvecklingsfonden (synthetic)", sweden, 2007),
+            ("syn-forskningsraadet", "Regional forskning (synthetic)", norway, 2010),
+            ("syn-vinnova", "Vinnova regional (synthetic)", sweden, 2010),
         ];
         for (index, (slug, name, country_id, from)) in programmes.iter().enumerate() {
             self.registry.programmes.push(programme::Model {
@@ -606,7 +403,7 @@ impl Generator {
                 valid_from: Some(day(*from, 1, 1)),
                 valid_to: None,
                 period_text: None,
-                source_id: SOURCE,
+                source_id: self.source,
                 verified: false,
                 version: 1,
             });
@@ -700,9 +497,9 @@ impl Generator {
                 period_approximate: false,
                 budget_total: Some(budget_total),
                 budget_currency: Some(currency.to_owned()),
-                budget_source_id: SOURCE,
+                budget_source_id: self.source,
                 budget_verified: false,
-                source_id: SOURCE,
+                source_id: self.source,
                 verified: false,
                 version: 1,
             });
@@ -716,7 +513,7 @@ impl Generator {
                     role: if position == 0 { PartnerRole::Lead } else { PartnerRole::Partner },
                     role_label: None,
                     budget_share: Some((share * 10_000.0).round() / 10_000.0),
-                    source_id: SOURCE,
+                    source_id: self.source,
                     verified: false,
                     version: 1,
                 });
@@ -729,7 +526,7 @@ impl Generator {
         if cross_border && self.chance(0.85) {
             return 1 + self.rng.random_range(0..3);
         }
-        let national: [i32; 3] = if country_id == NORWAY { [4, 6, 8] } else { [5, 7, 9] };
+        let national: [i32; 3] = if country_id == self.norway { [4, 6, 8] } else { [5, 7, 9] };
         national[self.rng.random_range(0..3)]
     }
 
@@ -750,7 +547,7 @@ impl Generator {
                 target_value: target,
                 target_comparator: target.map(|_| Comparator::Gte),
                 target_unit: Some(unit.to_owned()),
-                source_id: SOURCE,
+                source_id: self.source,
                 verified: false,
                 version: 1,
             });
@@ -773,7 +570,7 @@ impl Generator {
                 period_from: Some(start),
                 period_to: Some(end),
                 period_text: None,
-                source_id: SOURCE,
+                source_id: self.source,
                 verified: false,
                 version: 1,
             });
@@ -802,7 +599,7 @@ impl Generator {
                 valid_from: Some(from),
                 valid_to: None,
                 description: None,
-                source_id: SOURCE,
+                source_id: self.source,
                 verified: false,
                 version: 1,
             });
@@ -811,7 +608,7 @@ impl Generator {
 
     /// `place_index()[municipality_id]` is the index of that municipality in `places`.
     fn place_index(&self) -> Vec<usize> {
-        let mut index = vec![0; self.registry.municipalities.len() + 1];
+        let mut index = vec![0; self.max_municipality_id + 1];
         for (position, place) in self.places.iter().enumerate() {
             index[place.municipality_id as usize] = position;
         }
@@ -834,10 +631,8 @@ impl Generator {
             }
         }
         for (index, place) in self.places.iter().enumerate() {
-            if place.active {
-                homes_by_area[place.area].push(index, place.size);
-                homes.push(index, place.size);
-            }
+            homes_by_area[place.area].push(index, place.size);
+            homes.push(index, place.size);
         }
         if enrolling.is_empty() {
             return;
@@ -860,7 +655,7 @@ impl Generator {
                 enrolled_from: from,
                 enrolled_to: Some(to),
                 synthetic: true,
-                source_id: SOURCE,
+                source_id: self.source,
                 verified: false,
                 version: 1,
             });
@@ -930,7 +725,7 @@ impl Generator {
                 kind: kinds[self.rng.random_range(0..kinds.len())],
                 valid_from: from,
                 valid_to: Some(to),
-                source_id: SOURCE,
+                source_id: self.source,
                 verified: false,
                 version: 1,
             });
@@ -942,19 +737,30 @@ impl Generator {
 mod tests {
     use super::*;
 
+    /// The shipped map with made-up ids (positions), as a database would number it.
+    pub(crate) fn test_map() -> RealMap {
+        let records = &crate::domain::reference::builtin().expect("map").records;
+        let ids: std::collections::HashMap<&str, i32> =
+            records.municipalities.iter().enumerate().map(|(i, m)| (m.slug.as_str(), i as i32 + 1)).collect();
+        RealMap::from_reference(records, |slug| ids.get(slug).copied(), |c| Some(if c == "NO" { 1 } else { 2 }), 9)
+            .expect("the map day has every municipality placed")
+    }
+
     #[test]
     fn same_seed_same_registry_and_the_promised_shape() {
-        let a = generate(Scale::Small, 7);
-        let b = generate(Scale::Small, 7);
+        let map = test_map();
+        assert_eq!(map.municipalities.len(), 357 + 290);
+        let a = generate(Scale::Small, 7, &map);
+        let b = generate(Scale::Small, 7, &map);
         assert_eq!(a.organisations, b.organisations);
         assert_eq!(a.student_placements, b.student_placements);
-        assert_ne!(generate(Scale::Small, 8).project_partners, a.project_partners);
-        assert_eq!(a.municipalities.len(), 646);
+        assert_ne!(generate(Scale::Small, 8, &map).project_partners, a.project_partners);
         assert_eq!(a.organisations.len(), 2_000);
         assert_eq!(a.projects.len(), 1_400);
         let partnerships = a.project_partners.len() as f64;
         assert!((6_000.0..10_000.0).contains(&partnerships), "{partnerships} partnerships");
         assert!(a.students.iter().all(|s| s.synthetic));
+        assert!(a.organisations.iter().all(|o| o.source_id == Some(9)));
         // Skewed degrees: the busiest organisation partners far more projects than the median.
         let mut degree = vec![0usize; a.organisations.len()];
         for partner in &a.project_partners {
@@ -962,14 +768,8 @@ mod tests {
         }
         degree.sort_unstable();
         assert!(degree[degree.len() - 1] >= 20 * degree[degree.len() / 2].max(1), "{degree:?}");
-        // Norway's 2020 and 2024 reforms: 18 old fylker, 11 in 2020, 15 from 2024.
-        let fylker_on = |d: NaiveDate| {
-            a.regions
-                .iter()
-                .filter(|r| r.kind == RegionKind::Fylke)
-                .filter(|r| r.valid_from.is_none_or(|f| f <= d) && r.valid_to.is_none_or(|t| t >= d))
-                .count()
-        };
-        assert_eq!((fylker_on(day(2019, 6, 1)), fylker_on(day(2022, 6, 1)), fylker_on(day(2025, 6, 1))), (18, 11, 15));
+        // Every municipality of the map acts as a partner organisation.
+        let municipal = a.organisations.iter().filter(|o| o.kind == OrganisationKind::Municipality).count();
+        assert_eq!(municipal, 647);
     }
 }

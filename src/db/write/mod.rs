@@ -145,6 +145,11 @@ tables!(
     collaboration: "collaboration" key slug,
     goal: "goal" key slug,
     indicator_value: "indicator value" key slug,
+    municipality_name: "municipality name",
+    municipality_change: "municipality change",
+    region_change: "region change",
+    organisation_name: "organisation name",
+    organisation_change: "organisation change",
 );
 
 const BUSY_MESSAGE: &str = "the registry is busy with other writes; nothing was written, try again shortly";

@@ -486,6 +486,7 @@ pub async fn save_organisation(
     target: Target,
     draft: OrganisationDraft,
 ) -> WriteResult<organisation::Model> {
+    let draft = draft.with_checked_identity()?;
     draft.check()?;
     transaction!(db, tx => {
         let current = target_row::<organisation::Entity>(&tx, &target).await?;

@@ -18,13 +18,14 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::enums::{
-    BudgetKind, CodeScheme, CollaborationKind, Comparator, GoalKind, LifecycleStatus, OrganisationKind, PartnerRole,
-    RegionKind,
+    BudgetKind, ChangeKind, CodeScheme, CollaborationKind, Comparator, GoalKind, LifecycleStatus, OrganisationKind,
+    PartnerRole, RegionKind,
 };
 use json::Node;
 pub use records::*;
 
 use crate::domain::dates::{DateSpan, parse_partial_date, year_span};
+use crate::domain::identity;
 
 /// A reason the file cannot be imported, at a JSON path such as `$.projects[3].budget[0].amount`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +80,10 @@ struct Reader {
     references: Vec<(String, &'static str, String)>,
     /// Memberships listed on a region (`members`), added to their municipality at the end.
     pending_memberships: Vec<(String, MembershipRecord)>,
+    /// (path, organisation, successor, provenance) from `successor` fields.
+    organisation_successors: Vec<(String, String, String, Provenance)>,
+    /// Organisations whose existence note says they were formed by a merger.
+    formed_by_merger: HashSet<String>,
 }
 
 impl Reader {
@@ -299,6 +304,7 @@ impl Reader {
             codes,
             parents,
             slug,
+            attach_only: false,
         });
         Ok(())
     }
@@ -359,6 +365,8 @@ impl Reader {
             codes,
             memberships,
             slug,
+            names: Vec::new(),
+            attach_only: false,
         });
         Ok(())
     }
@@ -385,20 +393,53 @@ impl Reader {
         let valid_from = existence.opt_date("from")?;
         let valid_to = existence.opt_date("to")?;
         check_order(&existence, valid_from, valid_to)?;
+        let provenance = self.provenance(node, None)?;
+        let name = node.req_str("name")?.to_owned();
+        let org_number_node = node.field("org_number").field("value");
+        let org_number = match node.field("org_number").opt_str("value")? {
+            Some(text) => Some(
+                identity::org_number(country.as_deref(), text).map_err(|error| org_number_node.error(error.message))?,
+            ),
+            None => None,
+        };
+        let ror_node = node.field("ror").field("value");
+        let ror = match node.field("ror").opt_str("value")? {
+            Some(text) => Some(identity::ror_id(text).map_err(|error| ror_node.error(error.message))?),
+            None => None,
+        };
+        if let Some(successor) = node.opt_str("successor")? {
+            self.refer(&node.field("successor"), "organisation", successor);
+            self.organisation_successors.push((
+                node.field("successor").path(),
+                slug.clone(),
+                successor.to_owned(),
+                provenance.clone(),
+            ));
+        }
+        let merger_note = node.field("existence").opt_str("note")?.is_some_and(|note| note.contains("merger"));
+        if merger_note {
+            self.formed_by_merger.insert(slug.clone());
+        }
+        let names = if valid_from.is_some() || valid_to.is_some() {
+            vec![NameRecord { name: name.clone(), valid_from, valid_to, provenance: provenance.clone() }]
+        } else {
+            Vec::new()
+        };
         let record = OrganisationRecord {
-            name: node.req_str("name")?.to_owned(),
+            name,
             short_name: node.opt_str("short_name")?.map(str::to_owned),
             kind,
             kind_label: None,
             country,
             municipality_slug,
             represents_municipality_slug: None,
-            org_number: node.field("org_number").opt_str("value")?.map(str::to_owned),
-            ror: node.field("ror").opt_str("value")?.map(str::to_owned),
+            org_number,
+            ror,
             valid_from,
             valid_to,
-            provenance: self.provenance(node, None)?,
+            provenance,
             slug,
+            names,
         };
         self.records.organisations.push(record);
         Ok(())
@@ -685,6 +726,43 @@ impl Reader {
 
     /// Adds the municipal partner organisations, attaches region-listed memberships and checks
     /// every reference and uniqueness rule.
+    /// A `successor` link becomes a change on the successor's first day: a merger when the
+    /// successor has several predecessors or says it was formed by one, a rename otherwise
+    /// (Høgskolen i Sørøst-Norge → Universitetet i Sørøst-Norge on 2018-05-04).
+    fn organisation_changes(&mut self) -> Result<(), ImportError> {
+        let successors = std::mem::take(&mut self.organisation_successors);
+        for (path, from, to, provenance) in &successors {
+            let Some(successor) = self.records.organisations.iter().find(|o| &o.slug == to) else {
+                continue; // reported as an unknown reference
+            };
+            let predecessors = successors.iter().filter(|(_, _, t, _)| t == to).count();
+            let predecessor_end = self.records.organisations.iter().find(|o| &o.slug == from).and_then(|o| o.valid_to);
+            let day =
+                successor.valid_from.or_else(|| predecessor_end.and_then(|end| end.succ_opt())).ok_or_else(|| {
+                    ImportError {
+                        path: path.clone(),
+                        reason: format!(
+                            "`{to}` has no start date and `{from}` no end date: the day of the change is unknown"
+                        ),
+                    }
+                })?;
+            let kind = if predecessors > 1 || self.formed_by_merger.contains(to) {
+                ChangeKind::Merger
+            } else {
+                ChangeKind::NameChange
+            };
+            self.records.organisation_changes.push(OrganisationChangeRecord {
+                day,
+                kind,
+                from_slug: from.clone(),
+                to_slug: to.clone(),
+                note: None,
+                provenance: provenance.clone(),
+            });
+        }
+        Ok(())
+    }
+
     fn finish(mut self) -> Result<RegistryRecords, ImportError> {
         for (municipality_slug, provenance) in std::mem::take(&mut self.municipal_partners) {
             let Some(municipality) = self.records.municipalities.iter().find(|m| m.slug == municipality_slug) else {
@@ -707,8 +785,10 @@ impl Reader {
                     source: municipality.provenance.source.clone(),
                     verified: provenance.verified || municipality.provenance.verified,
                 },
+                names: Vec::new(),
             });
         }
+        self.organisation_changes()?;
         for (municipality_slug, membership) in std::mem::take(&mut self.pending_memberships) {
             if let Some(municipality) = self.records.municipalities.iter_mut().find(|m| m.slug == municipality_slug) {
                 let duplicate = municipality.memberships.iter().any(|m| {

@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use entity::enums::{
-    BudgetKind, CodeScheme, CollaborationKind, Comparator, GoalKind, LifecycleStatus, OrganisationKind, PartnerRole,
-    RegionKind,
+    BudgetKind, ChangeKind, CodeScheme, CollaborationKind, Comparator, GoalKind, LifecycleStatus, OrganisationKind,
+    PartnerRole, RegionKind,
 };
 
 /// Where a fact came from and whether it was checked against that source.
@@ -67,6 +67,9 @@ pub struct RegionRecord {
     pub provenance: Provenance,
     pub codes: Vec<CodeRecord>,
     pub parents: Vec<ParentRecord>,
+    /// True when the region row belongs to another import (the reference map): this import
+    /// leaves the row as it is and only adds its own codes and parents to it.
+    pub attach_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,6 +94,36 @@ pub struct MunicipalityRecord {
     pub provenance: Provenance,
     pub codes: Vec<CodeRecord>,
     pub memberships: Vec<MembershipRecord>,
+    /// Names by period, oldest first (empty: only `name`).
+    pub names: Vec<NameRecord>,
+    /// True when the municipality row belongs to another import (the reference map): this
+    /// import leaves the row as it is and only adds its own codes and memberships to it.
+    pub attach_only: bool,
+}
+
+/// A name over the period it was in use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NameRecord {
+    pub name: String,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+    pub provenance: Provenance,
+}
+
+/// One (predecessor, successor) pair of a reform, by slug. A side is `None` when the source
+/// does not say (an unconfirmed old code is never guessed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeRecord {
+    pub day: NaiveDate,
+    pub kind: ChangeKind,
+    pub from_slug: Option<String>,
+    pub from_code: Option<String>,
+    pub from_name: Option<String>,
+    pub to_slug: Option<String>,
+    pub to_code: Option<String>,
+    pub to_name: Option<String>,
+    pub note: Option<String>,
+    pub provenance: Provenance,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -107,6 +140,19 @@ pub struct OrganisationRecord {
     pub ror: Option<String>,
     pub valid_from: Option<NaiveDate>,
     pub valid_to: Option<NaiveDate>,
+    pub provenance: Provenance,
+    /// Names by period, oldest first (empty: only `name`).
+    pub names: Vec<NameRecord>,
+}
+
+/// An organisation that became another (merger, split, rename), by slug.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrganisationChangeRecord {
+    pub day: NaiveDate,
+    pub kind: ChangeKind,
+    pub from_slug: String,
+    pub to_slug: String,
+    pub note: Option<String>,
     pub provenance: Provenance,
 }
 
@@ -218,4 +264,9 @@ pub struct RegistryRecords {
     pub organisations: Vec<OrganisationRecord>,
     pub programmes: Vec<ProgrammeRecord>,
     pub projects: Vec<ProjectRecord>,
+    /// Municipal reforms (the reference map's).
+    pub municipality_changes: Vec<ChangeRecord>,
+    /// County reforms (the reference map's).
+    pub region_changes: Vec<ChangeRecord>,
+    pub organisation_changes: Vec<OrganisationChangeRecord>,
 }

@@ -6,10 +6,24 @@ use entity::{organisation, student, student_placement};
 
 use super::common::{Date, OrganisationKind, PlacementKind, Source, SuppressedCount, date, load_one, source_of};
 use super::geography::{Country, Municipality, country_of};
+use super::history::{DatedName, OrganisationChange, name_on, sorted_names};
 use super::nested_limit;
 use super::work::{Collaboration, Project, ProjectPartner};
 use crate::graphql::access::{Role, RoleGuard};
 use crate::graphql::loaders::*;
+
+/// The organisations `ids` (distinct), by name.
+async fn organisations(ctx: &Context<'_>, ids: impl Iterator<Item = i32>) -> Result<Vec<Organisation>> {
+    let ids: std::collections::BTreeSet<i32> = ids.collect();
+    let mut rows: Vec<organisation::Model> = super::common::loader(ctx)
+        .load_many(ids.into_iter().map(OrganisationById))
+        .await
+        .map_err(|e| crate::graphql::error::internal(&e))?
+        .into_values()
+        .collect();
+    rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(rows.into_iter().map(Organisation).collect())
+}
 
 /// A university, company, science centre, public body… or a municipality acting as partner.
 pub struct Organisation(pub organisation::Model);
@@ -38,8 +52,38 @@ impl Organisation {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// The name, on `asOf` when given (default: the current name).
+    async fn name(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<String> {
+        if let Some(day) = as_of {
+            let names = load_one(ctx, NamesByOrganisation(self.0.id)).await?.unwrap_or_default();
+            let names: Vec<DatedName> = names.into_iter().map(DatedName::from).collect();
+            if let Some(name) = name_on(&names, day.0) {
+                return Ok(name);
+            }
+        }
+        Ok(self.0.name.clone())
+    }
+    /// Every name it has carried, oldest first.
+    async fn names(&self, ctx: &Context<'_>) -> Result<Vec<DatedName>> {
+        let names = load_one(ctx, NamesByOrganisation(self.0.id)).await?.unwrap_or_default();
+        Ok(sorted_names(names.into_iter().map(DatedName::from).collect()))
+    }
+    /// Mergers and renames on either side, oldest first.
+    async fn changes(&self, ctx: &Context<'_>) -> Result<Vec<OrganisationChange>> {
+        let mut rows = load_one(ctx, ChangesToOrganisation(self.0.id)).await?.unwrap_or_default();
+        rows.extend(load_one(ctx, ChangesFromOrganisation(self.0.id)).await?.unwrap_or_default());
+        rows.sort_by_key(|c| (c.day, c.id));
+        Ok(rows.into_iter().map(OrganisationChange).collect())
+    }
+    /// Organisations that became this one (merged into it, or renamed to it).
+    async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let rows = load_one(ctx, ChangesToOrganisation(self.0.id)).await?.unwrap_or_default();
+        organisations(ctx, rows.iter().map(|c| c.from_organisation_id)).await
+    }
+    /// Organisations this one became.
+    async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let rows = load_one(ctx, ChangesFromOrganisation(self.0.id)).await?.unwrap_or_default();
+        organisations(ctx, rows.iter().map(|c| c.to_organisation_id)).await
     }
     async fn short_name(&self) -> Option<&str> {
         self.0.short_name.as_deref()
@@ -47,6 +91,8 @@ impl Organisation {
     async fn kind(&self) -> OrganisationKind {
         self.0.kind.into()
     }
+    /// Norwegian organisasjonsnummer (9 digits) or Swedish organisationsnummer (NNNNNN-NNNN),
+    /// check digit verified on every write.
     async fn org_number(&self) -> Option<&str> {
         self.0.org_number.as_deref()
     }

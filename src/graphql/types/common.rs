@@ -121,7 +121,14 @@ macro_rules! mirror_enum {
 
 mirror_enum!(
     /// What a region is.
-    RegionKind = "entity::enums::RegionKind" { Fylke, Lan, Nuts1 = "NUTS1", Nuts2 = "NUTS2", Nuts3 = "NUTS3", SubRegion, InformalArea, Landskap }
+    RegionKind = "entity::enums::RegionKind" { Fylke, Lan, Nuts0 = "NUTS0", Nuts1 = "NUTS1", Nuts2 = "NUTS2", Nuts3 = "NUTS3", SubRegion, InformalArea, Landskap }
+);
+mirror_enum!(
+    /// What a reform did (one row per predecessor and successor): MERGER (several became one),
+    /// SPLIT (one became several), TRANSFER (part of the predecessor's area went to the
+    /// successor, which both go on), RECODE (same unit, new code), COUNTY_CHANGE (same unit, new
+    /// code because its county changed), NAME_CHANGE (same unit, new name; an organisation's rename).
+    ChangeKind = "entity::enums::ChangeKind" { Merger, Split, Transfer, Recode, CountyChange, NameChange }
 );
 mirror_enum!(
     /// Whether a region or municipality still exists.
@@ -129,7 +136,7 @@ mirror_enum!(
 );
 mirror_enum!(
     /// Official code systems.
-    CodeScheme = "entity::enums::CodeScheme" { Kommunenummer, Kommunkod, Fylkesnummer, Lanskod, Nuts1 = "NUTS1", Nuts2 = "NUTS2", Nuts3 = "NUTS3", Iso3166_2 = "ISO3166_2" }
+    CodeScheme = "entity::enums::CodeScheme" { Kommunenummer, Kommunkod, Fylkesnummer, Lanskod, Nuts0 = "NUTS0", Nuts1 = "NUTS1", Nuts2 = "NUTS2", Nuts3 = "NUTS3", Iso3166_2 = "ISO3166_2" }
 );
 mirror_enum!(
     /// Kinds of organisation.

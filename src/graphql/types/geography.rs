@@ -7,6 +7,7 @@ use super::actors::Organisation;
 use super::common::{
     CodeScheme, Date, LifecycleStatus, RegionKind, Source, SuppressedCount, as_of_or_today, date, load_one, source_of,
 };
+use super::history::{DatedName, MunicipalityChange, RegionChange, name_on, sorted_names};
 use super::nested_limit;
 use crate::domain::dates::periods_overlap;
 use crate::graphql::loaders::*;
@@ -208,7 +209,17 @@ impl Region {
         Ok(select_codes(codes.into_iter().map(Code::from).collect(), Some(scheme), Some(day)).pop().map(|c| c.value))
     }
 
-    /// Regions this one lies in (NUTS hierarchy, sub-region → fylke/län), on `asOf` when given.
+    /// County reforms the region took part in (mergers and splits of fylker and län), oldest first.
+    async fn changes(&self, ctx: &Context<'_>) -> Result<Vec<RegionChange>> {
+        let mut rows = load_one(ctx, ChangesToRegion(self.0.id)).await?.unwrap_or_default();
+        let from = load_one(ctx, ChangesFromRegion(self.0.id)).await?.unwrap_or_default();
+        rows.extend(from.into_iter().filter(|c| c.to_region_id != Some(self.0.id)));
+        rows.sort_by_key(|c| (c.day, c.id));
+        Ok(rows.into_iter().map(RegionChange).collect())
+    }
+
+    /// Regions this one lies in (NUTS hierarchy, fylke/län → its NUTS-3 region, sub-region →
+    /// fylke/län), on `asOf` when given.
     async fn parents(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<RegionLink>> {
         let links = load_one(ctx, ParentLinksByRegion(self.0.id)).await?.unwrap_or_default();
         Ok(links.into_iter().filter(|l| link_holds(l, as_of)).map(|link| RegionLink { link, upward: true }).collect())
@@ -334,8 +345,22 @@ impl Municipality {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// The official name (with Sami or Kven forms where they are part of it), on `asOf` when
+    /// given (default: the current name).
+    async fn name(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<String> {
+        if let Some(day) = as_of {
+            let names = load_one(ctx, NamesByMunicipality(self.0.id)).await?.unwrap_or_default();
+            let names: Vec<DatedName> = names.into_iter().map(DatedName::from).collect();
+            if let Some(name) = name_on(&names, day.0) {
+                return Ok(name);
+            }
+        }
+        Ok(self.0.name.clone())
+    }
+    /// Every name it has carried, oldest first.
+    async fn names(&self, ctx: &Context<'_>) -> Result<Vec<DatedName>> {
+        let names = load_one(ctx, NamesByMunicipality(self.0.id)).await?.unwrap_or_default();
+        Ok(sorted_names(names.into_iter().map(DatedName::from).collect()))
     }
     async fn status(&self) -> LifecycleStatus {
         self.0.status.into()
@@ -368,11 +393,26 @@ impl Municipality {
             None => Ok(None),
         }
     }
-    /// Municipalities merged into this one.
+    /// Every reform the municipality took part in, on either side, oldest first: mergers,
+    /// splits, transfers of area, renumberings, county changes and name changes.
+    async fn changes(&self, ctx: &Context<'_>) -> Result<Vec<MunicipalityChange>> {
+        let mut rows = load_one(ctx, ChangesToMunicipality(self.0.id)).await?.unwrap_or_default();
+        let from = load_one(ctx, ChangesFromMunicipality(self.0.id)).await?.unwrap_or_default();
+        rows.extend(from.into_iter().filter(|c| c.to_municipality_id != Some(self.0.id)));
+        rows.sort_by_key(|c| (c.day, c.id));
+        Ok(rows.into_iter().map(MunicipalityChange).collect())
+    }
+    /// Other municipalities whose area became (part of) this one, by name.
     async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
-        let mut rows = load_one(ctx, PredecessorsByMunicipality(self.0.id)).await?.unwrap_or_default();
-        rows.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(rows.into_iter().map(Municipality).collect())
+        let rows = load_one(ctx, ChangesToMunicipality(self.0.id)).await?.unwrap_or_default();
+        let ids = rows.iter().filter_map(|c| c.from_municipality_id).filter(|id| *id != self.0.id);
+        others(ctx, ids).await
+    }
+    /// Other municipalities that took over (part of) this one's area, by name.
+    async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
+        let rows = load_one(ctx, ChangesFromMunicipality(self.0.id)).await?.unwrap_or_default();
+        let ids = rows.iter().filter_map(|c| c.to_municipality_id).filter(|id| *id != self.0.id);
+        others(ctx, ids).await
     }
 
     /// Codes of the municipality; filter by scheme and by the day they were valid.
@@ -435,6 +475,19 @@ impl Municipality {
         let rows = load_one(ctx, OrganisationsRepresenting(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().next().map(Organisation))
     }
+}
+
+/// The municipalities `ids` (distinct), by name.
+async fn others(ctx: &Context<'_>, ids: impl Iterator<Item = i32>) -> Result<Vec<Municipality>> {
+    let ids: std::collections::BTreeSet<i32> = ids.collect();
+    let mut rows: Vec<municipality::Model> = super::common::loader(ctx)
+        .load_many(ids.into_iter().map(MunicipalityById))
+        .await
+        .map_err(|e| crate::graphql::error::internal(&e))?
+        .into_values()
+        .collect();
+    rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(rows.into_iter().map(Municipality).collect())
 }
 
 /// A municipality's membership of a region over a period.

@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod common;
 pub mod geography;
+pub mod history;
 pub mod metrics;
 pub mod work;
 
