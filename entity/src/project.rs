@@ -23,6 +23,12 @@ pub struct Model {
     pub budget_currency: Option<String>,
     pub budget_source_id: Option<i32>,
     pub budget_verified: bool,
+    /// `budget_total` in euros at the ECB rate of the project's start (the write path keeps it).
+    pub budget_eur: Option<f64>,
+    /// The rate used: units of `budget_currency` per euro.
+    pub budget_eur_rate: Option<f64>,
+    /// The ECB business day whose rate was used.
+    pub budget_rate_date: Option<Date>,
     pub source_id: Option<i32>,
     pub verified: bool,
     /// Bumped by every write; updates must name the version they read.

@@ -8,6 +8,7 @@ mod m20261122_000002_versions_and_events;
 mod m20261122_000003_analytics_indexes;
 mod m20261122_000004_event_previous_row;
 mod m20261129_000005_real_map;
+mod m20261129_000006_budget_in_eur;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_analytics_indexes::Migration),
             Box::new(m20261122_000004_event_previous_row::Migration),
             Box::new(m20261129_000005_real_map::Migration),
+            Box::new(m20261129_000006_budget_in_eur::Migration),
         ]
     }
 }

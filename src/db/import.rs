@@ -651,7 +651,7 @@ impl Writer<'_> {
         let mut desired = Vec::new();
         for p in &records.projects {
             let headline = p.headline_budget();
-            desired.push(project::Model {
+            let mut model = project::Model {
                 id: 0,
                 slug: p.slug.clone(),
                 name: p.name.clone(),
@@ -669,10 +669,15 @@ impl Writer<'_> {
                     None => None,
                 },
                 budget_verified: headline.is_some_and(|b| b.provenance.verified),
+                budget_eur: None,
+                budget_eur_rate: None,
+                budget_rate_date: None,
                 source_id: self.source_id(&p.provenance)?,
                 verified: p.provenance.verified,
                 version: 1,
-            });
+            };
+            crate::db::rows::price_budget(&mut model);
+            desired.push(model);
         }
         let existing = project::Entity::find().all(self.tx).await?;
         self.ids.projects =

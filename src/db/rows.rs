@@ -35,3 +35,16 @@ rows!(
     slugged: region, municipality, organisation, programme, project, collaboration, goal, indicator_value, student,
     student_placement
 );
+
+/// Keeps a project's euro columns in step with its budget, currency and start: every way a
+/// project is written (import, mutation, synthetic seed) passes through here before the write.
+pub fn price_budget(model: &mut project::Model) {
+    let day = model.valid_from.or(model.valid_to);
+    let conversion = match (model.budget_total, model.budget_currency.as_deref()) {
+        (Some(amount), Some(currency)) => crate::domain::currency::budget_to_eur(amount, currency, day),
+        _ => None,
+    };
+    model.budget_eur = conversion.map(|c| c.eur);
+    model.budget_eur_rate = conversion.map(|c| c.rate);
+    model.budget_rate_date = conversion.and_then(|c| c.rate_date);
+}

@@ -195,6 +195,33 @@ fn parse_iso_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
 }
 
+/// The ECB table shipped in the binary (`data/reference/rates/`), parsed once (~5 ms).
+pub fn ecb() -> &'static RateTable {
+    static TABLE: std::sync::OnceLock<RateTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        // The file is checked by a test; an unreadable copy would leave budgets unconverted.
+        RateTable::parse(include_str!("../../data/reference/rates/ecb-eur-reference-rates.csv")).unwrap_or_default()
+    })
+}
+
+/// A budget in euros as the write path stores it: the amount, the rate used (units per euro)
+/// and the ECB day whose rate it was. EUR needs no date; any other currency is converted at the
+/// rate of `date` (the budget's own date: the project's start), and not at all without one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StoredConversion {
+    pub eur: f64,
+    pub rate: f64,
+    pub rate_date: Option<NaiveDate>,
+}
+
+pub fn budget_to_eur(amount: f64, currency: &str, date: Option<NaiveDate>) -> Option<StoredConversion> {
+    if currency == "EUR" {
+        return Some(StoredConversion { eur: amount, rate: 1.0, rate_date: None });
+    }
+    let conversion = ecb().convert(amount, currency, date?).ok()?;
+    Some(StoredConversion { eur: conversion.eur, rate: conversion.rate, rate_date: Some(conversion.rate_date) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,11 +24,6 @@ pub enum NodeKind {
     Programme,
 }
 
-/// Fixed conversion rates to EUR for budget totals: yearly averages of 2023 (Norges Bank,
-/// Riksbanken), one rate for every year. Good enough to compare and sum budgets across the
-/// border; not for accounting. A budget in any other currency is left out of the EUR sums.
-pub const EUR_PER_UNIT: &[(&str, f64)] = &[("EUR", 1.0), ("NOK", 0.0873), ("SEK", 0.0872), ("DKK", 0.1341)];
-
 /// Projects, partnerships and budgets of a node in a period.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ProjectStats {

@@ -15,6 +15,7 @@ mod mutations;
 mod n_plus_one;
 mod network;
 mod pagination;
+mod real_map;
 mod schema;
 mod subscriptions;
 mod ws_client;

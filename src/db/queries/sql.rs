@@ -8,8 +8,6 @@ use std::fmt::Write;
 use chrono::NaiveDate;
 use sea_orm::{DatabaseBackend, Statement, Value};
 
-use crate::domain::metrics::EUR_PER_UNIT;
-
 #[derive(Debug)]
 pub struct Sql {
     backend: DatabaseBackend,
@@ -97,12 +95,8 @@ impl Sql {
 
 /// A project budget in EUR (NULL for unknown currencies), for `alias` of `projects`.
 pub fn budget_in_eur(alias: &str) -> String {
-    let mut sql = format!("CASE {alias}.budget_currency");
-    for (currency, rate) in EUR_PER_UNIT {
-        let _ = write!(sql, " WHEN '{currency}' THEN {alias}.budget_total * {rate}");
-    }
-    sql.push_str(" END");
-    sql
+    // Converted by the write path at the rate of the project's own start (`db::rows::price_budget`).
+    format!("{alias}.budget_eur")
 }
 
 /// `latest(goal_id, value)`: each goal's latest measured value (by the end of the period it

@@ -484,7 +484,7 @@ impl Generator {
                 _ => (amount, "EUR"),
             };
             let name = format!("Project {number:05} (synthetic)");
-            self.registry.projects.push(project::Model {
+            let mut model = project::Model {
                 id,
                 slug: format!("syn-project-{number:05}"),
                 search_name: search_form(&name),
@@ -499,10 +499,15 @@ impl Generator {
                 budget_currency: Some(currency.to_owned()),
                 budget_source_id: self.source,
                 budget_verified: false,
+                budget_eur: None,
+                budget_eur_rate: None,
+                budget_rate_date: None,
                 source_id: self.source,
                 verified: false,
                 version: 1,
-            });
+            };
+            crate::db::rows::price_budget(&mut model);
+            self.registry.projects.push(model);
             let share = 1.0 / members.len() as f64;
             for (position, organisation_index) in members.iter().enumerate() {
                 let partner_id = self.registry.project_partners.len() as i32 + 1;

@@ -579,10 +579,15 @@ pub async fn save_project(db: &Db, actor: &str, target: Target, draft: ProjectDr
             budget_currency: draft.budget_currency,
             budget_source_id: source_id(&tx, "budgetSource", draft.budget_source.as_deref()).await?,
             budget_verified: draft.budget_verified,
+            budget_eur: None,
+            budget_eur_rate: None,
+            budget_rate_date: None,
             source_id: provenance_ids(&tx, &draft.provenance).await?,
             verified: draft.provenance.verified,
             version: 0,
         };
+        let mut model = model;
+        crate::db::rows::price_budget(&mut model);
         save_keyed::<project::Entity>(&tx, actor, current.as_ref().map(|(row, v)| (row, *v)), model).await?
     })
 }

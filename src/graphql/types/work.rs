@@ -130,6 +130,38 @@ impl Project {
     async fn budget_currency(&self) -> Option<&str> {
         self.0.budget_currency.as_deref()
     }
+    /// The headline budget in euros, at the ECB reference rate of the project's start (its end
+    /// when the start is unknown); null when it cannot be converted (no date, or a currency the
+    /// ECB table does not carry).
+    async fn budget_eur(&self) -> Option<f64> {
+        self.0.budget_eur
+    }
+    /// The rate used: units of `budgetCurrency` per euro (1 for EUR).
+    async fn budget_eur_rate(&self) -> Option<f64> {
+        self.0.budget_eur_rate
+    }
+    /// The ECB business day whose rate was used (null for EUR).
+    async fn budget_rate_date(&self) -> Option<Date> {
+        date(self.0.budget_rate_date)
+    }
+    /// Why the rate's day differs from the budget's own day, when it does: a weekend or holiday
+    /// (the last rate before it), or a day past the end of the shipped table (its last rate).
+    async fn budget_rate_note(&self) -> Option<String> {
+        let rate_date = self.0.budget_rate_date?;
+        let wanted = self.0.valid_from.or(self.0.valid_to)?;
+        let table_end = crate::domain::currency::ecb().last_day();
+        if table_end.is_some_and(|end| wanted > end) {
+            Some(format!(
+                "{wanted} is after the last day of the shipped ECB table; its last rate ({rate_date}) is used"
+            ))
+        } else if rate_date < wanted {
+            Some(format!("no ECB rate on {wanted}; the last one before it ({rate_date}) is used"))
+        } else if rate_date > wanted {
+            Some(format!("{wanted} is before the ECB table begins; its first rate ({rate_date}) is used"))
+        } else {
+            None
+        }
+    }
     async fn budget_verified(&self) -> bool {
         self.0.budget_verified
     }
