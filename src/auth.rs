@@ -1,5 +1,5 @@
 //! Who is asking: bearer JWTs (HS256 with a shared secret, or RS256 with a public key), their
-//! claims, and the roles they carry (DESIGN §5). Knows nothing of HTTP or GraphQL: the HTTP edge
+//! claims, and the roles they carry. Knows nothing of HTTP or GraphQL: the HTTP edge
 //! turns a header into a [`Principal`] here, the GraphQL guards read the role.
 
 use std::path::{Path, PathBuf};

@@ -5,12 +5,17 @@
 //! - `migration/` (crate): the one migration set for SQLite and PostgreSQL.
 //! - [`domain`]: plain Rust that knows neither GraphQL nor SQL: partial dates
 //!   ([`domain::dates`]), the seed-facts reader with JSON-path errors ([`domain::import`]),
+//!   the shipped reference map (KLASS 131, SCB, NUTS) and how files are anchored on it
+//!   ([`domain::reference`]), code translation between days ([`domain::geography`]),
+//!   organisation numbers and ROR ids ([`domain::identity`]), ISO 4217 and ECB rates
+//!   ([`domain::currency`]),
 //!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]),
 //!   k-anonymity with complementary suppression ([`domain::privacy`]), the metric
-//!   definitions and EUR rates ([`domain::metrics`]) and partner-network analysis and export
+//!   definitions ([`domain::metrics`]) and partner-network analysis and export
 //!   ([`domain::network`], on petgraph and rayon).
 //! - [`db`]: connecting, migrating, the statement counter, the idempotent importer writer
-//!   ([`db::import`]), list selections and the batched lookups behind DataLoaders
+//!   ([`db::import`]; an import speaks for its own sources), keeping the database on the
+//!   shipped reference map ([`db::reference`]), list selections and the batched lookups behind DataLoaders
 //!   ([`db::queries`]), node metrics and group-by aggregates in portable hand-written SQL
 //!   ([`db::queries::metrics`], [`db::queries::aggregate`], [`db::queries::sql`]),
 //!   transactional versioned writes ([`db::write`]), the events outbox with its writer lock and
@@ -31,21 +36,13 @@
 //!   middleware, and starting the instance's change feed.
 //! - [`cli`]: the command line (`serve`, `migrate`, `import`, `seed`, `network`, `token`,
 //!   `export-schema`).
-//! - `bench/run`: the analytics benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite,
+//! - `data/reference/`: the reference files compiled into the binary (sources and licences in
+//!   its README, attributions in `NOTICE`).
+//! - `bench/startup`: first and second start and code translation; `bench/run`: the analytics benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite,
 //!   wrk, PostGraphile 4 side by side); `benches/subscriptions.rs`: subscription fan-out over two
 //!   instances (`cargo bench --bench subscriptions`).
 //!
-//! # Invariants
-//! - Resolvers never query per parent: relations and counts go through `graphql::loaders`, so the
-//!   number of SQL statements per request grows with query depth, not with page size.
-//! - Imports are one transaction; parsing finishes before the first write.
-//! - Student data is guarded field by field (`graphql::access`), not just hidden.
-//! - Every write is one transaction that checks versions and writes its change event
-//!   (`db::write`); nothing above `db` opens a transaction. Write transactions take one lock
-//!   first, so outbox seq order is commit order and the feed can never skip a late commit;
-//!   within a process they queue before taking a connection (`Db::writers`).
-//! - Subscriptions are fed from the outbox only (never from process memory alone): one reader
-//!   per instance, woken by NOTIFY, its own commits or a poll, fans out to all subscribers.
+//! The design and its invariants are in `ARCHITECTURE.md`.
 
 pub mod auth;
 pub mod cli;

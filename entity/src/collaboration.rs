@@ -1,4 +1,4 @@
-//! `collaborations`: one row per collaboration; see DESIGN §2.
+//! `collaborations`: one row per collaboration.
 
 use crate::enums::CollaborationKind;
 use chrono::NaiveDate as Date;

@@ -1,4 +1,4 @@
-//! `countries`: one row per country; see DESIGN §2.
+//! `countries`: one row per country.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

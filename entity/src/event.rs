@@ -1,5 +1,5 @@
 //! `events`: the outbox and audit trail. One row per committed change, written in the change's
-//! own transaction; `seq` orders them and is the cursor subscribers resume from (DESIGN §4).
+//! own transaction; `seq` orders them and is the cursor subscribers resume from.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! `goals`: one row per goal; see DESIGN §2.
+//! `goals`: one row per goal.
 
 use crate::enums::{Comparator, GoalKind};
 use sea_orm::entity::prelude::*;

@@ -1,4 +1,4 @@
-//! `indicator_values`: one row per indicator value; see DESIGN §2.
+//! `indicator_values`: one row per indicator value.
 
 use crate::enums::Comparator;
 use chrono::NaiveDate as Date;

@@ -1,4 +1,4 @@
-//! `municipalities`: one row per municipality; see DESIGN §2.
+//! `municipalities`: one row per municipality.
 
 use crate::enums::LifecycleStatus;
 use chrono::NaiveDate as Date;

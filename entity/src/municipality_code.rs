@@ -1,4 +1,4 @@
-//! `municipality_codes`: one row per municipality code; see DESIGN §2.
+//! `municipality_codes`: one row per municipality code.
 
 use crate::enums::CodeScheme;
 use chrono::NaiveDate as Date;

@@ -1,4 +1,4 @@
-//! `organisations`: one row per organisation; see DESIGN §2.
+//! `organisations`: one row per organisation.
 
 use crate::enums::OrganisationKind;
 use chrono::NaiveDate as Date;

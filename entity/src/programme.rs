@@ -1,4 +1,4 @@
-//! `programmes`: one row per programme; see DESIGN §2.
+//! `programmes`: one row per programme.
 
 use chrono::NaiveDate as Date;
 use sea_orm::entity::prelude::*;

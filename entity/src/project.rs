@@ -1,4 +1,4 @@
-//! `projects`: one row per project; see DESIGN §2.
+//! `projects`: one row per project.
 
 use chrono::NaiveDate as Date;
 use sea_orm::entity::prelude::*;

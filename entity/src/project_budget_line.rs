@@ -1,4 +1,4 @@
-//! `project_budget_lines`: one row per project budget line; see DESIGN §2.
+//! `project_budget_lines`: one row per project budget line.
 
 use crate::enums::BudgetKind;
 use sea_orm::entity::prelude::*;

@@ -1,4 +1,4 @@
-//! `project_partners`: one row per project partner; see DESIGN §2.
+//! `project_partners`: one row per project partner.
 
 use crate::enums::PartnerRole;
 use sea_orm::entity::prelude::*;

@@ -1,4 +1,4 @@
-//! `regions`: one row per region; see DESIGN §2.
+//! `regions`: one row per region.
 
 use crate::enums::{LifecycleStatus, RegionKind};
 use chrono::NaiveDate as Date;

@@ -1,4 +1,4 @@
-//! `region_codes`: one row per region code; see DESIGN §2.
+//! `region_codes`: one row per region code.
 
 use crate::enums::CodeScheme;
 use chrono::NaiveDate as Date;

@@ -1,4 +1,4 @@
-//! `region_memberships`: one row per region membership; see DESIGN §2.
+//! `region_memberships`: one row per region membership.
 
 use chrono::NaiveDate as Date;
 use sea_orm::entity::prelude::*;

@@ -1,4 +1,4 @@
-//! `region_parents`: one row per region parent; see DESIGN §2.
+//! `region_parents`: one row per region parent.
 
 use chrono::NaiveDate as Date;
 use sea_orm::entity::prelude::*;

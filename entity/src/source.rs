@@ -1,4 +1,4 @@
-//! `sources`: one row per source; see DESIGN §2.
+//! `sources`: one row per source.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! `students`: one row per student; see DESIGN §2.
+//! `students`: one row per student.
 
 use chrono::NaiveDate as Date;
 use sea_orm::entity::prelude::*;

@@ -1,4 +1,4 @@
-//! `student_placements`: one row per student placement; see DESIGN §2.
+//! `student_placements`: one row per student placement.
 
 use crate::enums::PlacementKind;
 use chrono::NaiveDate as Date;

@@ -1,4 +1,4 @@
-//! Creates the whole registry schema (DESIGN §2). Written with portable column types (TEXT
+//! Creates the whole registry schema. Written with portable column types (TEXT
 //! enums, DATE, DOUBLE) so the same migration runs on SQLite and PostgreSQL.
 
 use sea_orm_migration::prelude::*;

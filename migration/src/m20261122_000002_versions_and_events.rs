@@ -1,6 +1,6 @@
 //! Optimistic concurrency and the audit trail: a `version` on every row (bumped by every write,
 //! checked against the client's `expectedVersion`) and the `events` outbox that every committed
-//! change writes to in its own transaction (DESIGN §4).
+//! change writes to in its own transaction.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;

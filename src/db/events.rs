@@ -1,5 +1,5 @@
 //! The events outbox: every committed change writes one row here in its own transaction, so the
-//! audit trail and the subscription feed (DESIGN §4) can never disagree with the data.
+//! audit trail and the subscription feed can never disagree with the data.
 
 use entity::event;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, NotSet, Set, Statement};

@@ -1,5 +1,5 @@
 //! The change feed of one server instance: a single reader follows the events outbox and fans
-//! every new event out to all subscriptions of this process (DESIGN §4).
+//! every new event out to all subscriptions of this process.
 //!
 //! The outbox is the only source. The reader wakes on a PostgreSQL `NOTIFY` (sent by every
 //! write transaction and delivered at its commit, to every instance), on this process's own
@@ -59,7 +59,7 @@ impl Default for FeedOptions {
     }
 }
 
-/// Wakes the reader after this process commits (the in-process channel of DESIGN §4).
+/// Wakes the reader after this process commits (the in-process channel).
 #[derive(Clone, Debug, Default)]
 pub struct CommitSignal(Arc<Notify>);
 

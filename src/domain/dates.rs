@@ -1,6 +1,6 @@
 //! Dates as the sources give them. Some are partial ("2018", "2015-autumn", 2014); we keep the
 //! text and store the widest range it can mean, marked approximate, so period filters stay
-//! honest (DESIGN §6).
+//! honest.
 
 use chrono::NaiveDate;
 

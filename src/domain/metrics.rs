@@ -1,6 +1,7 @@
-//! Registry metrics as plain values (DESIGN §1, analysts): what a region, municipality,
+//! Registry metrics as plain values (analysts): what a region, municipality,
 //! organisation, programme or country did in a period. The database layer fills them with SQL
-//! aggregates; this module defines them, the period they cover and the EUR conversion.
+//! aggregates; this module defines them and the period they cover (budgets are summed in EUR as
+//! the write path converted them, see `domain::currency`).
 
 use chrono::NaiveDate;
 

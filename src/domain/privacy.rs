@@ -1,4 +1,4 @@
-//! Disclosure control for student data (DESIGN §5): counts of students shown to callers who may
+//! Disclosure control for student data: counts of students shown to callers who may
 //! not see student rows are suppressed below k, so no one can single out a student by slicing.
 
 /// The smallest count shown to the public.

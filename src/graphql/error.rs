@@ -1,5 +1,5 @@
 //! The errors clients see. Every GraphQL error carries `extensions.code` from a closed set
-//! (DESIGN §5); internal causes (SQL, file paths) are logged once here and never sent.
+//!; internal causes (SQL, file paths) are logged once here and never sent.
 
 use async_graphql::{Error, ErrorExtensions};
 

@@ -1,4 +1,4 @@
-//! `network(…)`: a partner network and its analyses in one request (DESIGN §3). The network is
+//! `network(…)`: a partner network and its analyses in one request. The network is
 //! selected (`db::queries::network`) and built (`domain::network`) once per filter and data
 //! version, and each analysis is computed once per network and arguments: both live in the
 //! analytics cache, so a dashboard polling the same network does not recompute. Analyses run on

@@ -1,4 +1,4 @@
-//! What a partner network is made of (DESIGN §3): ties between organisations — co-partnership
+//! What a partner network is made of: ties between organisations — co-partnership
 //! in projects (funders are not partners here), collaborations, placements (enrolling
 //! organisation ↔ host) — counted per pair in SQL, plus the organisations and the places they
 //! roll up to on the network's day. `domain::network` builds the graph from it.

@@ -1,4 +1,4 @@
-//! Partner networks (DESIGN §3): the graph of who works with whom, built from rows the database
+//! Partner networks: the graph of who works with whom, built from rows the database
 //! layer selected, and the analyses researchers run on it. Plain Rust on `petgraph`; no GraphQL,
 //! no SQL. Every analysis is checked against NetworkX (`scripts/networkx_check.py`).
 //!
