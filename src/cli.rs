@@ -35,7 +35,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve GraphQL (the default): migrate, load the demo registry into an empty database, listen.
+    /// Serve GraphQL (the default): migrate, load the reference map (when this release of it is not loaded yet) and the demo registry into an empty database, listen.
     Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate,
