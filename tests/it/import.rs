@@ -104,6 +104,19 @@ async fn malformed_files_change_nothing_and_say_where() {
         (broken(|v| v["projects"][2]["period"]["to"] = json!("2020-01-01")), "$.projects[2].period", "ends"),
         (broken(|v| v["meta"]["schema_version"] = json!(2)), "$.meta.schema_version", "not supported"),
         (
+            broken(|v| v["projects"][3]["budget"][0]["currency"] = json!("XEU")),
+            "$.projects[3].budget[0].currency",
+            "not an active ISO 4217",
+        ),
+        (
+            broken(|v| {
+                let hsn = v["organisations"].as_array().unwrap().iter().position(|o| o["id"] == "org-hsn").unwrap();
+                v["organisations"][hsn]["org_number"]["value"] = json!("911 770 708");
+            }),
+            "$.organisations[0].org_number.value",
+            "check digit",
+        ),
+        (
             broken(|v| {
                 let region = v["regions"][0].clone();
                 v["regions"].as_array_mut().unwrap().push(region);
@@ -137,4 +150,21 @@ async fn a_failing_write_rolls_back_the_whole_import() {
     });
     assert!(samverka::load_registry(&test_db.db, &bytes, "test").await.is_err());
     assert_eq!(dump(&test_db.db).await, map_only, "nothing may remain of a failed import");
+}
+
+#[tokio::test]
+async fn the_reference_map_loads_once_and_reloading_it_writes_nothing() {
+    let test_db = migrated().await;
+    let first =
+        samverka::db::reference::ensure_loaded(&test_db.db).await.unwrap().expect("an empty database loads the map");
+    assert!(first.total().inserted > 5_000, "municipalities, codes, names, memberships, reforms: {first:?}");
+    assert_eq!(first.tables["municipalities"].inserted, 481 + 291, "481 Norwegian since 1971, 290 Swedish and Bara");
+    // The same release is not loaded again: one read of the stored fingerprint.
+    assert!(samverka::db::reference::ensure_loaded(&test_db.db).await.unwrap().is_none());
+    // And importing the same map again (as a new release with equal rows would) changes nothing.
+    let before = dump(&test_db.db).await;
+    let map = samverka::domain::reference::builtin().unwrap();
+    let again = samverka::db::import::import_records(&test_db.db, &map.records, "test").await.unwrap();
+    assert!(again.changed_nothing(), "{again:?}");
+    assert_eq!(dump(&test_db.db).await, before);
 }

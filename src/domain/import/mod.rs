@@ -531,12 +531,18 @@ impl Reader {
             if amount < 0.0 {
                 return Err(line.field("amount").error("a budget amount cannot be negative"));
             }
+            let currency = line.req_str("currency")?.to_owned();
+            if !crate::domain::currency::is_iso4217(&currency) {
+                return Err(line
+                    .field("currency")
+                    .error(format!("`{currency}` is not an active ISO 4217 currency code (e.g. EUR, NOK, SEK)")));
+            }
             budget_lines.push(BudgetLineRecord {
                 kind,
                 is_final: lower.contains("final"),
                 label,
                 amount,
-                currency: line.req_str("currency")?.to_owned(),
+                currency,
                 provenance: self.provenance(&line, Some(&provenance))?,
             });
         }
