@@ -465,62 +465,48 @@ impl Writer<'_> {
 
     /// Reforms of municipalities and counties: the rows this file's sources state.
     async fn write_changes(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
-        let mut desired = Vec::new();
-        for c in &records.municipality_changes {
-            desired.push(municipality_change::Model {
-                id: 0,
-                day: c.day,
-                kind: c.kind,
-                from_municipality_id: opt_id_of(&self.ids.municipalities, c.from_slug.as_ref())?,
-                from_code: c.from_code.clone(),
-                from_name: c.from_name.clone(),
-                to_municipality_id: opt_id_of(&self.ids.municipalities, c.to_slug.as_ref())?,
-                to_code: c.to_code.clone(),
-                to_name: c.to_name.clone(),
-                note: c.note.clone(),
-                source_id: self.source_id(&c.provenance)?,
-                verified: c.provenance.verified,
-                version: 1,
-            });
+        // The two reform tables differ only in what their sides point at.
+        macro_rules! sync_changes {
+            ($records:expr, $module:ident, $table:literal, $ids:ident, $from:ident, $to:ident) => {{
+                let mut desired = Vec::new();
+                for c in $records {
+                    desired.push($module::Model {
+                        id: 0,
+                        day: c.day,
+                        kind: c.kind,
+                        $from: opt_id_of(&self.ids.$ids, c.from_slug.as_ref())?,
+                        from_code: c.from_code.clone(),
+                        from_name: c.from_name.clone(),
+                        $to: opt_id_of(&self.ids.$ids, c.to_slug.as_ref())?,
+                        to_code: c.to_code.clone(),
+                        to_name: c.to_name.clone(),
+                        note: c.note.clone(),
+                        source_id: self.source_id(&c.provenance)?,
+                        verified: c.provenance.verified,
+                        version: 1,
+                    });
+                }
+                let existing = $module::Entity::find().all(self.tx).await?;
+                let existing = self.owned(existing, |c| c.source_id);
+                self.sync::<$module::Entity, _>(
+                    $table,
+                    existing,
+                    desired,
+                    |c| (c.day, c.kind, c.$from, c.$to, c.from_code.clone(), c.to_code.clone()),
+                    true,
+                )
+                .await?;
+            }};
         }
-        let existing = municipality_change::Entity::find().all(self.tx).await?;
-        let existing = self.owned(existing, |c| c.source_id);
-        self.sync::<municipality_change::Entity, _>(
+        sync_changes!(
+            &records.municipality_changes,
+            municipality_change,
             "municipality_changes",
-            existing,
-            desired,
-            |c| (c.day, c.kind, c.from_municipality_id, c.to_municipality_id, c.from_code.clone(), c.to_code.clone()),
-            true,
-        )
-        .await?;
-        let mut desired = Vec::new();
-        for c in &records.region_changes {
-            desired.push(region_change::Model {
-                id: 0,
-                day: c.day,
-                kind: c.kind,
-                from_region_id: opt_id_of(&self.ids.regions, c.from_slug.as_ref())?,
-                from_code: c.from_code.clone(),
-                from_name: c.from_name.clone(),
-                to_region_id: opt_id_of(&self.ids.regions, c.to_slug.as_ref())?,
-                to_code: c.to_code.clone(),
-                to_name: c.to_name.clone(),
-                note: c.note.clone(),
-                source_id: self.source_id(&c.provenance)?,
-                verified: c.provenance.verified,
-                version: 1,
-            });
-        }
-        let existing = region_change::Entity::find().all(self.tx).await?;
-        let existing = self.owned(existing, |c| c.source_id);
-        self.sync::<region_change::Entity, _>(
-            "region_changes",
-            existing,
-            desired,
-            |c| (c.day, c.kind, c.from_region_id, c.to_region_id, c.from_code.clone(), c.to_code.clone()),
-            true,
-        )
-        .await?;
+            municipalities,
+            from_municipality_id,
+            to_municipality_id
+        );
+        sync_changes!(&records.region_changes, region_change, "region_changes", regions, from_region_id, to_region_id);
         Ok(())
     }
 

@@ -92,10 +92,10 @@ impl Db {
 
     /// True when `seaql_migrations` lists exactly the migrations this binary knows.
     async fn all_migrations_applied(&self) -> bool {
-        use migration::MigrationName;
         let statement = sea_orm::Statement::from_string(self.backend(), "SELECT version FROM seaql_migrations");
         let Ok(rows) = self.conn.query_all_raw(statement).await else { return false };
-        let mut applied: Vec<String> = rows.iter().filter_map(|row| row.try_get::<String>("", "version").ok()).collect();
+        let mut applied: Vec<String> =
+            rows.iter().filter_map(|row| row.try_get::<String>("", "version").ok()).collect();
         let mut known: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
         applied.sort();
         known.sort();
