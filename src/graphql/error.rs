@@ -50,8 +50,13 @@ pub fn bad_input(argument: &str, message: impl Into<String>) -> Error {
 }
 
 pub fn not_found(what: &str, slug: &str) -> Error {
-    coded(Code::NotFound, format!("no {what} with slug `{slug}`"))
-        .extend_with(|_, extensions| extensions.set("slug", slug))
+    not_found_by(what, "slug", slug)
+}
+
+/// No `what` has `key` as its `key_name` (slug, orgNumber, ror…).
+pub fn not_found_by(what: &str, key_name: &str, key: &str) -> Error {
+    coded(Code::NotFound, format!("no {what} with {key_name} `{key}`"))
+        .extend_with(|_, extensions| extensions.set(key_name, key))
 }
 
 /// Logs the cause and returns a generic `INTERNAL` error.

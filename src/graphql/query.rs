@@ -6,7 +6,7 @@ use entity::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
 
 use super::access::{Role, RoleGuard};
-use super::error::{OrInternal, bad_input, not_found};
+use super::error::{OrInternal, bad_input, not_found_by};
 use super::pagination::{Page, PageArgs, page};
 use super::types::actors::{Organisation, Placement, Student};
 use super::types::common::*;
@@ -245,7 +245,18 @@ pub(super) async fn by_key<E: EntityTrait>(
     column: E::Column,
     key: &str,
 ) -> Result<E::Model> {
-    E::find().filter(column.eq(key)).one(db(ctx)).await.or_internal()?.ok_or_else(|| not_found(what, key))
+    by_column::<E>(ctx, what, "slug", column, key).await
+}
+
+/// The row whose `column` (called `key_name` in messages) is `key`, or `NOT_FOUND`.
+async fn by_column<E: EntityTrait>(
+    ctx: &Context<'_>,
+    what: &str,
+    key_name: &str,
+    column: E::Column,
+    key: &str,
+) -> Result<E::Model> {
+    E::find().filter(column.eq(key)).one(db(ctx)).await.or_internal()?.ok_or_else(|| not_found_by(what, key_name, key))
 }
 
 fn args(after: Option<String>, before: Option<String>, first: Option<i32>, last: Option<i32>) -> PageArgs {
@@ -361,12 +372,19 @@ impl RegistryQuery {
                 let number = identity::org_number(None, &text).map_err(|error| {
                     bad_input("orgNumber", error.message).extend_with(|_, e| e.set("rule", error.rule))
                 })?;
-                by_key::<organisation::Entity>(ctx, "organisation", organisation::Column::OrgNumber, &number).await
+                by_column::<organisation::Entity>(
+                    ctx,
+                    "organisation",
+                    "orgNumber",
+                    organisation::Column::OrgNumber,
+                    &number,
+                )
+                .await
             }
             (None, None, Some(text)) => {
                 let ror = identity::ror_id(&text)
                     .map_err(|error| bad_input("ror", error.message).extend_with(|_, e| e.set("rule", error.rule)))?;
-                by_key::<organisation::Entity>(ctx, "organisation", organisation::Column::Ror, &ror).await
+                by_column::<organisation::Entity>(ctx, "organisation", "ror", organisation::Column::Ror, &ror).await
             }
             _ => Err(bad_input("slug", "give exactly one of slug, orgNumber or ror")),
         }

@@ -498,6 +498,10 @@ async fn budgets_convert_at_the_rate_of_their_own_date() {
     let body = app.post_role(Role::Editor, create, json!({ "input": project("p-xyz", "XYZ", "2015-01-02") })).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body:#}");
     assert_eq!(app.error_code(r#"{ project(slug: "p-xyz") { slug } }"#).await, "NOT_FOUND");
+    // A well-formed organisation number nobody has is NOT_FOUND, named as what was asked for.
+    let body = app.post(r#"{ organisation(orgNumber: "974 760 673") { slug } }"#, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{body:#}");
+    assert_eq!(body["errors"][0]["message"], "no organisation with orgNumber `974760673`");
     // Aggregates sum the converted budgets row by row.
     let sum = app
         .data(r#"{ projectAggregate(filter: { period: { from: "2015-01-01", to: "2015-01-31" } }) { rows { budgetEur { sum } } } }"#)
