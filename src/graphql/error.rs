@@ -53,10 +53,16 @@ pub fn not_found(what: &str, slug: &str) -> Error {
     not_found_by(what, "slug", slug)
 }
 
-/// No `what` has `key` as its `key_name` (slug, orgNumber, ror…).
+/// No `what` has `key` as its `key_name` (slug, orgNumber, ror, code…); `extensions` carry
+/// `keyName` and `key` (and `slug` for slugs, as clients have read it).
 pub fn not_found_by(what: &str, key_name: &str, key: &str) -> Error {
-    coded(Code::NotFound, format!("no {what} with {key_name} `{key}`"))
-        .extend_with(|_, extensions| extensions.set(key_name, key))
+    coded(Code::NotFound, format!("no {what} with {key_name} `{key}`")).extend_with(|_, extensions| {
+        extensions.set("keyName", key_name);
+        extensions.set("key", key);
+        if key_name == "slug" {
+            extensions.set("slug", key);
+        }
+    })
 }
 
 /// Logs the cause and returns a generic `INTERNAL` error.

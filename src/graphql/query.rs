@@ -291,8 +291,33 @@ impl RegistryQuery {
     }
 
     /// A region by slug, e.g. `reg-no-telemark`.
-    async fn region(&self, ctx: &Context<'_>, slug: String) -> Result<Region> {
-        by_key::<region::Entity>(ctx, "region", region::Column::Slug, &slug).await.map(Region)
+    /// One region, by its slug, or by a code valid on `asOf` (default today):
+    /// `region(code: "38", scheme: FYLKESNUMMER, asOf: "2021-06-01")` is Vestfold og Telemark,
+    /// `region(code: "NO034", scheme: NUTS3, asOf: "2016-06-01")` the NUTS-3 region Telemark.
+    async fn region(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        code: Option<String>,
+        scheme: Option<CodeScheme>,
+        as_of: Option<Date>,
+    ) -> Result<Region> {
+        match (slug, code) {
+            (Some(slug), None) => {
+                by_key::<region::Entity>(ctx, "region", region::Column::Slug, &slug).await.map(Region)
+            }
+            (None, Some(code)) => {
+                let scheme = scheme
+                    .ok_or_else(|| bad_input("scheme", "a code needs its scheme (FYLKESNUMMER, LANSKOD, NUTS3…)"))?;
+                let day = as_of_or_today(as_of);
+                queries::geography::region_with_code(db(ctx), scheme.into(), code.trim(), day)
+                    .await
+                    .or_internal()?
+                    .map(Region)
+                    .ok_or_else(|| not_found_by("region", "code", &format!("{} on {day}", code.trim())))
+            }
+            _ => Err(bad_input("slug", "give exactly one of slug or code")),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -319,8 +344,33 @@ impl RegistryQuery {
     }
 
     /// A municipality by slug, e.g. `mun-no-nome`.
-    async fn municipality(&self, ctx: &Context<'_>, slug: String) -> Result<Municipality> {
-        by_key::<municipality::Entity>(ctx, "municipality", municipality::Column::Slug, &slug).await.map(Municipality)
+    /// One municipality, by its slug, or by the code it carried on `asOf` (default today;
+    /// `scheme` KOMMUNENUMMER by default, KOMMUNKOD for Sweden): `municipality(code: "1504",
+    /// asOf: "2019-06-01")` is Ålesund, which has been 1508 since 2024.
+    async fn municipality(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        code: Option<String>,
+        #[graphql(default_with = "CodeScheme::Kommunenummer")] scheme: CodeScheme,
+        as_of: Option<Date>,
+    ) -> Result<Municipality> {
+        match (slug, code) {
+            (Some(slug), None) => {
+                by_key::<municipality::Entity>(ctx, "municipality", municipality::Column::Slug, &slug)
+                    .await
+                    .map(Municipality)
+            }
+            (None, Some(code)) => {
+                let day = as_of_or_today(as_of);
+                queries::geography::municipality_with_code(db(ctx), scheme.into(), code.trim(), day)
+                    .await
+                    .or_internal()?
+                    .map(Municipality)
+                    .ok_or_else(|| not_found_by("municipality", "code", &format!("{} on {day}", code.trim())))
+            }
+            _ => Err(bad_input("slug", "give exactly one of slug or code")),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -509,3 +509,38 @@ async fn budgets_convert_at_the_rate_of_their_own_date() {
     let sum = sum["projectAggregate"]["rows"][0]["budgetEur"]["sum"].as_f64().unwrap();
     assert!((sum - 2.0 * 1_000_000.0 / 9.042).abs() < 1e-3, "the two January 2015 projects: {sum}");
 }
+
+/// An analyst holding a code of some day finds what carried it then.
+#[tokio::test]
+async fn municipalities_and_regions_are_found_by_the_code_of_a_day() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data(
+            r#"{
+              alesund2019: municipality(code: "1504", asOf: "2019-06-01") { slug code(scheme: KOMMUNENUMMER, asOf: "2025-01-01") }
+              oslo: municipality(code: "0301") { slug }
+              heby2000: municipality(code: "1917", scheme: KOMMUNKOD, asOf: "2000-06-01") { slug }
+              heby2010: municipality(code: "0331", scheme: KOMMUNKOD, asOf: "2010-06-01") { slug }
+              vt: region(code: "38", scheme: FYLKESNUMMER, asOf: "2021-06-01") { slug }
+              malmohus: region(code: "12", scheme: LANSKOD, asOf: "1990-06-01") { slug }
+              skane: region(code: "12", scheme: LANSKOD, asOf: "2000-06-01") { slug }
+              nuts: region(code: "NO034", scheme: NUTS3, asOf: "2016-06-01") { slug kind }
+            }"#,
+        )
+        .await;
+    assert_eq!(data["alesund2019"]["slug"], "mun-no-alesund");
+    assert_eq!(data["alesund2019"]["code"], "1508");
+    assert_eq!(data["oslo"]["slug"], "mun-no-oslo");
+    assert_eq!(data["heby2000"]["slug"], "mun-se-heby");
+    assert_eq!(data["heby2010"]["slug"], "mun-se-heby");
+    assert_eq!(data["vt"]["slug"], "reg-no-vestfold-og-telemark");
+    assert_eq!(data["malmohus"]["slug"], "reg-se-malmohus");
+    assert_eq!(data["skane"]["slug"], "reg-se-skane");
+    assert_eq!(data["nuts"], json!({ "slug": "nuts-NO034", "kind": "NUTS3" }));
+    assert_eq!(app.error_code(r#"{ municipality(code: "1504", asOf: "2024-06-01") { slug } }"#).await, "NOT_FOUND");
+    assert_eq!(
+        app.error_code(r#"{ municipality(slug: "mun-no-oslo", code: "0301") { slug } }"#).await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(app.error_code(r#"{ region(code: "38") { slug } }"#).await, "BAD_USER_INPUT");
+}

@@ -41,3 +41,45 @@ pub async fn code_history<C: ConnectionTrait>(conn: &C, scheme: CodeScheme) -> R
         .collect();
     Ok(CodeHistory::new(codes, existence, successions))
 }
+
+/// The municipality that carried `code` in `scheme` on `day`.
+pub async fn municipality_with_code<C: ConnectionTrait>(
+    conn: &C,
+    scheme: CodeScheme,
+    code: &str,
+    day: chrono::NaiveDate,
+) -> Result<Option<municipality::Model>, DbErr> {
+    let row = municipality_code::Entity::find()
+        .filter(municipality_code::Column::Scheme.eq(scheme))
+        .filter(municipality_code::Column::Value.eq(code))
+        .filter(super::valid_on("municipality_codes", "valid_from", "valid_to", day))
+        .one(conn)
+        .await?;
+    match row {
+        Some(code) => municipality::Entity::find_by_id(code.municipality_id).one(conn).await,
+        None => Ok(None),
+    }
+}
+
+/// The region that carried `code` in `scheme` on `day`. A fylke or län carries the NUTS-3 code
+/// of the NUTS-3 region it coincides with, so for NUTS codes the NUTS region itself is preferred.
+pub async fn region_with_code<C: ConnectionTrait>(
+    conn: &C,
+    scheme: CodeScheme,
+    code: &str,
+    day: chrono::NaiveDate,
+) -> Result<Option<entity::region::Model>, DbErr> {
+    use entity::{region, region_code};
+    let ids: Vec<i32> = region_code::Entity::find()
+        .filter(region_code::Column::Scheme.eq(scheme))
+        .filter(region_code::Column::Value.eq(code))
+        .filter(super::valid_on("region_codes", "valid_from", "valid_to", day))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| c.region_id)
+        .collect();
+    let mut regions = region::Entity::find().filter(region::Column::Id.is_in(ids)).all(conn).await?;
+    regions.sort_by_key(|r| (r.kind.as_str() != scheme.as_str(), r.id));
+    Ok(regions.into_iter().next())
+}
