@@ -109,10 +109,19 @@ async fn municipality_and_lan_counts_follow_the_classifications() {
             .await;
         assert_eq!(data["municipalities"]["totalCount"], count, "{country} municipalities on {day}");
     }
-    // Län have no gaps in their existence (unlike fylker such as Telemark), so `existsOn` counts
-    // them exactly.
     let data = app.data(r#"{ regions(filter: {kindIn: [LAN], existsOn: "2024-06-01"}) { totalCount } }"#).await;
     assert_eq!(data["regions"]["totalCount"], 21);
+    // Fylker by their own numbers: Telemark (08 until 2019, 40 from 2024) did not exist in 2022.
+    for (day, count) in [("2019-06-01", 18), ("2022-06-01", 11), ("2024-06-01", 15)] {
+        let data = app
+            .data(&format!(r#"{{ regions(filter: {{kindIn: [FYLKE], existsOn: "{day}"}}) {{ totalCount }} }}"#))
+            .await;
+        assert_eq!(data["regions"]["totalCount"], count, "fylker on {day}");
+    }
+    let nuts = app
+        .data(r#"{ regions(filter: {kindIn: [NUTS3], country: "NO", existsOn: "2022-06-01"}) { totalCount } }"#)
+        .await;
+    assert_eq!(nuts["regions"]["totalCount"], 12, "NUTS 2021 level 3 in Norway (Jan Mayen included)");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use entity::enums::{CollaborationKind, GoalKind, LifecycleStatus, OrganisationKind, PlacementKind, RegionKind};
 use entity::*;
-use sea_orm::sea_query::{Alias, Condition, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, Select};
 
 use super::{col, ids_where, overlaps, valid_on};
@@ -126,6 +126,19 @@ pub struct RegionFilter {
     pub verified: Option<bool>,
 }
 
+/// A county or NUTS region with a gap in its existence (Telemark: fylke 08 until 2019, 40 from
+/// 2024, nothing in between) exists on a day only when one of its own codes (its fylkesnummer,
+/// länskod or NUTS code of its level) is valid that day; regions without such codes go by their
+/// period alone.
+fn own_code_on(day: NaiveDate) -> sea_orm::sea_query::SimpleExpr {
+    let own = "CASE regions.kind WHEN 'fylke' THEN 'fylkesnummer' WHEN 'lan' THEN 'lanskod' ELSE regions.kind END";
+    Expr::cust(format!(
+        "(NOT EXISTS (SELECT 1 FROM region_codes rc WHERE rc.region_id = regions.id AND rc.scheme = {own}) \
+         OR EXISTS (SELECT 1 FROM region_codes rc WHERE rc.region_id = regions.id AND rc.scheme = {own} \
+         AND (rc.valid_from IS NULL OR rc.valid_from <= '{day}') AND (rc.valid_to IS NULL OR rc.valid_to >= '{day}')))"
+    ))
+}
+
 pub fn regions_select(filter: &RegionFilter, sort: Sort) -> Result<Select<region::Entity>, UnsupportedSort> {
     let mut select = name_contains(region::Entity::find(), region::Column::SearchName, filter.name_contains.as_ref());
     if let Some(kinds) = &filter.kinds {
@@ -135,7 +148,7 @@ pub fn regions_select(filter: &RegionFilter, sort: Sort) -> Result<Select<region
         select = select.filter(in_country("regions", "country_id", code));
     }
     if let Some(day) = filter.exists_on {
-        select = select.filter(valid_on("regions", "valid_from", "valid_to", day));
+        select = select.filter(valid_on("regions", "valid_from", "valid_to", day)).filter(own_code_on(day));
     }
     select = verified(select, region::Column::Verified, filter.verified);
     let column = match sort.field {
