@@ -19,7 +19,8 @@ use serde_json::json;
 use support::TestApp;
 use ws_client::{Protocol, WsClient};
 
-const CHANGES: &str = r#"subscription { registryChanged(filter: {entities: ["organisations"]}) { cursor slug } }"#;
+const CHANGES: &str = r#"subscription($after: String) {
+    registryChanged(filter: {entities: ["organisations"]}, after: $after) { cursor slug } }"#;
 
 fn pg_isready() -> bool {
     Command::new("pg_isready").args(["-h", "127.0.0.1", "-p", "5432", "-q"]).status().is_ok_and(|s| s.success())
@@ -71,8 +72,8 @@ async fn a_subscription_sees_every_change_after_postgresql_restarts() {
     }
     let app = TestApp::spawn().await;
     let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
-    client.subscribe("1", CHANGES, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // From the last cursor: no change can fall before the subscription's start.
+    client.subscribe("1", CHANGES, json!({ "after": app.last_cursor().await })).await;
     create_organisation(&app, "org-before-restart").await;
     assert_eq!(client.data("1").await["registryChanged"]["slug"], "org-before-restart");
 

@@ -39,9 +39,11 @@ async fn a_committed_change_reaches_subscribers_in_both_protocols() {
     let app = TestApp::spawn().await;
     for protocol in Protocol::BOTH {
         let mut client = WsClient::connect(&app.base, protocol, None).await;
-        client.subscribe("1", CHANGES, organisations_only()).await;
-        // Subscriptions start asynchronously; a change committed first is not "after" them.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Subscriptions start asynchronously: from the last cursor, nothing committed after
+        // subscribing can fall before their start.
+        let mut variables = organisations_only();
+        variables["after"] = json!(app.last_cursor().await);
+        client.subscribe("1", CHANGES, variables).await;
         let slug = format!("org-live-{protocol:?}").to_lowercase();
         create_organisation(&app, &slug).await;
         let change = client.data("1").await;
@@ -64,8 +66,9 @@ async fn a_change_through_one_instance_reaches_a_subscriber_of_another() {
     let poll_ms = if postgres { 600_000 } else { 200 };
     let b = a.spawn_instance(ServeArgs { feed_poll_ms: poll_ms, ..ServeArgs::default() }).await;
     let mut on_b = WsClient::connect(&b.base, Protocol::TransportWs, None).await;
-    on_b.subscribe("b", CHANGES, organisations_only()).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut variables = organisations_only();
+    variables["after"] = json!(a.last_cursor().await);
+    on_b.subscribe("b", CHANGES, variables).await;
     for i in 0..3 {
         create_organisation(&a, &format!("org-from-a-{i}")).await;
     }
@@ -81,8 +84,9 @@ async fn a_change_through_one_instance_reaches_a_subscriber_of_another() {
 async fn resuming_after_a_disconnect_replays_exactly_the_missed_changes_in_order() {
     let app = TestApp::spawn().await;
     let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
-    client.subscribe("1", CHANGES, organisations_only()).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut variables = organisations_only();
+    variables["after"] = json!(app.last_cursor().await);
+    client.subscribe("1", CHANGES, variables).await;
     create_organisation(&app, "org-before").await;
     let seen = client.data("1").await;
     let cursor = seen["registryChanged"]["cursor"].as_str().unwrap().to_owned();
@@ -128,8 +132,8 @@ async fn resuming_after_a_disconnect_replays_exactly_the_missed_changes_in_order
 async fn a_transaction_that_commits_late_is_not_skipped() {
     let app = TestApp::spawn().await;
     let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
-    client.subscribe("1", CHANGES, json!({ "filter": { "entities": ["test_rows"] } })).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = app.last_cursor().await;
+    client.subscribe("1", CHANGES, json!({ "filter": { "entities": ["test_rows"] }, "after": after })).await;
 
     let change = |id: i32| Change {
         entity: "test_rows",

@@ -203,6 +203,15 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// The cursor of the last committed change: a subscription started `after` it sees every
+    /// later change, however long the server takes to register it (no waiting).
+    pub async fn last_cursor(&self) -> String {
+        use sea_orm::{ConnectionTrait, Statement};
+        let statement = Statement::from_string(self.db.backend(), "SELECT COALESCE(MAX(seq), 0) AS seq FROM events");
+        let row = self.db.conn.query_one_raw(statement).await.unwrap().unwrap();
+        row.try_get::<i64>("", "seq").unwrap().to_string()
+    }
+
     /// Runs a query that must fail and returns the `extensions.code` of its first error.
     pub async fn error_code(&self, query: &str) -> String {
         let body = self.post(query, json!({})).await;
