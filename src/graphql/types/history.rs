@@ -68,101 +68,75 @@ pub fn name_on(names: &[DatedName], day: chrono::NaiveDate) -> Option<String> {
         .map(|n| n.name.clone())
 }
 
-/// One predecessor → successor pair of a municipal reform (a merger of three is three rows).
-pub struct MunicipalityChange(pub municipality_change::Model);
+/// A reform row type: the two tables differ only in what their sides point at.
+macro_rules! change_object {
+    ($(#[$doc:meta])* $name:ident($module:ident) => $side:ident by $load:ident, $from:ident, $to:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub $module::Model);
 
-#[Object]
-impl MunicipalityChange {
-    /// The first day of the new state.
-    async fn day(&self) -> Date {
-        Date(self.0.day)
-    }
-    async fn kind(&self) -> ChangeKind {
-        self.0.kind.into()
-    }
-    /// The municipality before the change (null when the source does not say).
-    async fn from(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
-        municipality(ctx, self.0.from_municipality_id).await
-    }
-    /// Its code the day before (null: not known; an unconfirmed old code is never guessed).
-    async fn from_code(&self) -> Option<&str> {
-        self.0.from_code.as_deref()
-    }
-    /// Its name the day before.
-    #[graphql(name = "fromName")]
-    async fn name_before(&self) -> Option<&str> {
-        self.0.from_name.as_deref()
-    }
-    async fn to(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
-        municipality(ctx, self.0.to_municipality_id).await
-    }
-    async fn to_code(&self) -> Option<&str> {
-        self.0.to_code.as_deref()
-    }
-    /// Its name from that day.
-    #[graphql(name = "toName")]
-    async fn name_after(&self) -> Option<&str> {
-        self.0.to_name.as_deref()
-    }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
-    async fn verified(&self) -> bool {
-        self.0.verified
-    }
-    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
-        source_of(ctx, self.0.source_id).await
-    }
+        #[Object]
+        impl $name {
+            /// The first day of the new state.
+            async fn day(&self) -> Date {
+                Date(self.0.day)
+            }
+            async fn kind(&self) -> ChangeKind {
+                self.0.kind.into()
+            }
+            /// The unit before the change (null when the source does not say).
+            async fn from(&self, ctx: &Context<'_>) -> Result<Option<$side>> {
+                $load(ctx, self.0.$from).await
+            }
+            /// Its code the day before (null: not known; an unconfirmed old code is never guessed).
+            #[graphql(name = "fromCode")]
+            async fn code_before(&self) -> Option<&str> {
+                self.0.from_code.as_deref()
+            }
+            /// Its name the day before.
+            #[graphql(name = "fromName")]
+            async fn name_before(&self) -> Option<&str> {
+                self.0.from_name.as_deref()
+            }
+            async fn to(&self, ctx: &Context<'_>) -> Result<Option<$side>> {
+                $load(ctx, self.0.$to).await
+            }
+            /// Its code from that day.
+            #[graphql(name = "toCode")]
+            async fn code_after(&self) -> Option<&str> {
+                self.0.to_code.as_deref()
+            }
+            /// Its name from that day.
+            #[graphql(name = "toName")]
+            async fn name_after(&self) -> Option<&str> {
+                self.0.to_name.as_deref()
+            }
+            async fn note(&self) -> Option<&str> {
+                self.0.note.as_deref()
+            }
+            async fn verified(&self) -> bool {
+                self.0.verified
+            }
+            async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+                source_of(ctx, self.0.source_id).await
+            }
+        }
+    };
 }
+
+change_object!(
+    /// One predecessor → successor pair of a municipal reform (a merger of three is three rows).
+    MunicipalityChange(municipality_change) => Municipality by municipality, from_municipality_id, to_municipality_id
+);
+
+change_object!(
+    /// One predecessor → successor pair of a county reform (Viken's split is three rows).
+    RegionChange(region_change) => Region by region, from_region_id, to_region_id
+);
 
 async fn municipality(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Municipality>> {
     match id {
         Some(id) => Ok(load_one(ctx, MunicipalityById(id)).await?.map(Municipality)),
         None => Ok(None),
-    }
-}
-
-/// One predecessor → successor pair of a county reform (Viken's split is three rows).
-pub struct RegionChange(pub region_change::Model);
-
-#[Object]
-impl RegionChange {
-    async fn day(&self) -> Date {
-        Date(self.0.day)
-    }
-    async fn kind(&self) -> ChangeKind {
-        self.0.kind.into()
-    }
-    async fn from(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        region(ctx, self.0.from_region_id).await
-    }
-    async fn from_code(&self) -> Option<&str> {
-        self.0.from_code.as_deref()
-    }
-    /// Its name the day before.
-    #[graphql(name = "fromName")]
-    async fn name_before(&self) -> Option<&str> {
-        self.0.from_name.as_deref()
-    }
-    async fn to(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        region(ctx, self.0.to_region_id).await
-    }
-    async fn to_code(&self) -> Option<&str> {
-        self.0.to_code.as_deref()
-    }
-    /// Its name from that day.
-    #[graphql(name = "toName")]
-    async fn name_after(&self) -> Option<&str> {
-        self.0.to_name.as_deref()
-    }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
-    async fn verified(&self) -> bool {
-        self.0.verified
-    }
-    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
-        source_of(ctx, self.0.source_id).await
     }
 }
 
