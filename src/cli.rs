@@ -39,11 +39,19 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate,
-    /// Import a registry file (seed-facts format) in one transaction; re-importing changes nothing.
-    Import {
-        /// The JSON file to import.
-        file: PathBuf,
-    },
+    /// Import files in one transaction; re-importing the same files changes nothing.
+    ///
+    /// Formats: `seed-facts` (the registry's own JSON, the default), `forskningsradet-eu` (the
+    /// Research Council of Norway's "Bevilgninger fra EU til norske forskningsmiljøer" CSV),
+    /// `cordis` (CORDIS project.csv + organization.csv), `ror` (the ROR v2 JSON dump) and `csv`
+    /// (any project/partner list, through a TOML mapping: see examples/import/).
+    ///
+    /// Organisations are matched by org number, ROR id, then name within the same municipality;
+    /// municipality codes are read on the day the file's codes refer to (inferred, or
+    /// --codes-on). A bad row names its file, row and column; with --skip-invalid the good rows
+    /// are imported and the bad ones listed, otherwise nothing is written. Progress goes to
+    /// standard error, the report to standard error (or standard output as JSON with --json).
+    Import(ImportArgs),
     /// Fill an EMPTY database with a generated registry for benchmarks and load tests.
     ///
     /// `--synthetic` is required (the only kind of seed): fake organisations, projects and
@@ -63,6 +71,63 @@ pub enum Command {
         #[arg(default_value = "schema.graphql")]
         output: PathBuf,
     },
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The files to import (cordis: project.csv and organization.csv).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The files' format.
+    #[arg(long, value_enum, default_value = "seed-facts")]
+    pub format: ImportFormat,
+    /// csv: the mapping file (TOML) that says which column holds what.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Match, check and count everything, write nothing; prints what would be created, updated,
+    /// matched and left ambiguous.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the good rows and list the bad ones (default: one bad row stops the import).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// The day the files' municipality codes refer to, YYYY-MM-DD (default: inferred from the
+    /// codes: the latest day on which most of them were valid).
+    #[arg(long)]
+    pub codes_on: Option<chrono::NaiveDate>,
+    /// The NUTS version of the files' NUTS codes: 2013, 2016, 2021 or 2024 (default: inferred).
+    #[arg(long)]
+    pub nuts_version: Option<String>,
+    /// ror: the countries whose records are imported (ISO codes, comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "NO,SE")]
+    pub country: Vec<String>,
+    /// Print the report as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `samverka import --format` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    SeedFacts,
+    ForskningsradetEu,
+    Cordis,
+    Ror,
+    Csv,
+}
+
+impl ImportFormat {
+    /// The funders' format, or `None` for seed-facts.
+    pub fn funders(self) -> Option<crate::domain::import::formats::Format> {
+        use crate::domain::import::formats::Format;
+        match self {
+            Self::SeedFacts => None,
+            Self::ForskningsradetEu => Some(Format::ForskningsradetEu),
+            Self::Cordis => Some(Format::Cordis),
+            Self::Ror => Some(Format::Ror),
+            Self::Csv => Some(Format::Csv),
+        }
+    }
 }
 
 #[derive(Clone, Debug, clap::Args)]

@@ -50,19 +50,9 @@ pub mod db;
 pub mod domain;
 pub mod edge;
 pub mod graphql;
+pub mod ingest;
 pub mod server;
 pub mod telemetry;
 pub mod web;
 
-use db::Db;
-use db::import::ImportSummary;
-
-/// Parses a seed-facts file, places it on the reference map (loading the map first when the
-/// database does not hold this release of it) and imports it in one transaction (the CLI
-/// importer and the first start of the server both come through here).
-/// `actor` names the author in the change events (`demo`, `cli`, or a token subject).
-pub async fn load_registry(db: &Db, bytes: &[u8], actor: &str) -> anyhow::Result<ImportSummary> {
-    let records = domain::reference::read_on_map(bytes)?;
-    db::reference::ensure_loaded(db).await?;
-    Ok(db::import::import_records(db, &records, actor).await?)
-}
+pub use ingest::load_registry;

@@ -28,7 +28,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.as_ref().map_or(CommandKind::Serve(ServeArgs::default()), |c| match c {
         Command::Serve(args) => CommandKind::Serve(args.clone()),
         Command::Migrate => CommandKind::Migrate,
-        Command::Import { file } => CommandKind::Import(file.clone()),
+        Command::Import(args) => CommandKind::Import(args.clone()),
         Command::ExportSchema { output } => CommandKind::ExportSchema(output.clone()),
         Command::Token(args) => CommandKind::Token(args.clone()),
         Command::Seed(args) => CommandKind::Seed(args.clone()),
@@ -64,25 +64,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.migrate().await?;
             eprintln!("migrations applied");
         }
-        CommandKind::Import(file) => {
+        CommandKind::Import(args) => {
             db.migrate().await?;
-            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let summary = samverka::load_registry(&db, &bytes, "cli").await?;
-            let total = summary.total();
-            for (table, counts) in &summary.tables {
-                eprintln!(
-                    "{table:<22} inserted {:>5}  updated {:>5}  deleted {:>5}  unchanged {:>5}",
-                    counts.inserted, counts.updated, counts.deleted, counts.unchanged
-                );
-            }
-            eprintln!(
-                "imported {}: {} inserted, {} updated, {} deleted, {} unchanged",
-                file.display(),
-                total.inserted,
-                total.updated,
-                total.deleted,
-                total.unchanged
-            );
+            import(&db, &args).await?;
         }
         CommandKind::Seed(args) => {
             db.migrate().await?;
@@ -108,7 +92,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 enum CommandKind {
     Serve(ServeArgs),
     Migrate,
-    Import(std::path::PathBuf),
+    Import(samverka::cli::ImportArgs),
     ExportSchema(std::path::PathBuf),
     Token(samverka::cli::TokenArgs),
     Seed(samverka::cli::SeedArgs),
@@ -174,6 +158,126 @@ async fn network(db: &Db, args: &samverka::cli::NetworkArgs) -> anyhow::Result<(
                 writeln!(out, "{name:<28} {:>10.4} s", took.as_secs_f64())?;
             }
         }
+    }
+    Ok(())
+}
+
+/// `samverka import`: seed-facts through `load_registry`, funders' formats through `import_files`.
+async fn import(db: &Db, args: &samverka::cli::ImportArgs) -> anyhow::Result<()> {
+    use samverka::domain::import::formats::{InputFile, ReadOptions};
+    use samverka::ingest::{ImportFailure, ImportRequest, StderrProgress};
+    use std::io::Write;
+
+    let read = |path: &std::path::Path| -> anyhow::Result<InputFile> {
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        Ok(InputFile { name, bytes })
+    };
+    let Some(format) = args.format.funders() else {
+        if args.dry_run || args.skip_invalid || args.mapping.is_some() {
+            anyhow::bail!("--dry-run, --skip-invalid and --mapping apply to the funders' formats, not seed-facts");
+        }
+        for file in &args.files {
+            let summary = samverka::load_registry(db, &read(file)?.bytes, "cli").await?;
+            print_tables(&summary);
+            let total = summary.total();
+            eprintln!(
+                "imported {}: {} inserted, {} updated, {} deleted, {} unchanged",
+                file.display(),
+                total.inserted,
+                total.updated,
+                total.deleted,
+                total.unchanged
+            );
+        }
+        return Ok(());
+    };
+    let request = ImportRequest {
+        format,
+        files: args.files.iter().map(|f| read(f)).collect::<anyhow::Result<_>>()?,
+        read: ReadOptions { countries: args.country.clone(), mapping: args.mapping.as_deref().map(read).transpose()? },
+        resolve: samverka::domain::import::intake::ResolveOptions {
+            codes_on: args.codes_on,
+            nuts_version: args.nuts_version.clone(),
+            ..Default::default()
+        },
+        dry_run: args.dry_run,
+        skip_invalid: args.skip_invalid,
+    };
+    let outcome = samverka::ingest::import_files(db, "cli", request, &mut StderrProgress::default()).await;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(ImportFailure::Invalid(report)) => {
+            print_report(&report, args.json)?;
+            anyhow::bail!(
+                "{} invalid row(s); nothing was written (fix them, or pass --skip-invalid to import the rest)",
+                report.invalid.len()
+            );
+        }
+        Err(other) => return Err(other.into()),
+    };
+    print_report(&report, args.json)?;
+    if args.json {
+        std::io::stdout().flush()?;
+    }
+    Ok(())
+}
+
+fn print_tables(summary: &samverka::db::import::ImportSummary) {
+    for (table, counts) in summary.tables.iter().filter(|(_, c)| c.inserted + c.updated + c.deleted + c.unchanged > 0) {
+        eprintln!(
+            "{table:<22} inserted {:>6}  updated {:>6}  deleted {:>6}  unchanged {:>6}",
+            counts.inserted, counts.updated, counts.deleted, counts.unchanged
+        );
+    }
+}
+
+/// The import report, for people (standard error) or scripts (JSON on standard output).
+fn print_report(report: &samverka::ingest::ImportReport, json: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    if json {
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(report)?)?;
+        return Ok(());
+    }
+    let m = &report.matching;
+    eprintln!("{} ({}): {} rows", report.files.join(", "), report.format, report.rows);
+    for (country, day) in &report.codes_on {
+        eprintln!("  {country} municipality codes read as of {day}");
+    }
+    if let Some(version) = &report.nuts_version {
+        eprintln!("  NUTS codes read as NUTS {version}");
+    }
+    for (reason, count) in &report.skipped {
+        eprintln!("  skipped {count}: {reason}");
+    }
+    let matched: Vec<String> = m.matched.iter().map(|(by, n)| format!("{n} by {by:?}")).collect();
+    eprintln!(
+        "organisations: {} matched ({}), {} new, {} ambiguous, {} candidates, {} NO/SE without a municipality",
+        m.matched.values().sum::<u64>(),
+        if matched.is_empty() { "none".to_owned() } else { matched.join(", ") },
+        m.created,
+        m.ambiguous,
+        m.candidates,
+        m.unplaced
+    );
+    for (title, list) in [
+        ("matched", &m.matched_examples),
+        ("new", &m.created_examples),
+        ("ambiguous", &m.ambiguous_examples),
+        ("candidates", &m.candidate_examples),
+        ("without a municipality", &m.unplaced_examples),
+    ] {
+        for example in list {
+            let target = example.slug.clone().unwrap_or_else(|| example.candidates.join(" | "));
+            eprintln!("  {title:<10} {} → {target}  ({})", example.name, example.locator);
+        }
+    }
+    if !report.summary.tables.is_empty() {
+        eprintln!("{}:", if report.dry_run { "would write (dry run, nothing written)" } else { "written" });
+        print_tables(&report.summary);
+    }
+    for error in &report.invalid {
+        eprintln!("invalid: {error}");
     }
     Ok(())
 }

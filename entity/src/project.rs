@@ -30,6 +30,8 @@ pub struct Model {
     /// The ECB business day whose rate was used.
     pub budget_rate_date: Option<Date>,
     pub source_id: Option<i32>,
+    /// Where in the source the row came from (`organization.csv row 17`), for imported rows.
+    pub source_locator: Option<String>,
     pub verified: bool,
     /// Bumped by every write; updates must name the version they read.
     pub version: i32,

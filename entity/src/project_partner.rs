@@ -15,6 +15,8 @@ pub struct Model {
     pub role_label: Option<String>,
     pub budget_share: Option<f64>,
     pub source_id: Option<i32>,
+    /// Where in the source the row came from (`organization.csv row 17`), for imported rows.
+    pub source_locator: Option<String>,
     pub verified: bool,
     /// Bumped by every write; updates must name the version they read.
     pub version: i32,

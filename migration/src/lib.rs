@@ -9,6 +9,7 @@ mod m20261122_000003_analytics_indexes;
 mod m20261122_000004_event_previous_row;
 mod m20261129_000005_real_map;
 mod m20261129_000006_budget_in_eur;
+mod m20261129_000007_source_locator;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_event_previous_row::Migration),
             Box::new(m20261129_000005_real_map::Migration),
             Box::new(m20261129_000006_budget_in_eur::Migration),
+            Box::new(m20261129_000007_source_locator::Migration),
         ]
     }
 }

@@ -23,8 +23,12 @@ use sea_orm::{
 use crate::db::Db;
 use crate::db::events::{self, Change, Operation};
 use crate::db::rows::Row;
+use crate::db::write::WriteError;
+use crate::domain::import::intake::KnownOrganisation;
+use crate::domain::import::rules;
 use crate::domain::import::{Provenance, RegistryRecords};
 use crate::domain::text::search_form;
+use crate::domain::validation::Violation;
 
 /// Rows written per table by one import.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -60,17 +64,81 @@ impl ImportSummary {
 
 /// Imports all records in one transaction: all of it is written, or none of it.
 /// Each written row also writes its change event, with `actor` as its author.
-pub async fn import_records(db: &Db, records: &RegistryRecords, actor: &str) -> Result<ImportSummary, DbErr> {
-    let (_turn, tx) = super::write::begin(db).await.map_err(|error| match error {
-        super::write::WriteError::Db(error) => error,
-        other => DbErr::Custom(other.to_string()),
-    })?;
-    let mut writer = Writer { tx: &tx, actor, summary: ImportSummary::default(), ids: Ids::default() };
+///
+/// Before anything is written the records pass the editors' write rules
+/// ([`crate::domain::import::rules`]): a row a mutation would refuse is refused here too.
+pub async fn import_records(db: &Db, records: &RegistryRecords, actor: &str) -> Result<ImportSummary, WriteError> {
+    write_records(db, records, actor, Mode::Commit, None).await
+}
+
+/// Whether an import is kept or only tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Commit,
+    /// Everything is written inside the transaction and counted, then rolled back: the counts
+    /// are exactly what a real import would do.
+    DryRun,
+}
+
+/// [`import_records`], or its dry run; `progress` hears of every row the writer syncs.
+pub async fn write_records(
+    db: &Db,
+    records: &RegistryRecords,
+    actor: &str,
+    mode: Mode,
+    progress: Option<&mut (dyn FnMut(u64) + Send)>,
+) -> Result<ImportSummary, WriteError> {
+    let violations = rules::check(records);
+    if let Some(first) = violations.first() {
+        let more = match violations.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more)"),
+        };
+        return Err(WriteError::Invalid(Violation {
+            field: first.violation.field.clone(),
+            rule: first.violation.rule,
+            message: format!("{}: {}{more}", first.at, first.violation.message),
+        }));
+    }
+    let (_turn, tx) = super::write::begin(db).await?;
+    let mut writer = Writer { tx: &tx, actor, summary: ImportSummary::default(), ids: Ids::default(), progress };
     writer.write(records).await?;
     let summary = writer.summary;
-    tx.commit().await?;
-    db.commits.committed();
+    match mode {
+        Mode::Commit => {
+            tx.commit().await?;
+            db.commits.committed();
+        }
+        Mode::DryRun => tx.rollback().await?,
+    }
     Ok(summary)
+}
+
+/// The country codes the registry has.
+pub async fn country_codes(db: &Db) -> Result<HashSet<String>, DbErr> {
+    Ok(country::Entity::find().all(&db.conn).await?.into_iter().map(|c| c.code).collect())
+}
+
+/// The registry's organisations as matching needs them (slug, names, identifiers, seat).
+pub async fn known_organisations(db: &Db) -> Result<Vec<KnownOrganisation>, DbErr> {
+    let municipalities: HashMap<i32, String> =
+        municipality::Entity::find().all(&db.conn).await?.into_iter().map(|m| (m.id, m.slug)).collect();
+    let countries: HashMap<i32, String> =
+        country::Entity::find().all(&db.conn).await?.into_iter().map(|c| (c.id, c.code)).collect();
+    Ok(organisation::Entity::find()
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|o| KnownOrganisation {
+            slug: o.slug,
+            name: o.name,
+            short_name: o.short_name,
+            country: o.country_id.and_then(|id| countries.get(&id).cloned()),
+            municipality: o.municipality_id.and_then(|id| municipalities.get(&id).cloned()),
+            org_number: o.org_number,
+            ror: o.ror,
+        })
+        .collect())
 }
 
 #[derive(Default)]
@@ -98,14 +166,15 @@ fn opt_id_of(map: &HashMap<String, i32>, slug: Option<&String>) -> Result<Option
     slug.map(|slug| id_of(map, slug)).transpose()
 }
 
-struct Writer<'a> {
+struct Writer<'a, 'p> {
     tx: &'a DatabaseTransaction,
     actor: &'a str,
     summary: ImportSummary,
     ids: Ids,
+    progress: Option<&'p mut (dyn FnMut(u64) + Send)>,
 }
 
-impl Writer<'_> {
+impl Writer<'_, '_> {
     /// Brings the rows matching `existing` in line with `desired`, by `key`.
     async fn sync<E, K>(
         &mut self,
@@ -113,7 +182,7 @@ impl Writer<'_> {
         existing: Vec<E::Model>,
         desired: Vec<E::Model>,
         key: impl Fn(&E::Model) -> K,
-        delete_missing: bool,
+        delete_missing: Option<&HashSet<i32>>,
     ) -> Result<HashMap<K, i32>, DbErr>
     where
         E: EntityTrait,
@@ -121,6 +190,9 @@ impl Writer<'_> {
         E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
         K: Eq + Hash,
     {
+        if let Some(progress) = self.progress.as_mut() {
+            progress(desired.len() as u64);
+        }
         let counts = self.summary.tables.entry(table).or_default();
         let mut by_key: HashMap<K, E::Model> = existing.into_iter().map(|row| (key(&row), row)).collect();
         let mut ids = HashMap::new();
@@ -131,7 +203,11 @@ impl Writer<'_> {
                 Some(current) => {
                     row.set_id(current.id());
                     row.set_version(current.version());
-                    if row == current {
+                    // Where in the file a row sits is not a fact about it: a newer file that
+                    // only moves a row does not rewrite it.
+                    let mut same_place = row.clone();
+                    same_place.set_locator(current.locator());
+                    if same_place == current {
                         counts.unchanged += 1;
                     } else {
                         row.set_version(current.version() + 1);
@@ -164,8 +240,8 @@ impl Writer<'_> {
                 }
             }
         }
-        if delete_missing {
-            for (_, row) in by_key {
+        if let Some(deletable) = delete_missing {
+            for (_, row) in by_key.into_iter().filter(|(_, row)| deletable.contains(&row.id())) {
                 changes.push(Change::of(table, row.id(), row.slug(), Operation::Delete, row.version(), &row));
                 row.into_active_model().delete(self.tx).await?;
                 counts.deleted += 1;
@@ -186,9 +262,11 @@ impl Writer<'_> {
         source_id.is_none_or(|id| self.ids.own_sources.contains(&id))
     }
 
-    /// The existing rows this file speaks for (see the module docs).
-    fn owned<M>(&self, rows: Vec<M>, source_id: impl Fn(&M) -> Option<i32>) -> Vec<M> {
-        rows.into_iter().filter(|row| self.owns(source_id(row))).collect()
+    /// The ids of the existing rows this file speaks for (see the module docs): the ones it
+    /// may delete when it no longer lists them. A row another source stated that this file
+    /// states too (same key) is updated to this file's statement either way.
+    fn deletable<M: Row>(&self, rows: &[M], source_id: impl Fn(&M) -> Option<i32>) -> HashSet<i32> {
+        rows.iter().filter(|row| self.owns(source_id(row))).map(Row::id).collect()
     }
 
     async fn write(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {
@@ -217,7 +295,7 @@ impl Writer<'_> {
             .collect();
         let existing = source::Entity::find().all(self.tx).await?;
         let all: HashMap<String, i32> = existing.iter().map(|s| (s.key.clone(), s.id)).collect();
-        let own = self.sync::<source::Entity, _>("sources", existing, desired, |r| r.key.clone(), false).await?;
+        let own = self.sync::<source::Entity, _>("sources", existing, desired, |r| r.key.clone(), None).await?;
         self.ids.own_sources = own.values().copied().collect();
         self.ids.sources = all.into_iter().chain(own).collect();
 
@@ -236,8 +314,7 @@ impl Writer<'_> {
         }
         let existing = country::Entity::find().all(self.tx).await?;
         let all: HashMap<String, i32> = existing.iter().map(|c| (c.code.clone(), c.id)).collect();
-        let written =
-            self.sync::<country::Entity, _>("countries", existing, desired, |r| r.code.clone(), false).await?;
+        let written = self.sync::<country::Entity, _>("countries", existing, desired, |r| r.code.clone(), None).await?;
         self.ids.countries = all.into_iter().chain(written).collect();
         Ok(())
     }
@@ -264,7 +341,7 @@ impl Writer<'_> {
         }
         let existing = region::Entity::find().all(self.tx).await?;
         let all: HashMap<String, i32> = existing.iter().map(|r| (r.slug.clone(), r.id)).collect();
-        let written = self.sync::<region::Entity, _>("regions", existing, desired, |r| r.slug.clone(), false).await?;
+        let written = self.sync::<region::Entity, _>("regions", existing, desired, |r| r.slug.clone(), None).await?;
         self.ids.regions = all.into_iter().chain(written).collect();
         let imported: Vec<i32> =
             records.regions.iter().map(|r| id_of(&self.ids.regions, &r.slug)).collect::<Result<_, _>>()?;
@@ -304,24 +381,24 @@ impl Writer<'_> {
             .filter(region_code::Column::RegionId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |c| c.source_id);
+        let deletable = self.deletable(&existing, |c| c.source_id);
         self.sync::<region_code::Entity, _>(
             "region_codes",
             existing,
             codes,
             |c| (c.region_id, c.scheme, c.value.clone(), c.valid_from),
-            true,
+            Some(&deletable),
         )
         .await?;
         let existing =
             region_parent::Entity::find().filter(region_parent::Column::RegionId.is_in(imported)).all(self.tx).await?;
-        let existing = self.owned(existing, |p| p.source_id);
+        let deletable = self.deletable(&existing, |p| p.source_id);
         self.sync::<region_parent::Entity, _>(
             "region_parents",
             existing,
             parents,
             |p| (p.region_id, p.parent_id, p.nuts_version.clone(), p.valid_from),
-            true,
+            Some(&deletable),
         )
         .await?;
         Ok(())
@@ -353,9 +430,8 @@ impl Writer<'_> {
         }
         let by_slug: HashMap<String, municipality::Model> =
             desired.iter().map(|m| (m.slug.clone(), m.clone())).collect();
-        let written = self
-            .sync::<municipality::Entity, _>("municipalities", existing, desired, |m| m.slug.clone(), false)
-            .await?;
+        let written =
+            self.sync::<municipality::Entity, _>("municipalities", existing, desired, |m| m.slug.clone(), None).await?;
         self.ids.municipalities = known.into_iter().chain(written).collect();
         for m in records.municipalities.iter().filter(|m| !m.attach_only) {
             let Some(successor) = &m.successor_slug else { continue };
@@ -425,39 +501,39 @@ impl Writer<'_> {
             .filter(municipality_code::Column::MunicipalityId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |c| c.source_id);
+        let deletable = self.deletable(&existing, |c| c.source_id);
         self.sync::<municipality_code::Entity, _>(
             "municipality_codes",
             existing,
             codes,
             |c| (c.municipality_id, c.scheme, c.value.clone(), c.valid_from),
-            true,
+            Some(&deletable),
         )
         .await?;
         let existing = region_membership::Entity::find()
             .filter(region_membership::Column::MunicipalityId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |m| m.source_id);
+        let deletable = self.deletable(&existing, |m| m.source_id);
         self.sync::<region_membership::Entity, _>(
             "region_memberships",
             existing,
             memberships,
             |m| (m.municipality_id, m.region_id, m.valid_from, m.valid_to),
-            true,
+            Some(&deletable),
         )
         .await?;
         let existing = municipality_name::Entity::find()
             .filter(municipality_name::Column::MunicipalityId.is_in(imported))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |n| n.source_id);
+        let deletable = self.deletable(&existing, |n| n.source_id);
         self.sync::<municipality_name::Entity, _>(
             "municipality_names",
             existing,
             names,
             |n| (n.municipality_id, n.valid_from),
-            true,
+            Some(&deletable),
         )
         .await?;
         Ok(())
@@ -487,13 +563,13 @@ impl Writer<'_> {
                     });
                 }
                 let existing = $module::Entity::find().all(self.tx).await?;
-                let existing = self.owned(existing, |c| c.source_id);
+                let deletable = self.deletable(&existing, |c| c.source_id);
                 self.sync::<$module::Entity, _>(
                     $table,
                     existing,
                     desired,
                     |c| (c.day, c.kind, c.$from, c.$to, c.from_code.clone(), c.to_code.clone()),
-                    true,
+                    Some(&deletable),
                 )
                 .await?;
             }};
@@ -532,6 +608,7 @@ impl Writer<'_> {
                 valid_from: o.valid_from,
                 valid_to: o.valid_to,
                 source_id: self.source_id(&o.provenance)?,
+                source_locator: o.provenance.locator.clone(),
                 verified: o.provenance.verified,
                 version: 1,
             });
@@ -539,7 +616,7 @@ impl Writer<'_> {
         let existing = organisation::Entity::find().all(self.tx).await?;
         let all: HashMap<String, i32> = existing.iter().map(|o| (o.slug.clone(), o.id)).collect();
         let written =
-            self.sync::<organisation::Entity, _>("organisations", existing, desired, |o| o.slug.clone(), false).await?;
+            self.sync::<organisation::Entity, _>("organisations", existing, desired, |o| o.slug.clone(), None).await?;
         self.ids.organisations = all.into_iter().chain(written).collect();
         self.write_organisation_history(records).await?;
 
@@ -558,6 +635,7 @@ impl Writer<'_> {
                 valid_to: p.valid_to,
                 period_text: p.period_text.clone(),
                 source_id: self.source_id(&p.provenance)?,
+                source_locator: p.provenance.locator.clone(),
                 verified: p.provenance.verified,
                 version: 1,
             });
@@ -565,7 +643,7 @@ impl Writer<'_> {
         let existing = programme::Entity::find().all(self.tx).await?;
         let all: HashMap<String, i32> = existing.iter().map(|p| (p.slug.clone(), p.id)).collect();
         let written =
-            self.sync::<programme::Entity, _>("programmes", existing, desired, |p| p.slug.clone(), false).await?;
+            self.sync::<programme::Entity, _>("programmes", existing, desired, |p| p.slug.clone(), None).await?;
         self.ids.programmes = all.into_iter().chain(written).collect();
         Ok(())
     }
@@ -594,13 +672,13 @@ impl Writer<'_> {
             .filter(organisation_name::Column::OrganisationId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |n| n.source_id);
+        let deletable = self.deletable(&existing, |n| n.source_id);
         self.sync::<organisation_name::Entity, _>(
             "organisation_names",
             existing,
             names,
             |n| (n.organisation_id, n.valid_from),
-            true,
+            Some(&deletable),
         )
         .await?;
         let mut changes = Vec::new();
@@ -621,13 +699,13 @@ impl Writer<'_> {
             .filter(organisation_change::Column::FromOrganisationId.is_in(imported))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |c| c.source_id);
+        let deletable = self.deletable(&existing, |c| c.source_id);
         self.sync::<organisation_change::Entity, _>(
             "organisation_changes",
             existing,
             changes,
             |c| (c.from_organisation_id, c.to_organisation_id, c.day),
-            true,
+            Some(&deletable),
         )
         .await?;
         Ok(())
@@ -659,6 +737,7 @@ impl Writer<'_> {
                 budget_eur_rate: None,
                 budget_rate_date: None,
                 source_id: self.source_id(&p.provenance)?,
+                source_locator: p.provenance.locator.clone(),
                 verified: p.provenance.verified,
                 version: 1,
             };
@@ -667,7 +746,7 @@ impl Writer<'_> {
         }
         let existing = project::Entity::find().all(self.tx).await?;
         self.ids.projects =
-            self.sync::<project::Entity, _>("projects", existing, desired, |p| p.slug.clone(), false).await?;
+            self.sync::<project::Entity, _>("projects", existing, desired, |p| p.slug.clone(), None).await?;
         let imported: Vec<i32> = self.ids.projects.values().copied().collect();
 
         let (mut lines, mut partners, mut goals, mut collaborations) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -683,6 +762,7 @@ impl Writer<'_> {
                     currency: b.currency.clone(),
                     is_final: b.is_final,
                     source_id: self.source_id(&b.provenance)?,
+                    source_locator: b.provenance.locator.clone(),
                     verified: b.provenance.verified,
                     version: 1,
                 });
@@ -696,6 +776,7 @@ impl Writer<'_> {
                     role_label: partner.role_label.clone(),
                     budget_share: partner.budget_share,
                     source_id: self.source_id(&partner.provenance)?,
+                    source_locator: partner.provenance.locator.clone(),
                     verified: partner.provenance.verified,
                     version: 1,
                 });
@@ -737,39 +818,46 @@ impl Writer<'_> {
             .filter(project_budget_line::Column::ProjectId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |row| row.source_id);
+        let deletable = self.deletable(&existing, |row| row.source_id);
         self.sync::<project_budget_line::Entity, _>(
             "project_budget_lines",
             existing,
             lines,
             |b| (b.project_id, b.label.clone()),
-            true,
+            Some(&deletable),
         )
         .await?;
         let existing = project_partner::Entity::find()
             .filter(project_partner::Column::ProjectId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |row| row.source_id);
+        let deletable = self.deletable(&existing, |row| row.source_id);
         self.sync::<project_partner::Entity, _>(
             "project_partners",
             existing,
             partners,
             |p| (p.project_id, p.organisation_id),
-            true,
+            Some(&deletable),
         )
         .await?;
         let existing =
             goal::Entity::find().filter(goal::Column::ProjectId.is_in(imported.clone())).all(self.tx).await?;
-        let existing = self.owned(existing, |row| row.source_id);
-        self.ids.goals = self.sync::<goal::Entity, _>("goals", existing, goals, |g| g.slug.clone(), true).await?;
+        let deletable = self.deletable(&existing, |row| row.source_id);
+        self.ids.goals =
+            self.sync::<goal::Entity, _>("goals", existing, goals, |g| g.slug.clone(), Some(&deletable)).await?;
         let existing = collaboration::Entity::find()
             .filter(collaboration::Column::ProjectId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |row| row.source_id);
-        self.sync::<collaboration::Entity, _>("collaborations", existing, collaborations, |c| c.slug.clone(), true)
-            .await?;
+        let deletable = self.deletable(&existing, |row| row.source_id);
+        self.sync::<collaboration::Entity, _>(
+            "collaborations",
+            existing,
+            collaborations,
+            |c| c.slug.clone(),
+            Some(&deletable),
+        )
+        .await?;
 
         let mut values = Vec::new();
         for p in &records.projects {
@@ -798,8 +886,15 @@ impl Writer<'_> {
             .filter(indicator_value::Column::ProjectId.is_in(imported))
             .all(self.tx)
             .await?;
-        let existing = self.owned(existing, |row| row.source_id);
-        self.sync::<indicator_value::Entity, _>("indicator_values", existing, values, |v| v.slug.clone(), true).await?;
+        let deletable = self.deletable(&existing, |row| row.source_id);
+        self.sync::<indicator_value::Entity, _>(
+            "indicator_values",
+            existing,
+            values,
+            |v| v.slug.clone(),
+            Some(&deletable),
+        )
+        .await?;
         Ok(())
     }
 }

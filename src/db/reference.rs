@@ -24,7 +24,10 @@ pub async fn ensure_loaded(db: &Db) -> Result<Option<ImportSummary>, DbErr> {
         return Ok(None);
     }
     let map = reference::builtin().map_err(|reason| DbErr::Custom(format!("the shipped reference map: {reason}")))?;
-    let summary = import_records(db, &map.records, "reference").await?;
+    let summary = import_records(db, &map.records, "reference").await.map_err(|error| match error {
+        super::write::WriteError::Db(error) => error,
+        other => DbErr::Custom(format!("the shipped reference map: {other}")),
+    })?;
     // A crash before this write only means the next start imports again, which writes nothing.
     match stored {
         Some(row) => {

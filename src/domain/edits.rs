@@ -12,14 +12,18 @@ use entity::enums::*;
 use super::identity;
 use super::validation::{self as rule, Checked};
 
-/// Where a fact comes from: a source key and whether it was checked against the source.
-#[derive(Clone, Debug, Default)]
+/// Where a fact comes from: a source key, where in the source, and whether it was checked
+/// against the source. One type for every way in (mutations, seed files, funders' files).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Provenance {
+    /// A key of the source catalogue (seed file name, URL, `cordis:project.csv`, …).
     pub source: Option<String>,
     pub verified: bool,
+    /// Where inside the source (`project.csv row 17`), for rows read from files.
+    pub locator: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SourceDraft {
     pub key: String,
     pub kind: String,
@@ -29,7 +33,7 @@ pub struct SourceDraft {
     pub description: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CountryDraft {
     pub code: String,
     pub name: String,
@@ -204,7 +208,7 @@ pub struct MembershipDraft {
 }
 
 /// A code of a region or a municipality (the owner is named by the mutation).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CodeDraft {
     pub scheme: CodeScheme,
     pub value: String,

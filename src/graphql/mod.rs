@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod import_file;
 pub mod loaders;
 pub mod mutation;
 pub mod network;

@@ -21,7 +21,7 @@ fn day(date: Option<Date>) -> Option<chrono::NaiveDate> {
 }
 
 fn provenance(source: Option<String>, verified: bool) -> Provenance {
-    Provenance { source, verified }
+    Provenance { source, verified, locator: None }
 }
 
 fn target(slug: Option<String>, expected_version: Option<i32>) -> Target {
@@ -1025,9 +1025,7 @@ impl Mutation {
         let bytes = serde_json::to_vec(&registry.0).or_internal()?;
         let records =
             crate::domain::reference::read_on_map(&bytes).map_err(|error| bad_input("registry", error.to_string()))?;
-        let summary = crate::db::import::import_records(db, &records, &actor)
-            .await
-            .map_err(|error| super::error::write_error(write::WriteError::from(error)))?;
+        let summary = crate::db::import::import_records(db, &records, &actor).await.or_coded()?;
         let total = summary.total();
         Ok(ImportResult {
             inserted: total.inserted,
@@ -1046,5 +1044,40 @@ impl Mutation {
                 })
                 .collect(),
         })
+    }
+
+    /// Imports funders' files in one transaction (`samverka import --format` over GraphQL):
+    /// `FORSKNINGSRADET_EU`, `CORDIS` (both CSVs), `ROR` (JSON dump) or `CSV` with a TOML
+    /// `mapping`. Files are base64 in the JSON request, within the server's body limit (use the
+    /// CLI for bigger ones). Organisations are matched by org number, ROR id, then name within the
+    /// same municipality; `dryRun` reports what would be written and writes nothing. Any invalid
+    /// row fails the import with `BAD_USER_INPUT` listing the rows (`extensions.invalidRows`:
+    /// file, row, column, rule, message) unless `skipInvalid`. Idempotent: the same files twice
+    /// write nothing the second time.
+    #[allow(clippy::too_many_arguments)]
+    async fn import_file(
+        &self,
+        ctx: &Context<'_>,
+        format: super::import_file::ImportFormatInput,
+        files: Vec<super::import_file::ImportFileInput>,
+        mapping: Option<super::import_file::ImportFileInput>,
+        #[graphql(default)] dry_run: bool,
+        #[graphql(default)] skip_invalid: bool,
+        codes_on: Option<Date>,
+        nuts_version: Option<String>,
+        countries: Option<Vec<String>>,
+    ) -> Result<super::import_file::ImportFileReport> {
+        let (db, actor) = writer(ctx)?;
+        let arguments = super::import_file::ImportFileArguments {
+            format,
+            files,
+            mapping,
+            dry_run,
+            skip_invalid,
+            codes_on,
+            nuts_version,
+            countries,
+        };
+        super::import_file::import_file(db, &actor, arguments).await
     }
 }

@@ -11,6 +11,7 @@ mod analytics;
 mod api_errors;
 mod ground_truth;
 mod import;
+mod importers;
 mod mutations;
 mod n_plus_one;
 mod network;

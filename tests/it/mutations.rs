@@ -296,8 +296,8 @@ async fn an_import_with_one_bad_row_leaves_the_database_as_it_was() {
     let mut registry: Value = serde_json::from_slice(DEMO_REGISTRY).unwrap();
     registry["organisations"][0]["name"] = json!("Renamed by the import");
     let before = fingerprint(&app).await;
-    // A file the parser accepts but the database refuses half-way: a region gets the same code
-    // twice (same scheme, value and start).
+    // A file the parser accepts but the write rules refuse, as `addRegionCode` would (rule
+    // `code_overlap`): a region gets the same code twice (same scheme, value and start).
     let mut constraint_breaking = registry.clone();
     {
         let v = &mut constraint_breaking;
@@ -310,7 +310,7 @@ async fn an_import_with_one_bad_row_leaves_the_database_as_it_was() {
     let mut unknown_reference = registry.clone();
     unknown_reference["municipalities"][3]["region_memberships"][0]["region"] = json!("reg-nowhere");
     for (what, file, code) in
-        [("constraint", constraint_breaking, "CONFLICT"), ("reference", unknown_reference, "BAD_USER_INPUT")]
+        [("overlap", constraint_breaking, "BAD_USER_INPUT"), ("reference", unknown_reference, "BAD_USER_INPUT")]
     {
         let body = editor(
             &app,

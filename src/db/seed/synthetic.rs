@@ -372,6 +372,7 @@ impl Generator {
             valid_from: None,
             valid_to: None,
             source_id: self.source,
+            source_locator: None,
             verified: false,
             version: 1,
         });
@@ -404,6 +405,7 @@ impl Generator {
                 valid_to: None,
                 period_text: None,
                 source_id: self.source,
+                source_locator: None,
                 verified: false,
                 version: 1,
             });
@@ -503,6 +505,7 @@ impl Generator {
                 budget_eur_rate: None,
                 budget_rate_date: None,
                 source_id: self.source,
+                source_locator: None,
                 verified: false,
                 version: 1,
             };
@@ -519,6 +522,7 @@ impl Generator {
                     role_label: None,
                     budget_share: Some((share * 10_000.0).round() / 10_000.0),
                     source_id: self.source,
+                    source_locator: None,
                     verified: false,
                     version: 1,
                 });

@@ -511,6 +511,7 @@ pub async fn save_organisation(
             valid_from: draft.valid_from,
             valid_to: draft.valid_to,
             source_id: provenance_ids(&tx, &draft.provenance).await?,
+            source_locator: draft.provenance.locator.clone(),
             verified: draft.provenance.verified,
             version: 0,
         };
@@ -540,6 +541,7 @@ pub async fn save_programme(
             valid_to: draft.valid_to,
             period_text: draft.period_text,
             source_id: provenance_ids(&tx, &draft.provenance).await?,
+            source_locator: draft.provenance.locator.clone(),
             verified: draft.provenance.verified,
             version: 0,
         };
@@ -583,6 +585,7 @@ pub async fn save_project(db: &Db, actor: &str, target: Target, draft: ProjectDr
             budget_eur_rate: None,
             budget_rate_date: None,
             source_id: provenance_ids(&tx, &draft.provenance).await?,
+            source_locator: draft.provenance.locator.clone(),
             verified: draft.provenance.verified,
             version: 0,
         };
@@ -638,6 +641,7 @@ pub async fn save_partner(
             role_label: draft.role_label,
             budget_share: draft.budget_share,
             source_id: provenance_ids(&tx, &draft.provenance).await?,
+            source_locator: draft.provenance.locator.clone(),
             verified: draft.provenance.verified,
             version: 0,
         };
@@ -711,6 +715,7 @@ pub async fn add_budget_line(db: &Db, actor: &str, draft: BudgetLineDraft) -> Wr
             currency: draft.currency,
             is_final: draft.is_final,
             source_id: provenance_ids(&tx, &draft.provenance).await?,
+            source_locator: draft.provenance.locator.clone(),
             verified: draft.provenance.verified,
             version: 0,
         };

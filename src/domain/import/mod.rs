@@ -11,8 +11,13 @@
 //!   partner row per organisation, with the strongest role (lead > owner > partner > funder).
 //! - `people` are not imported: contact persons are personal data the registry does not need.
 
+pub mod formats;
+pub mod gazetteer;
+pub mod intake;
 mod json;
 pub mod records;
+pub mod rules;
+pub mod tabular;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -93,7 +98,7 @@ impl Reader {
             self.note_source(key);
         }
         let verified = node.opt_bool("verified")?.unwrap_or_else(|| inherited.is_none_or(|p| p.verified));
-        Ok(Provenance { source, verified })
+        Ok(Provenance { source, verified, locator: None })
     }
 
     /// Sources cited but not described in `meta.sources` (seed files, URLs) get a row too.
@@ -255,6 +260,7 @@ impl Reader {
             let member_provenance = Provenance {
                 source: node.opt_str("members_source")?.map(str::to_owned).or(provenance.source.clone()),
                 verified: provenance.verified,
+                locator: None,
             };
             if let Some(key) = &member_provenance.source {
                 self.note_source(key);
@@ -706,6 +712,7 @@ impl Reader {
                     provenance: Provenance {
                         source: a_provenance.source.clone(),
                         verified: a_provenance.verified && b_provenance.verified,
+                        locator: None,
                     },
                 });
             }
@@ -790,6 +797,7 @@ impl Reader {
                 provenance: Provenance {
                     source: municipality.provenance.source.clone(),
                     verified: provenance.verified || municipality.provenance.verified,
+                    locator: None,
                 },
                 names: Vec::new(),
             });

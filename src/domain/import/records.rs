@@ -3,46 +3,20 @@
 
 use chrono::NaiveDate;
 use entity::enums::{
-    BudgetKind, ChangeKind, CodeScheme, CollaborationKind, Comparator, GoalKind, LifecycleStatus, OrganisationKind,
-    PartnerRole, RegionKind,
+    BudgetKind, ChangeKind, CollaborationKind, Comparator, GoalKind, LifecycleStatus, OrganisationKind, PartnerRole,
+    RegionKind,
 };
 
-/// Where a fact came from and whether it was checked against that source.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Provenance {
-    /// A key of the source catalogue (seed file name, URL, `github:…`, …).
-    pub source: Option<String>,
-    pub verified: bool,
-}
+pub use crate::domain::edits::Provenance;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct SourceRecord {
-    pub key: String,
-    pub kind: String,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub locator: Option<String>,
-    pub description: Option<String>,
-}
+/// The same row a mutation drafts (one shape for both ways in).
+pub type SourceRecord = crate::domain::edits::SourceDraft;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct CountryRecord {
-    pub code: String,
-    pub name: String,
-    pub name_en: Option<String>,
-    pub eu_member: bool,
-    pub provenance: Provenance,
-}
+/// The same row a mutation drafts (one shape for both ways in).
+pub type CountryRecord = crate::domain::edits::CountryDraft;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct CodeRecord {
-    pub scheme: CodeScheme,
-    pub value: String,
-    pub valid_from: Option<NaiveDate>,
-    pub valid_to: Option<NaiveDate>,
-    pub nuts_version: Option<String>,
-    pub provenance: Provenance,
-}
+/// The same row a mutation drafts (one shape for both ways in).
+pub type CodeRecord = crate::domain::edits::CodeDraft;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParentRecord {

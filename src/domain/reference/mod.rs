@@ -41,7 +41,7 @@ pub const NUTS_SOURCE: &str = "eurostat-gisco-nuts";
 pub const COUNTRIES_SOURCE: &str = "iso-3166-1";
 
 /// Bump when the way the files are read changes, so existing databases reload the map.
-const BUILDER_VERSION: &str = "reference-map/1";
+const BUILDER_VERSION: &str = "reference-map/2";
 
 /// The reference map as records, with the fingerprint of the files and builder it came from.
 #[derive(Debug)]
@@ -161,14 +161,82 @@ fn sources() -> Vec<SourceRecord> {
             COUNTRIES_SOURCE,
             "ISO 3166-1 alpha-2 country codes",
             "https://www.iso.org/iso-3166-country-codes.html",
-            "NO and SE.",
+            "NO and SE, and the countries EU projects most often involve.",
         ),
     ]
 }
 
+/// Countries of the EU, the EEA and the partners EU projects most often have besides, so a
+/// foreign participant of a CORDIS project has its country row: (ISO code, name, EU member).
+const OTHER_COUNTRIES: &[(&str, &str, bool)] = &[
+    ("AT", "Austria", true),
+    ("BE", "Belgium", true),
+    ("BG", "Bulgaria", true),
+    ("HR", "Croatia", true),
+    ("CY", "Cyprus", true),
+    ("CZ", "Czechia", true),
+    ("DK", "Denmark", true),
+    ("EE", "Estonia", true),
+    ("FI", "Finland", true),
+    ("FR", "France", true),
+    ("DE", "Germany", true),
+    ("GR", "Greece", true),
+    ("HU", "Hungary", true),
+    ("IE", "Ireland", true),
+    ("IT", "Italy", true),
+    ("LV", "Latvia", true),
+    ("LT", "Lithuania", true),
+    ("LU", "Luxembourg", true),
+    ("MT", "Malta", true),
+    ("NL", "Netherlands", true),
+    ("PL", "Poland", true),
+    ("PT", "Portugal", true),
+    ("RO", "Romania", true),
+    ("SK", "Slovakia", true),
+    ("SI", "Slovenia", true),
+    ("ES", "Spain", true),
+    ("IS", "Iceland", false),
+    ("LI", "Liechtenstein", false),
+    ("CH", "Switzerland", false),
+    ("GB", "United Kingdom", false),
+    ("FO", "Faroe Islands", false),
+    ("GL", "Greenland", false),
+    ("RS", "Serbia", false),
+    ("TR", "Türkiye", false),
+    ("UA", "Ukraine", false),
+    ("IL", "Israel", false),
+    ("US", "United States", false),
+    ("CA", "Canada", false),
+    ("AU", "Australia", false),
+    ("JP", "Japan", false),
+    ("CN", "China", false),
+    ("KR", "South Korea", false),
+    ("IN", "India", false),
+    ("BR", "Brazil", false),
+    ("ZA", "South Africa", false),
+    ("AL", "Albania", false),
+    ("BA", "Bosnia and Herzegovina", false),
+    ("ME", "Montenegro", false),
+    ("MK", "North Macedonia", false),
+    ("MD", "Moldova", false),
+    ("GE", "Georgia", false),
+    ("AM", "Armenia", false),
+    ("TN", "Tunisia", false),
+    ("MA", "Morocco", false),
+    ("XK", "Kosovo", false),
+    ("NZ", "New Zealand", false),
+    ("SG", "Singapore", false),
+    ("AR", "Argentina", false),
+    ("CL", "Chile", false),
+    ("MX", "Mexico", false),
+    ("EG", "Egypt", false),
+    ("KE", "Kenya", false),
+    ("RU", "Russia", false),
+];
+
 fn countries() -> Vec<CountryRecord> {
-    let provenance = Provenance { source: Some(COUNTRIES_SOURCE.into()), verified: true };
-    vec![
+    let provenance = Provenance { source: Some(COUNTRIES_SOURCE.into()), verified: true, locator: None };
+    let mut countries = vec![
         CountryRecord {
             code: "NO".into(),
             name: "Norge".into(),
@@ -181,13 +249,21 @@ fn countries() -> Vec<CountryRecord> {
             name: "Sverige".into(),
             name_en: Some("Sweden".into()),
             eu_member: true,
-            provenance,
+            provenance: provenance.clone(),
         },
-    ]
+    ];
+    countries.extend(OTHER_COUNTRIES.iter().map(|&(code, name, eu_member)| CountryRecord {
+        code: code.into(),
+        name: name.into(),
+        name_en: Some(name.into()),
+        eu_member,
+        provenance: provenance.clone(),
+    }));
+    countries
 }
 
 fn provenance(source: &str, verified: bool) -> Provenance {
-    Provenance { source: Some(source.into()), verified }
+    Provenance { source: Some(source.into()), verified, locator: None }
 }
 
 /// `YYYY-MM-DD`, or an error naming the file.

@@ -109,6 +109,11 @@ impl Organisation {
     async fn verified(&self) -> bool {
         self.0.verified
     }
+    /// Where in its source file the row came from (`organization.csv row 7`), for rows read
+    /// from funders' files.
+    async fn source_locator(&self) -> Option<&str> {
+        self.0.source_locator.as_deref()
+    }
     async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
         source_of(ctx, self.0.source_id).await
     }

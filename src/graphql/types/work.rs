@@ -58,6 +58,11 @@ impl Programme {
     async fn verified(&self) -> bool {
         self.0.verified
     }
+    /// Where in its source file the row came from (`organization.csv row 7`), for rows read
+    /// from funders' files.
+    async fn source_locator(&self) -> Option<&str> {
+        self.0.source_locator.as_deref()
+    }
     async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
         source_of(ctx, self.0.source_id).await
     }
@@ -176,6 +181,11 @@ impl Project {
     async fn verified(&self) -> bool {
         self.0.verified
     }
+    /// Where in its source file the row came from (`organization.csv row 7`), for rows read
+    /// from funders' files.
+    async fn source_locator(&self) -> Option<&str> {
+        self.0.source_locator.as_deref()
+    }
     async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
         source_of(ctx, self.0.source_id).await
     }
@@ -267,6 +277,11 @@ impl BudgetLine {
     async fn verified(&self) -> bool {
         self.0.verified
     }
+    /// Where in its source file the row came from (`organization.csv row 7`), for rows read
+    /// from funders' files.
+    async fn source_locator(&self) -> Option<&str> {
+        self.0.source_locator.as_deref()
+    }
     async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
         source_of(ctx, self.0.source_id).await
     }
@@ -299,6 +314,11 @@ impl ProjectPartner {
     }
     async fn verified(&self) -> bool {
         self.0.verified
+    }
+    /// Where in its source file the row came from (`organization.csv row 7`), for rows read
+    /// from funders' files.
+    async fn source_locator(&self) -> Option<&str> {
+        self.0.source_locator.as_deref()
     }
     async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
         source_of(ctx, self.0.source_id).await
