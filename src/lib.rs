@@ -5,6 +5,10 @@
 //! - `migration/` (crate): the one migration set for SQLite and PostgreSQL.
 //! - [`domain`]: plain Rust that knows neither GraphQL nor SQL: partial dates
 //!   ([`domain::dates`]), the seed-facts reader with JSON-path errors ([`domain::import`]),
+//!   funders' files (`forskningsradet-eu`, `cordis`, `ror`, CSV + mapping) read into batches,
+//!   placed on the map and matched to known organisations ([`domain::import::formats`],
+//!   [`domain::import::tabular`], [`domain::import::gazetteer`], [`domain::import::intake`]),
+//!   the mutations' rules run on whole files ([`domain::import::rules`]),
 //!   the shipped reference map (KLASS 131, SCB, NUTS) and how files are anchored on it
 //!   ([`domain::reference`]), code translation between days ([`domain::geography`]),
 //!   organisation numbers and ROR ids ([`domain::identity`]), ISO 4217 and ECB rates
@@ -22,6 +26,8 @@
 //!   data version ([`db::events`]), the per-instance change feed that follows it (LISTEN/NOTIFY,
 //!   [`db::feed`]), the analytics cache keyed by data version ([`db::cache`]) and the bulk
 //!   synthetic seed ([`db::seed`]).
+//! - [`ingest`]: every way files come in (seed facts, funders' files; CLI, first start and the
+//!   `importRegistry`/`importFile` mutations): read, place, match, check, write or dry-run.
 //! - [`auth`]: bearer JWTs (HS256/RS256), roles, the principal of a request.
 //! - [`edge`]: the HTTP edge before GraphQL: authentication, per-client rate limit, coded refusals.
 //! - [`graphql`]: schema and limits, the root query (registry lists + `analytics`), mutation and
@@ -29,7 +35,7 @@
 //!   DataLoaders, guards, pagination, error codes, the `/graphql` HTTP handler, the writer lane
 //!   mutations run on ([`graphql::writer_lane`]), the `/graphql/ws` WebSocket endpoint
 //!   ([`graphql::ws`]), `network(…)` ([`graphql::network`]) and its downloads
-//!   ([`graphql::export`]).
+//!   ([`graphql::export`]), `importFile` ([`graphql::import_file`]).
 //! - [`web`]: the `/network` page (Cytoscape.js vendored in `web/vendor`, tested by `web/test`).
 //! - [`server`]: routes (`/`, `/graphql`, `/graphql/ws`, `/export/…`, `/network`, `/healthz`,
 //!   `/readyz`, `/metrics`),
@@ -38,7 +44,8 @@
 //!   `export-schema`).
 //! - `data/reference/`: the reference files compiled into the binary (sources and licences in
 //!   its README, attributions in `NOTICE`).
-//! - `bench/startup`: first and second start and code translation; `bench/run`: the analytics benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite,
+//! - `bench/startup`: first and second start and code translation; `bench/import`: importing
+//!   10 000 partner rows; `bench/run`: the analytics benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite,
 //!   wrk, PostGraphile 4 side by side); `benches/subscriptions.rs`: subscription fan-out over two
 //!   instances (`cargo bench --bench subscriptions`).
 //!
