@@ -174,6 +174,7 @@ pub async fn import_files(
     let mut options = request.resolve.clone();
     options.today.get_or_insert_with(|| chrono::Utc::now().date_naive());
     options.name_matches_are_candidates |= format == Format::Ror;
+    options.fill_ror_ids |= format == Format::Ror;
     let resolution = intake::resolve(batch, gazetteer()?, &known, &options);
     report.matching = resolution.report;
     report.codes_on = resolution.codes_on;

@@ -252,12 +252,13 @@ fn print_report(report: &samverka::ingest::ImportReport, json: bool) -> anyhow::
     }
     let matched: Vec<String> = m.matched.iter().map(|(by, n)| format!("{n} by {by:?}")).collect();
     eprintln!(
-        "organisations: {} matched ({}), {} new, {} ambiguous, {} candidates, {} NO/SE without a municipality",
+        "organisations: {} matched ({}), {} new, {} ambiguous, {} candidates, {} given their ROR id, {} NO/SE without a municipality",
         m.matched.values().sum::<u64>(),
         if matched.is_empty() { "none".to_owned() } else { matched.join(", ") },
         m.created,
         m.ambiguous,
         m.candidates,
+        m.identified,
         m.unplaced
     );
     for (title, list) in [

@@ -121,6 +121,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// How an organisation stands to another, undated: `organisation` is part of `related`
+    /// (parent), related to it, or succeeded by it.
+    OrganisationLinkKind {
+        PartOf = "part_of",
+        Related = "related",
+        SucceededBy = "succeeded_by",
+    }
+);
+
+text_enum!(
     /// A partner's role in a project.
     PartnerRole {
         Lead = "lead",

@@ -17,6 +17,7 @@ pub mod municipality_code;
 pub mod municipality_name;
 pub mod organisation;
 pub mod organisation_change;
+pub mod organisation_link;
 pub mod organisation_name;
 pub mod programme;
 pub mod project;

@@ -10,6 +10,7 @@ mod m20261122_000004_event_previous_row;
 mod m20261129_000005_real_map;
 mod m20261129_000006_budget_in_eur;
 mod m20261129_000007_source_locator;
+mod m20261129_000008_organisation_links;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_real_map::Migration),
             Box::new(m20261129_000006_budget_in_eur::Migration),
             Box::new(m20261129_000007_source_locator::Migration),
+            Box::new(m20261129_000008_organisation_links::Migration),
         ]
     }
 }

@@ -125,6 +125,9 @@ pub async fn known_organisations(db: &Db) -> Result<Vec<KnownOrganisation>, DbEr
         municipality::Entity::find().all(&db.conn).await?.into_iter().map(|m| (m.id, m.slug)).collect();
     let countries: HashMap<i32, String> =
         country::Entity::find().all(&db.conn).await?.into_iter().map(|c| (c.id, c.code)).collect();
+    let sources: HashMap<i32, String> =
+        source::Entity::find().all(&db.conn).await?.into_iter().map(|s| (s.id, s.key)).collect();
+    let lookup = |map: &HashMap<i32, String>, id: Option<i32>| id.and_then(|id| map.get(&id).cloned());
     Ok(organisation::Entity::find()
         .all(&db.conn)
         .await?
@@ -133,10 +136,21 @@ pub async fn known_organisations(db: &Db) -> Result<Vec<KnownOrganisation>, DbEr
             slug: o.slug,
             name: o.name,
             short_name: o.short_name,
-            country: o.country_id.and_then(|id| countries.get(&id).cloned()),
-            municipality: o.municipality_id.and_then(|id| municipalities.get(&id).cloned()),
+            kind: o.kind,
+            kind_label: o.kind_label,
+            country: lookup(&countries, o.country_id),
+            municipality_slug: lookup(&municipalities, o.municipality_id),
+            represents_municipality_slug: lookup(&municipalities, o.represents_municipality_id),
             org_number: o.org_number,
             ror: o.ror,
+            valid_from: o.valid_from,
+            valid_to: o.valid_to,
+            provenance: Provenance {
+                source: lookup(&sources, o.source_id),
+                verified: o.verified,
+                locator: o.source_locator,
+            },
+            names: Vec::new(),
         })
         .collect())
 }
@@ -696,7 +710,7 @@ impl Writer<'_, '_> {
             });
         }
         let existing = organisation_change::Entity::find()
-            .filter(organisation_change::Column::FromOrganisationId.is_in(imported))
+            .filter(organisation_change::Column::FromOrganisationId.is_in(imported.clone()))
             .all(self.tx)
             .await?;
         let deletable = self.deletable(&existing, |c| c.source_id);
@@ -705,6 +719,34 @@ impl Writer<'_, '_> {
             existing,
             changes,
             |c| (c.from_organisation_id, c.to_organisation_id, c.day),
+            Some(&deletable),
+        )
+        .await?;
+        // Undated links, kept with the organisation they are about (which may be one this
+        // file only matched: ROR states the links of organisations it does not write).
+        let mut links = Vec::new();
+        for l in &records.organisation_links {
+            links.push(organisation_link::Model {
+                id: 0,
+                organisation_id: id_of(&self.ids.organisations, &l.from_slug)?,
+                related_organisation_id: id_of(&self.ids.organisations, &l.to_slug)?,
+                kind: l.kind,
+                source_id: self.source_id(&l.provenance)?,
+                verified: l.provenance.verified,
+                version: 1,
+            });
+        }
+        let subjects: Vec<i32> = imported.iter().copied().chain(links.iter().map(|l| l.organisation_id)).collect();
+        let existing = organisation_link::Entity::find()
+            .filter(organisation_link::Column::OrganisationId.is_in(subjects))
+            .all(self.tx)
+            .await?;
+        let deletable = self.deletable(&existing, |l| l.source_id);
+        self.sync::<organisation_link::Entity, _>(
+            "organisation_links",
+            existing,
+            links,
+            |l| (l.organisation_id, l.related_organisation_id, l.kind),
             Some(&deletable),
         )
         .await?;

@@ -55,7 +55,7 @@ macro_rules! rows {
 
 rows!(
     source, country, region_code, region_parent, municipality_code, region_membership, municipality_name,
-    municipality_change, region_change, organisation_name, organisation_change;
+    municipality_change, region_change, organisation_name, organisation_change, organisation_link;
     slugged: region, municipality, collaboration, goal, indicator_value, student, student_placement;
     located: project_budget_line, project_partner;
     slugged and located: organisation, programme, project

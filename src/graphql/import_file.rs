@@ -89,6 +89,8 @@ pub struct ImportMatching {
     pub ambiguous: u64,
     /// ROR records matched by name only: offered as candidates, not written.
     pub candidates: u64,
+    /// Organisations matched by org number that got their ROR id from the file (ROR).
+    pub identified: u64,
     /// Norwegian or Swedish organisations the file does not place in a municipality.
     pub unplaced: u64,
     /// The first examples of each kind.
@@ -185,6 +187,7 @@ impl From<ImportReport> for ImportFileReport {
                 created: m.created,
                 ambiguous: m.ambiguous,
                 candidates: m.candidates,
+                identified: m.identified,
                 unplaced: m.unplaced,
                 examples: examples("matched", &m.matched_examples)
                     .chain(examples("created", &m.created_examples))

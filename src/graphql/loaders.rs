@@ -177,6 +177,8 @@ children_by!(
     NamesByOrganisation => organisation_name.OrganisationId / organisation_id,
     ChangesToOrganisation => organisation_change.ToOrganisationId / to_organisation_id,
     ChangesFromOrganisation => organisation_change.FromOrganisationId / from_organisation_id,
+    LinksFromOrganisation => organisation_link.OrganisationId / organisation_id,
+    LinksToOrganisation => organisation_link.RelatedOrganisationId / related_organisation_id,
     OrganisationsRepresenting => organisation.RepresentsMunicipalityId / represents_municipality_id,
     PartnersByProject => project_partner.ProjectId / project_id,
     PartnersByOrganisation => project_partner.OrganisationId / organisation_id,

@@ -206,6 +206,22 @@ async fn ror_records_of_norway_and_sweden_are_identities_and_name_matches_are_ca
         data["organisations"]["nodes"].as_array().unwrap().iter().filter(|o| !o["ror"].is_null()).collect();
     assert!(from_ror.len() as u64 >= written, "{data}");
     assert!(from_ror.iter().all(|o| o["verified"] == json!(true) || o["sourceLocator"].is_null()));
+    // SINTEF Ocean is part of SINTEF (the child's `parent` and the parent's `child` are one
+    // link); NTNU and SINTEF are related (both records say so: one link, seen from both sides).
+    let links = app
+        .data(
+            r#"{
+            ocean: organisation(ror: "https://ror.org/004wre089") { partOf { ror } }
+            sintef: organisation(ror: "https://ror.org/01f677e56") { parts { ror } relatedOrganisations { ror } }
+            ntnu: organisation(ror: "https://ror.org/05xg72x27") { relatedOrganisations { ror } }
+        }"#,
+        )
+        .await;
+    assert_eq!(links["ocean"]["partOf"], json!([{ "ror": "https://ror.org/01f677e56" }]), "{links}");
+    assert_eq!(links["sintef"]["parts"], json!([{ "ror": "https://ror.org/004wre089" }]), "{links}");
+    assert_eq!(links["sintef"]["relatedOrganisations"], json!([{ "ror": "https://ror.org/05xg72x27" }]), "{links}");
+    assert_eq!(links["ntnu"]["relatedOrganisations"], json!([{ "ror": "https://ror.org/01f677e56" }]), "{links}");
+    assert_eq!(report.summary.tables["organisation_links"].inserted, 2, "{report:#?}");
     let again = import(&app, request(Format::Ror, vec![file("ror/ror-sample.json")])).await.unwrap();
     assert!(again.summary.changed_nothing(), "{:?}", again.summary);
     assert_eq!(by_ror(&again), by_ror(&report) + written, "what the first import created, the second finds by ROR id");
@@ -332,4 +348,94 @@ async fn import_registry_runs_the_rules_mutations_run() {
     assert_eq!(error["extensions"]["rule"], json!("slug_format"), "{body:#}");
     assert_eq!(error["extensions"]["field"], json!("slug"), "{body:#}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM organisations").await, organisations);
+}
+
+#[tokio::test]
+async fn a_newer_file_updates_what_changed_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let original = file("forskningsradet-eu.csv");
+    import(&app, request(Format::ForskningsradetEu, vec![original.clone()])).await.unwrap();
+    // The newer edition: one amount changed, one participant gone, one row added at the top
+    // (every other row moves down one line, which is not a change).
+    let text = String::from_utf8(original.bytes.clone()).unwrap();
+    let mut lines: Vec<String> = text.split("\r\n").map(str::to_owned).collect();
+    let uio = lines.iter().position(|l| l.contains("971035854")).unwrap();
+    let amount_of = |line: &str| line.rsplit(';').next().unwrap().to_owned();
+    let old_amount = amount_of(&lines[uio]);
+    lines[uio] = format!("{}{}", lines[uio].strip_suffix(&old_amount).unwrap(), "123456.78");
+    let dropped = lines.iter().rposition(|l| l.contains("982463718")).unwrap(); // Telenor's row
+    lines.remove(dropped);
+    let mut added = lines[uio].replace("971035854", "974767880").replace("UNIVERSITETET I OSLO", "NTNU");
+    added = added.replacen(&added.split(';').nth(10).unwrap().to_owned(), "101999999", 1);
+    lines.insert(1, added);
+    let newer = InputFile { name: original.name.clone(), bytes: lines.join("\r\n").into_bytes() };
+    let report = import(&app, request(Format::ForskningsradetEu, vec![newer])).await.unwrap();
+    let partners = report.summary.tables["project_partners"];
+    assert_eq!((partners.inserted, partners.updated, partners.deleted), (1, 1, 1), "{report:#?}");
+    assert_eq!(report.summary.tables["projects"].inserted, 1);
+    assert_eq!(report.summary.tables["projects"].updated, 0, "rows that only moved are not rewritten");
+    assert_eq!(report.summary.tables["organisations"].updated, 0);
+}
+
+#[tokio::test]
+async fn two_organisations_of_one_name_in_one_municipality_are_an_ambiguity_not_a_guess() {
+    let app = TestApp::spawn().await;
+    for slug in ["org-dobbel-a", "org-dobbel-b"] {
+        let body = app
+            .post_role(
+                Role::Editor,
+                r#"mutation($slug: String!) { createOrganisation(input: { slug: $slug, name: "Dobbel AS", kind: COMPANY, country: "NO", municipality: "mun-no-trondheim" }) { slug } }"#,
+                json!({ "slug": slug }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+    }
+    let mapping = r#"
+        name = "test list"
+        source = "test-list"
+        [project]
+        id = "id"
+        slug_prefix = "test"
+        name = "title"
+        [partner]
+        name = "partner"
+        country_value = "NO"
+        municipality_code = "kommune"
+    "#;
+    let csv = "id,title,partner,kommune\n1,Ett prosjekt,Dobbel,5001\n1,Ett prosjekt,Annen AS,5001\n";
+    let mut listing = request(Format::Csv, vec![InputFile { name: "list.csv".into(), bytes: csv.as_bytes().to_vec() }]);
+    listing.read.mapping = Some(InputFile { name: "list.toml".into(), bytes: mapping.as_bytes().to_vec() });
+    let failure = import(&app, listing.clone()).await.expect_err("an ambiguous row");
+    let ImportFailure::Invalid(report) = failure else { panic!("{failure:?}") };
+    assert_eq!(report.invalid.len(), 1, "{:#?}", report.invalid);
+    assert_eq!((report.invalid[0].row, report.invalid[0].rule.as_str()), (Some(2), "ambiguous_match"));
+    assert!(report.invalid[0].message.contains("org-dobbel-a") && report.invalid[0].message.contains("org-dobbel-b"));
+    assert_eq!(report.matching.ambiguous_examples[0].candidates, vec!["org-dobbel-a", "org-dobbel-b"]);
+    listing.skip_invalid = true;
+    let report = import(&app, listing).await.unwrap();
+    assert_eq!(report.summary.tables["project_partners"].inserted, 1, "the other partner");
+}
+
+#[tokio::test]
+async fn a_ror_record_matched_by_org_number_gives_the_organisation_its_ror_id() {
+    let app = TestApp::spawn().await;
+    import(&app, request(Format::ForskningsradetEu, vec![file("forskningsradet-eu.csv")])).await.unwrap();
+    let record = json!([{
+        "id": "https://ror.org/00wge5k78",
+        "names": [{ "value": "UiT The Arctic University of Norway", "types": ["ror_display", "label"], "lang": "en" }],
+        "types": ["education"],
+        "status": "active",
+        "external_ids": [{ "type": "other", "all": ["NO 970 422 528 MVA"], "preferred": null }],
+        "locations": [{ "geonames_id": 3133880, "geonames_details": { "country_code": "NO", "name": "Tromsø" } }],
+        "relationships": []
+    }]);
+    let dump = InputFile { name: "ror-uit.json".into(), bytes: serde_json::to_vec(&record).unwrap() };
+    let report = import(&app, request(Format::Ror, vec![dump.clone()])).await.unwrap();
+    assert_eq!(report.matching.identified, 1, "{report:#?}");
+    assert_eq!(report.summary.tables["organisations"].updated, 1);
+    let data = app.data(r#"{ organisation(orgNumber: "970422528") { ror name } }"#).await;
+    assert_eq!(data["organisation"]["ror"], json!("https://ror.org/00wge5k78"), "{data}");
+    assert!(data["organisation"]["name"].as_str().unwrap().starts_with("UNIVERSITETET I TROMSØ"), "its name stays");
+    let again = import(&app, request(Format::Ror, vec![dump])).await.unwrap();
+    assert!(again.summary.changed_nothing(), "{:?}", again.summary);
 }

@@ -150,6 +150,7 @@ tables!(
     region_change: "region change",
     organisation_name: "organisation name",
     organisation_change: "organisation change",
+    organisation_link: "organisation link",
 );
 
 const BUSY_MESSAGE: &str = "the registry is busy with other writes; nothing was written, try again shortly";

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use entity::enums::{OrganisationKind, PartnerRole};
+use entity::enums::{OrganisationKind, OrganisationLinkKind, PartnerRole};
 
 use super::gazetteer::{Found, Gazetteer, name_key};
 use super::records::*;
@@ -140,6 +140,16 @@ pub struct ProjectIn {
     pub partners: Vec<PartnerIn>,
 }
 
+/// An undated link a file states: `from` (index into [`Batch::organisations`]) is part of,
+/// related to, or succeeded by the organisation with ROR id `to_ror`.
+#[derive(Clone, Debug)]
+pub struct LinkIn {
+    pub from: usize,
+    pub to_ror: String,
+    pub kind: OrganisationLinkKind,
+    pub at: RowRef,
+}
+
 /// Everything one import read from its files.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
@@ -149,7 +159,9 @@ pub struct Batch {
     pub programmes: Vec<ProgrammeRecord>,
     pub projects: Vec<ProjectIn>,
     pub organisations: Vec<OrganisationIn>,
-    pub organisation_changes: Vec<(usize, usize, OrganisationChangeRecord)>,
+    /// Links from an organisation of the batch to another, named by its ROR id (it may be in
+    /// the batch or already in the registry).
+    pub organisation_links: Vec<LinkIn>,
     dedup: HashMap<String, usize>,
     project_index: HashMap<String, usize>,
     /// Rows the reader could not use.
@@ -218,17 +230,9 @@ impl Batch {
     }
 }
 
-/// An organisation the registry already has, as matching needs it.
-#[derive(Clone, Debug)]
-pub struct KnownOrganisation {
-    pub slug: String,
-    pub name: String,
-    pub short_name: Option<String>,
-    pub country: Option<String>,
-    pub municipality: Option<String>,
-    pub org_number: Option<String>,
-    pub ror: Option<String>,
-}
+/// An organisation the registry already has, as the record an import would write for it (its
+/// dated names left out).
+pub type KnownOrganisation = OrganisationRecord;
 
 /// How an organisation of the file was matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -258,6 +262,8 @@ pub struct MatchReport {
     /// Records matched only by name when the format asks for more (ROR): offered to editors as
     /// candidates, not written.
     pub candidates: u64,
+    /// Organisations matched by org number that got their ROR id from the file.
+    pub identified: u64,
     /// Organisations of NO/SE the file does not place in a municipality.
     pub unplaced: u64,
     pub matched_examples: Vec<MatchExample>,
@@ -287,6 +293,8 @@ pub struct ResolveOptions {
     /// A name match alone does not make a record the registry's organisation: it is offered
     /// as a candidate and not written (ROR, whose records are identities).
     pub name_matches_are_candidates: bool,
+    /// A record matched by org number gives the organisation its ROR id when it has none (ROR).
+    pub fill_ror_ids: bool,
 }
 
 /// A resolved batch: records to write, what matching found, rows refused.
@@ -461,7 +469,7 @@ pub fn resolve(
                 }
                 let same: Vec<&KnownOrganisation> = same
                     .into_iter()
-                    .filter(|k| match (&municipality, &k.municipality) {
+                    .filter(|k| match (&municipality, &k.municipality_slug) {
                         (Some(mine), Some(theirs)) => mine == theirs,
                         (Some(_), None) | (None, _) => k.country.is_some() && k.country == organisation.country,
                     })
@@ -482,6 +490,16 @@ pub fn resolve(
             }
             Some((by, found)) if found.len() == 1 => {
                 *resolution.report.matched.entry(by).or_default() += 1;
+                if options.fill_ror_ids
+                    && by == MatchedBy::OrgNumber
+                    && found[0].ror.is_none()
+                    && let Some(ror) = &organisation.ror
+                {
+                    let mut identified = found[0].clone();
+                    identified.ror = Some(ror.clone());
+                    resolution.report.identified += 1;
+                    resolution.records.organisations.push(identified);
+                }
                 push_example(
                     &mut resolution.report.matched_examples,
                     example(Some(found[0].slug.clone()), Some(by), vec![]),
@@ -548,18 +566,32 @@ pub fn resolve(
             }
         }
     }
-    for (from, to, change) in &batch.organisation_changes {
-        if let (Some(from_slug), Some(to_slug)) = (&slug_of[*from], &slug_of[*to]) {
-            // Only changes between organisations this batch writes: the others belong to editors.
-            let mine = |slug: &str| resolution.records.organisations.iter().any(|o| o.slug == slug);
-            if mine(from_slug) {
-                let _ = to_slug;
-                resolution.records.organisation_changes.push(OrganisationChangeRecord {
-                    from_slug: from_slug.clone(),
-                    to_slug: to_slug.clone(),
-                    ..change.clone()
-                });
-            }
+    // Links between organisations, where both ends are known (in the file or the registry).
+    let mut slug_of_ror: HashMap<&str, String> =
+        known.iter().filter_map(|k| Some((k.ror.as_deref()?, k.slug.clone()))).collect();
+    for (index, organisation) in batch.organisations.iter().enumerate() {
+        if let (Some(ror), Some(slug)) = (organisation.ror.as_deref(), &slug_of[index]) {
+            slug_of_ror.insert(ror, slug.clone());
+        }
+    }
+    for link in &batch.organisation_links {
+        let (Some(from), Some(to)) = (&slug_of[link.from], slug_of_ror.get(link.to_ror.as_str())) else { continue };
+        let record = OrganisationLinkRecord {
+            from_slug: from.clone(),
+            to_slug: to.clone(),
+            kind: link.kind,
+            provenance: batch.provenance(&link.at),
+        };
+        // One row per pair: a related link stated by both sides is one link.
+        let duplicate = resolution.records.organisation_links.iter().any(|l| {
+            l.kind == record.kind
+                && ((l.from_slug == record.from_slug && l.to_slug == record.to_slug)
+                    || (record.kind == OrganisationLinkKind::Related
+                        && l.from_slug == record.to_slug
+                        && l.to_slug == record.from_slug))
+        });
+        if from != to && !duplicate {
+            resolution.records.organisation_links.push(record);
         }
     }
 

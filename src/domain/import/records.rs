@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use entity::enums::{
-    BudgetKind, ChangeKind, CollaborationKind, Comparator, GoalKind, LifecycleStatus, OrganisationKind, PartnerRole,
-    RegionKind,
+    BudgetKind, ChangeKind, CollaborationKind, Comparator, GoalKind, LifecycleStatus, OrganisationKind,
+    OrganisationLinkKind, PartnerRole, RegionKind,
 };
 
 pub use crate::domain::edits::Provenance;
@@ -130,6 +130,15 @@ pub struct OrganisationChangeRecord {
     pub provenance: Provenance,
 }
 
+/// An undated link between organisations (part of, related, succeeded by), by slug.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrganisationLinkRecord {
+    pub from_slug: String,
+    pub to_slug: String,
+    pub kind: OrganisationLinkKind,
+    pub provenance: Provenance,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProgrammeRecord {
     pub slug: String,
@@ -243,4 +252,5 @@ pub struct RegistryRecords {
     /// County reforms (the reference map's).
     pub region_changes: Vec<ChangeRecord>,
     pub organisation_changes: Vec<OrganisationChangeRecord>,
+    pub organisation_links: Vec<OrganisationLinkRecord>,
 }

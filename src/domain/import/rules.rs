@@ -139,6 +139,20 @@ pub fn check(records: &RegistryRecords) -> Vec<RecordViolation> {
         checker.note(at, draft.check());
         checker.note(at, draft.with_checked_identity().map(drop));
     }
+    for l in &records.organisation_links {
+        checker.note(
+            || place("organisation link", &l.from_slug, &l.provenance),
+            if l.from_slug == l.to_slug {
+                Err(Violation::new(
+                    "relatedOrganisation",
+                    "distinct_organisations",
+                    "an organisation cannot be linked to itself",
+                ))
+            } else {
+                Ok(())
+            },
+        );
+    }
     for p in &records.programmes {
         let draft = ProgrammeDraft {
             slug: p.slug.clone(),

@@ -2,6 +2,7 @@
 //! student field and lookup is guarded, see `crate::graphql::access`).
 
 use async_graphql::{Context, Object, Result};
+use entity::enums::OrganisationLinkKind;
 use entity::{organisation, student, student_placement};
 
 use super::common::{Date, OrganisationKind, PlacementKind, Source, SuppressedCount, date, load_one, source_of};
@@ -13,6 +14,24 @@ use crate::graphql::access::{Role, RoleGuard};
 use crate::graphql::loaders::*;
 
 /// The organisations `ids` (distinct), by name.
+impl Organisation {
+    /// The other ends of this organisation's undated links of `kind`: the organisations it
+    /// links to (`outgoing`), or those linking to it.
+    async fn linked(&self, ctx: &Context<'_>, kind: OrganisationLinkKind, outgoing: bool) -> Result<Vec<i32>> {
+        let rows = if outgoing {
+            load_one(ctx, LinksFromOrganisation(self.0.id)).await?
+        } else {
+            load_one(ctx, LinksToOrganisation(self.0.id)).await?
+        };
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| if outgoing { l.related_organisation_id } else { l.organisation_id })
+            .collect())
+    }
+}
+
 async fn organisations(ctx: &Context<'_>, ids: impl Iterator<Item = i32>) -> Result<Vec<Organisation>> {
     let ids: std::collections::BTreeSet<i32> = ids.collect();
     let mut rows: Vec<organisation::Model> = super::common::loader(ctx)
@@ -75,15 +94,34 @@ impl Organisation {
         rows.sort_by_key(|c| (c.day, c.id));
         Ok(rows.into_iter().map(OrganisationChange).collect())
     }
-    /// Organisations that became this one (merged into it, or renamed to it).
+    /// Organisations that became this one (merged into it, or renamed to it; dated reforms and
+    /// ROR's undated successor links).
     async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         let rows = load_one(ctx, ChangesToOrganisation(self.0.id)).await?.unwrap_or_default();
-        organisations(ctx, rows.iter().map(|c| c.from_organisation_id)).await
+        let linked = self.linked(ctx, OrganisationLinkKind::SucceededBy, false).await?;
+        organisations(ctx, rows.iter().map(|c| c.from_organisation_id).chain(linked)).await
     }
-    /// Organisations this one became.
+    /// Organisations this one became (dated reforms and ROR's undated successor links).
     async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         let rows = load_one(ctx, ChangesFromOrganisation(self.0.id)).await?.unwrap_or_default();
-        organisations(ctx, rows.iter().map(|c| c.to_organisation_id)).await
+        let linked = self.linked(ctx, OrganisationLinkKind::SucceededBy, true).await?;
+        organisations(ctx, rows.iter().map(|c| c.to_organisation_id).chain(linked)).await
+    }
+    /// Organisations this one is part of (a university of its faculty; ROR's parent).
+    async fn part_of(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let ids = self.linked(ctx, OrganisationLinkKind::PartOf, true).await?;
+        organisations(ctx, ids.into_iter()).await
+    }
+    /// Organisations that are part of this one (ROR's children).
+    async fn parts(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let ids = self.linked(ctx, OrganisationLinkKind::PartOf, false).await?;
+        organisations(ctx, ids.into_iter()).await
+    }
+    /// Organisations related to this one (either side stated it; ROR's related).
+    async fn related_organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let mut ids = self.linked(ctx, OrganisationLinkKind::Related, true).await?;
+        ids.extend(self.linked(ctx, OrganisationLinkKind::Related, false).await?);
+        organisations(ctx, ids.into_iter()).await
     }
     async fn short_name(&self) -> Option<&str> {
         self.0.short_name.as_deref()

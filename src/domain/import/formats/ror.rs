@@ -2,18 +2,18 @@
 //! SE by default) while it is read, so the whole dump (over 100 000 records) is never held in
 //! memory. A record becomes an organisation identity: its ROR id, the name in the country's own
 //! language when ROR has one (else its display name), acronym, types, status, the year it was
-//! established, and its predecessor/successor links.
+//! established, and its parent/child, related and predecessor/successor links (undated
+//! `organisation_links`: ROR gives no day, so they are not dated reforms).
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 
 use chrono::NaiveDate;
-use entity::enums::{ChangeKind, OrganisationKind};
+use entity::enums::{OrganisationKind, OrganisationLinkKind};
 
 use super::Reader;
 use crate::domain::identity;
-use crate::domain::import::intake::{OrganisationIn, RowRef};
-use crate::domain::import::records::OrganisationChangeRecord;
+use crate::domain::import::intake::{LinkIn, OrganisationIn, RowRef};
 use crate::domain::import::tabular::RowError;
 
 #[derive(Debug, Deserialize)]
@@ -119,24 +119,34 @@ pub fn read(reader: &mut Reader, file: &str, bytes: &[u8], countries: &[String])
         })?;
     reader.batch.rows += seen;
     reader.progress(seen);
+    let mut reverse = Vec::new();
     for _ in 0..seen - kept.len() as u64 {
         reader.batch.skip("ROR record of another country");
     }
-    let mut index_of_ror = std::collections::HashMap::new();
-    let mut links = Vec::new();
     for (number, record) in kept {
         // The record's position in the array is its row.
         let at = RowRef { file: file.to_owned(), row: number };
         match organisation(&record, at.clone()) {
             Ok(Some(organisation)) => {
-                let ror = organisation.ror.clone();
                 let index = reader.batch.organisation(organisation);
-                if let Some(ror) = ror {
-                    index_of_ror.insert(ror, index);
-                }
                 for relationship in &record.relationships {
-                    if relationship.kind.eq_ignore_ascii_case("successor") {
-                        links.push((index, relationship.id.clone(), record.established, at.clone()));
+                    let Ok(other) = identity::ror_id(&relationship.id) else { continue };
+                    // One direction per pair: a child names its parent, a predecessor its
+                    // successor; the other side's statement is the same link.
+                    let link = match relationship.kind.to_ascii_lowercase().as_str() {
+                        "parent" => Some((index, other, OrganisationLinkKind::PartOf)),
+                        "successor" => Some((index, other, OrganisationLinkKind::SucceededBy)),
+                        "related" => Some((index, other, OrganisationLinkKind::Related)),
+                        "child" | "predecessor" => {
+                            // Stored from the other side when that record is read; when it is
+                            // not in the file, the registry may still know it.
+                            reverse.push((index, other, relationship.kind.to_ascii_lowercase(), at.clone()));
+                            None
+                        }
+                        _ => None,
+                    };
+                    if let Some((from, to_ror, kind)) = link {
+                        reader.batch.organisation_links.push(LinkIn { from, to_ror, kind, at: at.clone() });
                     }
                 }
             }
@@ -144,25 +154,17 @@ pub fn read(reader: &mut Reader, file: &str, bytes: &[u8], countries: &[String])
             Err(error) => reader.batch.errors.push(error),
         }
     }
-    // A successor link becomes an organisation change on the day the successor was established
-    // (ROR gives no other date); without that year it is not recorded.
-    for (from, successor, _, at) in links {
-        let Ok(successor) = identity::ror_id(&successor) else { continue };
-        let Some(&to) = index_of_ror.get(&successor) else { continue };
-        let Some(day) = reader.batch.organisations[to].valid_from else { continue };
-        let provenance = reader.batch.provenance(&at);
-        reader.batch.organisation_changes.push((
-            from,
-            to,
-            OrganisationChangeRecord {
-                day,
-                kind: ChangeKind::Merger,
-                from_slug: String::new(),
-                to_slug: String::new(),
-                note: Some("successor in ROR".into()),
-                provenance,
-            },
-        ));
+    // A child or predecessor named only from the other side: the link from it, when the batch
+    // has it (indexed by its ROR id).
+    let index_of_ror: std::collections::HashMap<String, usize> =
+        reader.batch.organisations.iter().enumerate().filter_map(|(i, o)| Some((o.ror.clone()?, i))).collect();
+    for (index, other, kind, at) in reverse {
+        let (Some(&from), Some(to_ror)) = (index_of_ror.get(&other), reader.batch.organisations[index].ror.clone())
+        else {
+            continue;
+        };
+        let kind = if kind == "child" { OrganisationLinkKind::PartOf } else { OrganisationLinkKind::SucceededBy };
+        reader.batch.organisation_links.push(LinkIn { from, to_ror, kind, at });
     }
     Ok(())
 }
