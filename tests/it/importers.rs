@@ -439,3 +439,24 @@ async fn a_ror_record_matched_by_org_number_gives_the_organisation_its_ror_id() 
     let again = import(&app, request(Format::Ror, vec![dump])).await.unwrap();
     assert!(again.summary.changed_nothing(), "{:?}", again.summary);
 }
+
+#[tokio::test]
+async fn svalbard_and_unknown_nuts_codes_leave_a_row_unplaced_not_refused() {
+    let app = TestApp::spawn().await;
+    let original = String::from_utf8(file("forskningsradet-eu.csv").bytes).unwrap();
+    // UiT's rows moved to Longyearbyen (2111: Svalbard is in no municipality).
+    let svalbard = original.replace(";5401;", ";2111;");
+    assert_ne!(svalbard, original, "the fixture has UiT in 5401");
+    let report = import(
+        &app,
+        request(
+            Format::ForskningsradetEu,
+            vec![InputFile { name: "svalbard.csv".into(), bytes: svalbard.into_bytes() }],
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(report.invalid.is_empty(), "{:?}", report.invalid);
+    assert_eq!(seat(&app, "970422528").await, Value::Null);
+    assert!(report.matching.unplaced_examples.iter().any(|e| e.name.contains("TROMSØ")), "{:#?}", report.matching);
+}

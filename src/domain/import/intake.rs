@@ -47,7 +47,7 @@ pub enum PlaceIn {
     /// `row_day` is the row's own date, tried when the file's day does not fit the code.
     Code { column: String, code: String, row_day: Option<NaiveDate> },
     /// A NUTS code and/or a city name.
-    Area { column: String, nuts: Option<String>, city: Option<String> },
+    Area { nuts: Option<String>, city: Option<String> },
 }
 
 /// An organisation as a file names it.
@@ -115,7 +115,7 @@ impl OrganisationIn {
         let place = match &self.place {
             PlaceIn::Unknown => String::new(),
             PlaceIn::Code { code, .. } => code.clone(),
-            PlaceIn::Area { nuts, city, .. } => {
+            PlaceIn::Area { nuts, city } => {
                 format!("{}|{}", nuts.as_deref().unwrap_or(""), city.as_deref().map(name_key).unwrap_or_default())
             }
         };
@@ -376,6 +376,9 @@ pub fn resolve(
             PlaceIn::Code { column, code, row_day } => {
                 let day = resolution.codes_on.get(country).copied().unwrap_or(today);
                 match gazetteer.municipality_by_code(country, code, day, *row_day) {
+                    // Svalbard, Jan Mayen and the continental shelf (21xx–23xx) and "unknown"
+                    // (9999) are Norwegian but in no municipality: the row stands, unplaced.
+                    Found::None if country == "NO" && outside_municipalities(code) => Found::None,
                     Found::None => {
                         resolution.errors.push(organisation.at.error(
                             Some(column),
@@ -390,21 +393,12 @@ pub fn resolve(
                     found => found,
                 }
             }
-            PlaceIn::Area { column, nuts, city } => {
-                if let Some(nuts) = nuts
-                    && !gazetteer.knows_nuts(nuts, None)
-                    && (country == "NO" || country == "SE")
-                {
-                    resolution.errors.push(organisation.at.error(
-                        Some(column),
-                        "unknown_code",
-                        format!("`{nuts}` is not a NUTS code of {country} in any version (2013, 2016, 2021, 2024)"),
-                    ));
-                    refused.insert(index);
-                }
-                let version =
-                    nuts.as_deref().and_then(|n| nuts_version.as_deref().filter(|v| gazetteer.knows_nuts(n, Some(v))));
-                gazetteer.municipality_by_city(country, city.as_deref(), nuts.as_deref().map(|n| (n, version)))
+            // An unknown NUTS code (an extra-regio `NOZZZ`, a typo in a third party's file)
+            // does not refuse the row: the city may still place it, else it stays unplaced.
+            PlaceIn::Area { nuts, city } => {
+                let nuts = nuts.as_deref().filter(|n| gazetteer.knows_nuts(n, None));
+                let version = nuts.and_then(|n| nuts_version.as_deref().filter(|v| gazetteer.knows_nuts(n, Some(v))));
+                gazetteer.municipality_by_city(country, city.as_deref(), nuts.map(|n| (n, version)))
             }
         };
         placed.push(match found {
@@ -657,6 +651,12 @@ pub fn organisation_name_forms(name: &str, short_name: Option<&str>, aliases: &[
         add(short);
     }
     forms
+}
+
+/// Norwegian codes of places outside the municipal division: Svalbard and Jan Mayen (21xx,
+/// 22xx), the continental shelf (23xx) and "unknown" (9999).
+fn outside_municipalities(code: &str) -> bool {
+    code == "9999" || matches!(code.get(..2), Some("21" | "22" | "23"))
 }
 
 fn role_rank(role: PartnerRole) -> u8 {

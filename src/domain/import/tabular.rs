@@ -53,10 +53,11 @@ pub fn decode(bytes: &[u8]) -> String {
     if text.is_ascii() { text } else { text.nfc().collect() }
 }
 
-/// How header names are compared: case, spacing (also line breaks inside a quoted header) and
-/// Unicode form do not matter.
+/// How header names are compared: case, spacing (also line breaks inside a quoted header),
+/// punctuation (`(EUR)` and `EUR`) and Unicode form do not matter.
 pub fn header_key(name: &str) -> String {
-    name.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    let text: String = name.nfc().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 /// A delimited file read into memory, with its header.
@@ -307,5 +308,7 @@ mod tests {
         let wide = Table::read("t.csv", &utf16, None).expect("reads");
         assert_eq!(wide.cells().next().and_then(|r| r.get("y")), Some("2"));
         assert!(table.require(&["a", "c"]).is_err_and(|e| e.message.contains("`c`")));
+        // A header written a little differently still names its column.
+        assert_eq!(header_key("Innvilget beløp organisasjon (EUR)"), header_key(" innvilget  beløp\norganisasjon EUR"));
     }
 }

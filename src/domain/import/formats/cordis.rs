@@ -115,7 +115,7 @@ fn project(reader: &mut Reader, cells: &Cells, id: &str) -> Result<String, RowEr
     }
     let total = cells.amount("totalCost")?;
     let eu = cells.amount("ecMaxContribution")?;
-    let programme = cells.get("frameworkProgramme").map(|name| reader.programme(framework_programme(name)));
+    let programme = cells.get("frameworkProgramme").map(|name| reader.programme(framework_programme(name), true));
     let slug = format!("eu-{id}");
     let provenance = reader.batch.provenance(&at);
     let title = cells.required("title")?;
@@ -155,7 +155,6 @@ fn participant(reader: &mut Reader, cells: &Cells, project: &str) -> Result<(), 
     if NORDIC.contains(&country.as_str()) {
         organisation.org_number = cells.get("vatNumber").and_then(|vat| org_number_of_vat(&country, vat));
         organisation.place = PlaceIn::Area {
-            column: "nutsCode".into(),
             nuts: cells.get("nutsCode").map(|c| c.to_ascii_uppercase()),
             city: cells.get("city").map(str::to_owned),
         };

@@ -79,7 +79,7 @@ fn row(reader: &mut Reader, cells: &Cells) -> Result<(), RowError> {
     };
     let organisation = reader.batch.organisation(organisation);
 
-    let programme = framework.map(|name| reader.programme(framework_programme(name)));
+    let programme = framework.map(|name| reader.programme(framework_programme(name), true));
     let slug = format!("eu-{}", grant.trim());
     let provenance = reader.batch.provenance(&at);
     let project = reader.batch.project(&slug, || {

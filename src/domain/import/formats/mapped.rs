@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{Reader, project_record};
 use crate::domain::identity;
 use crate::domain::import::intake::{OrganisationIn, PartnerIn, PlaceIn, RowRef};
-use crate::domain::import::records::{BudgetLineRecord, ProgrammeRecord, Provenance};
+use crate::domain::import::records::BudgetLineRecord;
 use crate::domain::import::tabular::{Cells, RowError, Table};
 use crate::domain::reference::slugify;
 
@@ -127,20 +127,8 @@ pub fn read(reader: &mut Reader, mapping: &Mapping, file: &str, bytes: &[u8]) ->
     table.require(&mapping.columns())?;
     reader.batch.codes_on = mapping.codes_on;
     reader.batch.nuts_version = mapping.nuts_version.clone();
-    let programme = mapping.programme.as_ref().map(|p| {
-        reader.programme(ProgrammeRecord {
-            slug: p.slug.clone(),
-            name: p.name.clone(),
-            full_name: None,
-            country: None,
-            owner_slug: None,
-            funder_slug: None,
-            valid_from: None,
-            valid_to: None,
-            period_text: None,
-            provenance: Provenance { source: None, verified: mapping.verified, locator: None },
-        })
-    });
+    let programme =
+        mapping.programme.as_ref().map(|p| reader.programme((p.slug.clone(), p.name.clone()), mapping.verified));
     for cells in table.cells() {
         reader.batch.rows += 1;
         if let Err(error) = row(reader, mapping, &cells, programme.as_ref()) {
@@ -231,11 +219,7 @@ fn row(reader: &mut Reader, mapping: &Mapping, cells: &Cells, programme: Option<
         }
         _ => match (o.nuts_code.as_ref().and_then(|c| cells.get(c)), o.city.as_ref().and_then(|c| cells.get(c))) {
             (None, None) => PlaceIn::Unknown,
-            (nuts, city) => PlaceIn::Area {
-                column: o.nuts_code.clone().or(o.city.clone()).unwrap_or_default(),
-                nuts: nuts.map(str::to_ascii_uppercase),
-                city: city.map(str::to_owned),
-            },
+            (nuts, city) => PlaceIn::Area { nuts: nuts.map(str::to_ascii_uppercase), city: city.map(str::to_owned) },
         },
     };
     let organisation = reader.batch.organisation(organisation);

@@ -78,12 +78,23 @@ impl Reader<'_> {
         (self.progress)(rows);
     }
 
-    /// The programme `record`, added once; returns its slug.
-    fn programme(&mut self, record: ProgrammeRecord) -> String {
-        let slug = record.slug.clone();
+    /// The programme `slug` called `name`, added once; returns its slug. (A programme names no
+    /// source: several files may state it, and none of them owns it.)
+    fn programme(&mut self, (slug, name): (String, String), verified: bool) -> String {
         if !self.programmes.contains_key(&slug) {
             self.programmes.insert(slug.clone(), self.batch.programmes.len());
-            self.batch.programmes.push(record);
+            self.batch.programmes.push(ProgrammeRecord {
+                slug: slug.clone(),
+                full_name: Some(name.clone()),
+                name,
+                country: None,
+                owner_slug: None,
+                funder_slug: None,
+                valid_from: None,
+                valid_to: None,
+                period_text: None,
+                provenance: Provenance { source: None, verified, locator: None },
+            });
         }
         slug
     }
@@ -159,8 +170,8 @@ pub fn read(
 }
 
 /// The EU framework programme a file names ("H2020", "Horisont Europa", "HORIZON", "FP7"…), as
-/// one programme whichever file names it.
-pub fn framework_programme(name: &str) -> ProgrammeRecord {
+/// (slug, name) of one programme whichever file names it.
+pub fn framework_programme(name: &str) -> (String, String) {
     let key = slugify(name);
     let (slug, full) = match key.as_str() {
         "h2020" | "horizon-2020" | "horisont-2020" => ("eu-h2020", "Horizon 2020"),
@@ -168,21 +179,9 @@ pub fn framework_programme(name: &str) -> ProgrammeRecord {
             ("eu-horizon-europe", "Horizon Europe")
         }
         "fp7" | "7th-framework-programme" => ("eu-fp7", "Seventh Framework Programme (FP7)"),
-        _ => ("", name.trim()),
+        _ => return (format!("eu-{key}"), name.trim().to_owned()),
     };
-    let slug = if slug.is_empty() { format!("eu-{key}") } else { slug.to_owned() };
-    ProgrammeRecord {
-        slug,
-        name: full.to_owned(),
-        full_name: Some(full.to_owned()),
-        country: None,
-        owner_slug: None,
-        funder_slug: None,
-        valid_from: None,
-        valid_to: None,
-        period_text: None,
-        provenance: Provenance { source: None, verified: true, locator: None },
-    }
+    (slug.to_owned(), full.to_owned())
 }
 
 /// A project row with no budget, partners or goals yet.

@@ -209,8 +209,7 @@ fn organisation(record: &Record, at: RowRef) -> Result<Option<OrganisationIn>, R
         .filter(|(kind, _)| !matches!(*kind, "fundref" | "grid" | "isni" | "wikidata"))
         .find_map(|(_, value)| identity::org_number(country.as_deref(), value).ok());
     if let Some(city) = location.and_then(|l| l.name.clone()) {
-        organisation.place =
-            crate::domain::import::intake::PlaceIn::Area { column: "locations".into(), nuts: None, city: Some(city) };
+        organisation.place = crate::domain::import::intake::PlaceIn::Area { nuts: None, city: Some(city) };
     }
     Ok(Some(organisation))
 }
