@@ -204,14 +204,14 @@ impl Writer<'_, '_> {
         E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
         K: Eq + Hash,
     {
-        if let Some(progress) = self.progress.as_mut() {
-            progress(desired.len() as u64);
-        }
         let counts = self.summary.tables.entry(table).or_default();
         let mut by_key: HashMap<K, E::Model> = existing.into_iter().map(|row| (key(&row), row)).collect();
         let mut ids = HashMap::new();
         let mut changes = Vec::new();
         for mut row in desired {
+            if let Some(progress) = self.progress.as_mut() {
+                progress(1);
+            }
             let row_key = key(&row);
             match by_key.remove(&row_key) {
                 Some(current) => {
@@ -643,8 +643,8 @@ impl Writer<'_, '_> {
                 search_name: search_form(&p.name),
                 full_name: p.full_name.clone(),
                 country_id: opt_id_of(&self.ids.countries, p.country.as_ref())?,
-                owner_organisation_id: opt_id_of(&self.ids.organisations, p.owner_slug.as_ref())?,
-                funder_organisation_id: opt_id_of(&self.ids.organisations, p.funder_slug.as_ref())?,
+                owner_organisation_id: opt_id_of(&self.ids.organisations, p.owner.as_ref())?,
+                funder_organisation_id: opt_id_of(&self.ids.organisations, p.funder.as_ref())?,
                 valid_from: p.valid_from,
                 valid_to: p.valid_to,
                 period_text: p.period_text.clone(),

@@ -92,7 +92,7 @@ pub struct OrganisationDraft {
     pub provenance: Provenance,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProgrammeDraft {
     pub slug: String,
     pub name: String,

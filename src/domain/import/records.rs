@@ -139,19 +139,8 @@ pub struct OrganisationLinkRecord {
     pub provenance: Provenance,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProgrammeRecord {
-    pub slug: String,
-    pub name: String,
-    pub full_name: Option<String>,
-    pub country: Option<String>,
-    pub owner_slug: Option<String>,
-    pub funder_slug: Option<String>,
-    pub valid_from: Option<NaiveDate>,
-    pub valid_to: Option<NaiveDate>,
-    pub period_text: Option<String>,
-    pub provenance: Provenance,
-}
+/// The same row `createProgramme` drafts.
+pub type ProgrammeRecord = crate::domain::edits::ProgrammeDraft;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BudgetLineRecord {

@@ -154,19 +154,7 @@ pub fn check(records: &RegistryRecords) -> Vec<RecordViolation> {
         );
     }
     for p in &records.programmes {
-        let draft = ProgrammeDraft {
-            slug: p.slug.clone(),
-            name: p.name.clone(),
-            full_name: p.full_name.clone(),
-            country: p.country.clone(),
-            owner: p.owner_slug.clone(),
-            funder: p.funder_slug.clone(),
-            valid_from: p.valid_from,
-            valid_to: p.valid_to,
-            period_text: p.period_text.clone(),
-            provenance: p.provenance.clone(),
-        };
-        checker.note(|| place("programme", &p.slug, &p.provenance), draft.check());
+        checker.note(|| place("programme", &p.slug, &p.provenance), p.check());
     }
     for p in &records.projects {
         check_project(&mut checker, p);

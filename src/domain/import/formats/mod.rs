@@ -88,8 +88,8 @@ impl Reader<'_> {
                 full_name: Some(name.clone()),
                 name,
                 country: None,
-                owner_slug: None,
-                funder_slug: None,
+                owner: None,
+                funder: None,
                 valid_from: None,
                 valid_to: None,
                 period_text: None,
@@ -175,7 +175,7 @@ pub fn framework_programme(name: &str) -> (String, String) {
     let key = slugify(name);
     let (slug, full) = match key.as_str() {
         "h2020" | "horizon-2020" | "horisont-2020" => ("eu-h2020", "Horizon 2020"),
-        "horizon" | "he" | "horizon-europe" | "horisont-europa" | "horizon-europa" => {
+        "horizon" | "he" | "heu" | "horizon-europe" | "horisont-europa" | "horizon-europa" | "horizon-europe-he" => {
             ("eu-horizon-europe", "Horizon Europe")
         }
         "fp7" | "7th-framework-programme" => ("eu-fp7", "Seventh Framework Programme (FP7)"),
