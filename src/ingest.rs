@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::db::import::{ImportSummary, Mode};
 use crate::db::write::WriteError;
 use crate::domain::import::formats::{self, Format, InputFile, ReadOptions};
-use crate::domain::import::gazetteer::Gazetteer;
+use crate::domain::import::gazetteer::{Gazetteer, NUTS_VERSIONS};
 use crate::domain::import::intake::{self, MatchReport, ResolveOptions};
 use crate::domain::import::records::RegistryRecords;
 use crate::domain::import::rules;
@@ -150,6 +150,15 @@ pub async fn import_files(
     request: ImportRequest,
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportFailure> {
+    if let Some(version) = request.resolve.nuts_version.as_deref()
+        && !NUTS_VERSIONS.contains(&version)
+    {
+        return Err(ImportFailure::File(RowError::file(
+            "(options)",
+            "nuts_version",
+            format!("`{version}` is not a NUTS version of the reference map ({})", NUTS_VERSIONS.join(", ")),
+        )));
+    }
     let total_bytes: usize = request.files.iter().map(|f| f.bytes.len()).sum();
     let format = request.format;
     let batch = {

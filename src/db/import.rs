@@ -28,7 +28,8 @@ use crate::domain::import::intake::KnownOrganisation;
 use crate::domain::import::rules;
 use crate::domain::import::{Provenance, RegistryRecords};
 use crate::domain::text::search_form;
-use crate::domain::validation::Violation;
+use crate::domain::validation::{self, Violation};
+use entity::enums::RegionKind;
 
 /// Rows written per table by one import.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -103,6 +104,7 @@ pub async fn write_records(
     let (_turn, tx) = super::write::begin(db).await?;
     let mut writer = Writer { tx: &tx, actor, summary: ImportSummary::default(), ids: Ids::default(), progress };
     writer.write(records).await?;
+    writer.check_against_registry(records).await?;
     let summary = writer.summary;
     match mode {
         Mode::Commit => {
@@ -281,6 +283,66 @@ impl Writer<'_, '_> {
     /// states too (same key) is updated to this file's statement either way.
     fn deletable<M: Row>(&self, rows: &[M], source_id: impl Fn(&M) -> Option<i32>) -> HashSet<i32> {
         rows.iter().filter(|row| self.owns(source_id(row))).map(Row::id).collect()
+    }
+
+    /// The rules that compare a row with rows other sources wrote, as `addProjectPartner`,
+    /// `updateProject` and `addMembership` check them against the database: run on the registry
+    /// as this import leaves it, inside its transaction, so a refused import writes nothing.
+    async fn check_against_registry(&mut self, records: &RegistryRecords) -> Result<(), WriteError> {
+        // Rule `budget_share`: no partner of an imported project brings more than its budget.
+        let project_ids: Vec<i32> = self.ids.projects.values().copied().collect();
+        if !project_ids.is_empty() {
+            let budgets: HashMap<i32, (String, Option<f64>)> = project::Entity::find()
+                .filter(project::Column::Id.is_in(project_ids.clone()))
+                .all(self.tx)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, (p.slug, p.budget_total)))
+                .collect();
+            let partners = project_partner::Entity::find()
+                .filter(project_partner::Column::ProjectId.is_in(project_ids))
+                .all(self.tx)
+                .await?;
+            for partner in partners {
+                let Some((slug, budget)) = budgets.get(&partner.project_id) else { continue };
+                validation::budget_share("budgetShare", partner.budget_share, *budget).map_err(|violation| {
+                    Violation { message: format!("project `{slug}`: {}", violation.message), ..violation }
+                })?;
+            }
+        }
+        // Rule `membership_overlap`: a municipality is in one region of a kind at a time.
+        let municipality_ids: Vec<i32> =
+            records.municipalities.iter().filter_map(|m| self.ids.municipalities.get(&m.slug).copied()).collect();
+        if !municipality_ids.is_empty() {
+            let kinds: HashMap<i32, (RegionKind, String)> =
+                region::Entity::find().all(self.tx).await?.into_iter().map(|r| (r.id, (r.kind, r.slug))).collect();
+            let memberships = region_membership::Entity::find()
+                .filter(region_membership::Column::MunicipalityId.is_in(municipality_ids))
+                .all(self.tx)
+                .await?;
+            let mut seen: HashMap<(i32, RegionKind), Vec<validation::Dated>> = HashMap::new();
+            for membership in memberships {
+                let Some((kind, region)) = kinds.get(&membership.region_id) else { continue };
+                let same = seen.entry((membership.municipality_id, *kind)).or_default();
+                validation::no_overlap(
+                    "validFrom",
+                    "membership_overlap",
+                    membership.valid_from,
+                    membership.valid_to,
+                    same,
+                )
+                .map_err(|violation| Violation {
+                    message: format!("membership in `{region}`: {}", violation.message),
+                    ..violation
+                })?;
+                same.push(validation::Dated {
+                    label: format!("the membership in {region}"),
+                    from: membership.valid_from,
+                    to: membership.valid_to,
+                });
+            }
+        }
+        Ok(())
     }
 
     async fn write(&mut self, records: &RegistryRecords) -> Result<(), DbErr> {

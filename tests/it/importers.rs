@@ -460,3 +460,34 @@ async fn svalbard_and_unknown_nuts_codes_leave_a_row_unplaced_not_refused() {
     assert_eq!(seat(&app, "970422528").await, Value::Null);
     assert!(report.matching.unplaced_examples.iter().any(|e| e.name.contains("TROMSØ")), "{:#?}", report.matching);
 }
+
+#[tokio::test]
+async fn a_budget_cut_below_a_share_another_source_stated_is_refused() {
+    let app = TestApp::spawn().await;
+    import(&app, request(Format::ForskningsradetEu, vec![file("forskningsradet-eu.csv")])).await.unwrap();
+    // CORDIS says grant 869335 cost 1 000 EUR in all; the Research Council's file gave one of
+    // its Norwegian partners more than that. `updateProject` refuses such a budget; so does this.
+    let project = "\"id\";\"acronym\";\"title\";\"startDate\";\"endDate\";\"totalCost\";\"ecMaxContribution\";\"frameworkProgramme\"\n\
+                   \"869335\";\"ARCTICLIM\";\"Arctic climate\";\"2020-06-01\";\"2024-05-31\";\"1000\";\"1000\";\"H2020\"\n";
+    let organisation = "\"projectID\";\"organisationID\";\"vatNumber\";\"name\";\"city\";\"country\";\"nutsCode\";\"role\";\"ecContribution\"\n\
+                        \"869335\";\"1\";\"NO923609016MVA\";\"EQUINOR ASA\";\"STAVANGER\";\"NO\";\"NO0A1\";\"participant\";\"10\"\n";
+    let before = count(&app, "SELECT COUNT(*) FROM events").await;
+    let failure = import(
+        &app,
+        request(
+            Format::Cordis,
+            vec![
+                InputFile { name: "project.csv".into(), bytes: project.as_bytes().to_vec() },
+                InputFile { name: "organization.csv".into(), bytes: organisation.as_bytes().to_vec() },
+            ],
+        ),
+    )
+    .await
+    .expect_err("a budget below a partner's share");
+    let ImportFailure::Write(samverka::db::write::WriteError::Invalid(violation)) = failure else {
+        panic!("{failure:?}")
+    };
+    assert_eq!(violation.rule, "budget_share", "{violation:?}");
+    assert!(violation.message.contains("eu-869335"), "{violation:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, before, "nothing was written");
+}

@@ -32,6 +32,9 @@ pub enum Found {
     None,
 }
 
+/// The NUTS versions the shipped map holds.
+pub const NUTS_VERSIONS: [&str; 4] = ["2013", "2016", "2021", "2024"];
+
 /// A fylke or län carrying a NUTS code: (region slug, NUTS version, first day, last day).
 type NutsRegion = (String, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
 

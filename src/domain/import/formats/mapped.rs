@@ -84,6 +84,15 @@ impl Mapping {
         {
             return Err(RowError::file(file, "mapping", format!("delimiter `{d}` must be one character")));
         }
+        if let Some(version) = mapping.nuts_version.as_deref()
+            && !crate::domain::import::gazetteer::NUTS_VERSIONS.contains(&version)
+        {
+            return Err(RowError::file(
+                file,
+                "mapping",
+                format!("nuts_version `{version}` is not 2013, 2016, 2021 or 2024"),
+            ));
+        }
         if slugify(&mapping.project.slug_prefix).is_empty() {
             return Err(RowError::file(file, "mapping", "project.slug_prefix must hold letters or digits"));
         }
