@@ -190,6 +190,11 @@ pub async fn import_files(
     report.nuts_version = resolution.nuts_version;
     report.invalid = resolution.errors;
     let mut records = resolution.records;
+    if records.organisations.is_empty() && records.projects.is_empty() && records.organisation_links.is_empty() {
+        // Nothing cites the file: it leaves no trace either.
+        records.sources.clear();
+        records.programmes.clear();
+    }
     // A participant from a country the registry does not list yet brings its country row,
     // named by its code until an editor names it.
     let countries = crate::db::import::country_codes(db).await.map_err(WriteError::from)?;

@@ -116,21 +116,33 @@ impl Table {
         for (at, header) in headers.iter().enumerate() {
             index.entry(header_key(header)).or_insert(at);
         }
-        let mut rows = Vec::new();
+        let mut records = Vec::new();
         for (at, record) in reader.records().enumerate() {
-            let record = record.map_err(|error| RowError {
+            records.push(record.map_err(|error| RowError {
                 file: file.to_owned(),
                 row: Some(at as u64 + 2),
                 column: None,
                 rule: "csv".into(),
                 message: format!("not readable as delimited text: {error}"),
-            })?;
-            // Blank lines (Excel leaves them at the end) are not rows.
-            if record.iter().all(|cell| cell.trim().is_empty()) {
-                continue;
-            }
-            rows.push((at as u64 + 2, record));
+            })?);
         }
+        // Quotes left unescaped inside quoted cells (CORDIS objectives quote words as
+        // "this") split a row into too many cells; read such a file the lenient way.
+        // Only when that reading fits the header on every row and the strict one does not.
+        let fits = |len: usize| len == headers.len();
+        if !records.iter().all(|r| fits(r.len()))
+            && let Some(lenient) = lenient_records(&text, delimiter)
+                .filter(|rows| rows.iter().all(|r| fits(r.len()) || r.iter().all(|cell| cell.trim().is_empty())))
+        {
+            records = lenient.into_iter().skip(1).map(csv::StringRecord::from).collect();
+        }
+        let rows = records
+            .into_iter()
+            .enumerate()
+            .map(|(at, record)| (at as u64 + 2, record))
+            // Blank lines (Excel leaves them at the end) are not rows.
+            .filter(|(_, record)| !record.iter().all(|cell| cell.trim().is_empty()))
+            .collect();
         Ok(Table { file: file.to_owned(), headers, index, rows })
     }
 
@@ -205,6 +217,68 @@ impl<'a> Cells<'a> {
         }
         Ok(Some(value))
     }
+}
+
+/// Splits delimited text where a quote closes a quoted cell only before a delimiter, a line end
+/// or the end of the text; `""` inside is one quote, any other quote is kept as it is. For files
+/// whose quoted cells hold unescaped quotes. `None` when a quoted cell never closes.
+fn lenient_records(text: &str, delimiter: u8) -> Option<Vec<Vec<String>>> {
+    let delimiter = char::from(delimiter);
+    let chars: Vec<char> = text.chars().collect();
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut at = 0;
+    while at < chars.len() {
+        let mut cell = String::new();
+        if chars[at] == '"' {
+            at += 1;
+            loop {
+                let c = *chars.get(at)?;
+                if c == '"' {
+                    match chars.get(at + 1) {
+                        None | Some('\n' | '\r') => break,
+                        Some(next) if *next == delimiter => break,
+                        Some('"') => {
+                            cell.push('"');
+                            at += 2;
+                        }
+                        Some(_) => {
+                            cell.push('"');
+                            at += 1;
+                        }
+                    }
+                } else {
+                    cell.push(c);
+                    at += 1;
+                }
+            }
+            at += 1; // the closing quote
+        }
+        while let Some(&c) = chars.get(at) {
+            if c == delimiter || c == '\n' || c == '\r' {
+                break;
+            }
+            cell.push(c);
+            at += 1;
+        }
+        row.push(cell);
+        match chars.get(at) {
+            Some(c) if *c == delimiter => at += 1,
+            Some('\r') => {
+                at += if chars.get(at + 1) == Some(&'\n') { 2 } else { 1 };
+                rows.push(std::mem::take(&mut row));
+            }
+            Some(_) => {
+                at += 1;
+                rows.push(std::mem::take(&mut row));
+            }
+            None => rows.push(std::mem::take(&mut row)),
+        }
+    }
+    if !row.is_empty() {
+        rows.push(row);
+    }
+    Some(rows)
 }
 
 /// A day written as funders write them: `2021-03-01`, `2021-03-01 10:00[:00]`, `2021-03-01T…`,
@@ -308,6 +382,15 @@ mod tests {
         let wide = Table::read("t.csv", &utf16, None).expect("reads");
         assert_eq!(wide.cells().next().and_then(|r| r.get("y")), Some("2"));
         assert!(table.require(&["a", "c"]).is_err_and(|e| e.message.contains("`c`")));
+        // CORDIS-style cells with unescaped quotes (and a delimiter) inside.
+        let broken =
+            "\"id\";\"objective\";\"rcn\"\n\"1\";\"we \"play around\" here; see\nmore\";\"7\"\n\"2\";\"plain\";\"8\"\n";
+        let table = Table::read("p.csv", broken.as_bytes(), None).expect("reads");
+        let rows: Vec<_> = table.cells().collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].get("objective"), Some("we \"play around\" here; see\nmore"));
+        assert_eq!(rows[0].get("rcn"), Some("7"));
+        assert_eq!((rows[1].row, rows[1].get("rcn")), (3, Some("8")));
         // A header written a little differently still names its column.
         assert_eq!(header_key("Innvilget beløp organisasjon (EUR)"), header_key(" innvilget  beløp\norganisasjon EUR"));
     }
