@@ -66,3 +66,19 @@ async fn default_page_is_fifty_and_more_than_five_hundred_is_refused() {
     );
     assert_eq!(app.error_code(r#"{ projects(orderBy: { field: BUDGET }) { totalCount } goals(orderBy: { field: BUDGET }) { totalCount } }"#).await, "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn wildcards_in_text_filters_are_data_and_first_with_last_is_refused() {
+    let app = TestApp::spawn().await;
+    // LIKE's wildcards match themselves, not everything.
+    let data = app
+        .data(r#"{ all: organisations { totalCount } pct: organisations(filter: { nameContains: "%" }) { totalCount } under: organisations(filter: { nameContains: "_" }) { totalCount } goals(filter: { textContains: "%" }) { totalCount } sources(filter: { keyContains: "_%" }) { totalCount } }"#)
+        .await;
+    assert!(data["all"]["totalCount"].as_u64().unwrap() > 10, "{data}");
+    for list in ["pct", "under", "goals", "sources"] {
+        assert_eq!(data[list]["totalCount"], serde_json::json!(0), "{list}: {data}");
+    }
+    let body = app.post("{ regions(first: 2, last: 1) { totalCount } }", serde_json::json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], serde_json::json!("BAD_USER_INPUT"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["argument"], serde_json::json!("last"), "{body}");
+}

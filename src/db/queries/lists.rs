@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStateme
 use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, Select};
 
 use super::{col, ids_where, overlaps, valid_on};
-use crate::domain::text::search_form;
+use crate::domain::text::{LIKE_ESCAPE, contains_pattern, search_form};
 
 /// What a list can be ordered by. Not every entity has every field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,9 +104,15 @@ fn dated_overlap(
 
 fn name_contains<E: EntityTrait>(select: Select<E>, column: E::Column, text: Option<&String>) -> Select<E> {
     match text {
-        Some(text) => select.filter(column.contains(search_form(text))),
+        Some(text) => select.filter(contains_text(column, &search_form(text))),
         None => select,
     }
+}
+
+/// `column` holds `text` anywhere, wildcards in `text` taken literally (SeaORM's `contains`
+/// passes `%` and `_` through as LIKE syntax).
+fn contains_text<C: ColumnTrait>(column: C, text: &str) -> sea_orm::sea_query::SimpleExpr {
+    column.like(sea_orm::sea_query::LikeExpr::new(contains_pattern(text)).escape(LIKE_ESCAPE))
 }
 
 fn verified<E: EntityTrait>(select: Select<E>, column: E::Column, flag: Option<bool>) -> Select<E> {
@@ -377,7 +383,7 @@ pub fn goals_select(filter: &GoalFilter, sort: Sort) -> Result<Select<goal::Enti
         });
     }
     if let Some(text) = &filter.text_contains {
-        select = select.filter(goal::Column::Text.contains(text));
+        select = select.filter(contains_text(goal::Column::Text, text));
     }
     select = verified(select, goal::Column::Verified, filter.verified);
     let column = match sort.field {
@@ -488,7 +494,7 @@ pub fn sources_select(filter: &SourceFilter, sort: Sort) -> Result<Select<source
         select = select.filter(source::Column::Kind.eq(kind.clone()));
     }
     if let Some(text) = &filter.key_contains {
-        select = select.filter(source::Column::Key.contains(text));
+        select = select.filter(contains_text(source::Column::Key, text));
     }
     let column = match sort.field {
         SortField::Name | SortField::Slug => Some(source::Column::Key),
