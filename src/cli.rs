@@ -300,8 +300,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SAMVERKA_MAX_DEPTH", default_value_t = 16)]
     pub max_depth: usize,
 
-    /// Maximum query complexity (roughly: fields resolved).
-    #[arg(long, env = "SAMVERKA_MAX_COMPLEXITY", default_value_t = 20_000)]
+    /// The most any role may spend on one request, in cost units (list page sizes multiply what
+    /// each item selects; network analyses weigh by algorithm). Per role: public 50 000, analysts
+    /// and editors 100 000, admins 200 000, each capped by this. Dearer requests are refused with
+    /// QUERY_TOO_EXPENSIVE before they run.
+    #[arg(long, env = "SAMVERKA_MAX_COMPLEXITY", default_value_t = 200_000)]
     pub max_complexity: usize,
 
     /// Seconds before a request is cut off with 408.
@@ -361,7 +364,7 @@ impl Default for ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             no_demo: false,
             max_depth: 16,
-            max_complexity: 20_000,
+            max_complexity: 200_000,
             request_timeout_secs: 30,
             body_limit: 4 * 1024 * 1024,
             max_batch: 10,

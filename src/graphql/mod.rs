@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod analytics;
+pub mod cost;
 pub mod error;
 pub mod export;
 pub mod http;
@@ -34,7 +35,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 16, max_complexity: 20_000, introspection: true }
+        Self { max_depth: 16, max_complexity: 200_000, introspection: true }
     }
 }
 
@@ -44,7 +45,9 @@ pub fn build_schema(db: Option<Db>, limits: Limits) -> RegistrySchema {
         .limit_depth(limits.max_depth)
         // No per-field tracing extension: a span per resolved field cost more than the SQL on
         // large nested reads; requests are traced by the HTTP layer.
-        .limit_complexity(limits.max_complexity);
+        // Complexity is limited per role by the cost extension (a schema-wide limit would answer
+        // without a code, before the role is known).
+        .extension(cost::Cost(cost::CostLimits::default().capped(limits.max_complexity)));
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

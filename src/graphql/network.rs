@@ -260,6 +260,7 @@ impl NetworkQuery {
     /// analysis is a field, computed once per network and data version.
     /// Example: `network(filter: {programme: "prog-interreg-vi-a-sverige-norge"}, level: REGION) { nodeCount brokers(top: 5) { node { label } score } }`.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::cost::weight::BUILD_NETWORK + child_complexity")]
     async fn network(
         &self,
         ctx: &Context<'_>,
@@ -371,6 +372,7 @@ impl Network {
     }
 
     /// Degree (neighbours), or with `weighted` the sum of edge weights; highest first.
+    #[graphql(complexity = "crate::graphql::cost::weight::DEGREE + child_complexity")]
     async fn degree(&self, top: Option<i32>, #[graphql(default)] weighted: bool) -> Result<Vec<NodeScore>> {
         let scores =
             if weighted { centrality::weighted_degree(self.graph()) } else { centrality::degree(self.graph()) };
@@ -380,6 +382,7 @@ impl Network {
     /// Betweenness centrality (hops, normalised as NetworkX). With `samples`, estimated from that
     /// many source nodes drawn with `seed` (for big networks); exact otherwise. Exact is refused
     /// (`BAD_USER_INPUT`) when nodes × edges exceed 1.5e9 (minutes of work): sample instead.
+    #[graphql(complexity = "crate::graphql::cost::weight::EXACT_BETWEENNESS + child_complexity")]
     async fn betweenness(
         &self,
         ctx: &Context<'_>,
@@ -393,6 +396,7 @@ impl Network {
     /// Cross-border brokers: nodes ranked by betweenness over shortest paths between nodes of
     /// different countries only (score: cross-border pairs whose shortest paths pass through).
     /// `samples` and the size limit as for `betweenness`.
+    #[graphql(complexity = "crate::graphql::cost::weight::EXACT_BETWEENNESS + child_complexity")]
     async fn brokers(
         &self,
         ctx: &Context<'_>,
@@ -405,6 +409,7 @@ impl Network {
 
     /// Closeness centrality (hops; Wasserman–Faust scaling when the network is disconnected).
     /// Refused when nodes × edges exceed 3e9: filter the network first.
+    #[graphql(complexity = "crate::graphql::cost::weight::CLOSENESS + child_complexity")]
     async fn closeness(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
         // Closeness is one search per node without the accumulation: half a betweenness.
         affordable(self.graph(), Some(self.graph().len() / 2), "closeness")?;
@@ -413,6 +418,7 @@ impl Network {
     }
 
     /// PageRank on edge weights (damping 0.85).
+    #[graphql(complexity = "crate::graphql::cost::weight::PAGERANK + child_complexity")]
     async fn pagerank(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
         let scores = self.analysis(ctx, "pagerank".into(), centrality::pagerank).await?;
         let scores = scores.as_ref().as_ref().map_err(|error| coded(Code::BadUserInput, error.to_string()))?;
@@ -420,6 +426,7 @@ impl Network {
     }
 
     /// Eigenvector centrality (hops).
+    #[graphql(complexity = "crate::graphql::cost::weight::EIGENVECTOR + child_complexity")]
     async fn eigenvector(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
         let scores = self.analysis(ctx, "eigenvector".into(), centrality::eigenvector).await?;
         let scores = scores.as_ref().as_ref().map_err(|error| coded(Code::BadUserInput, error.to_string()))?;
@@ -427,6 +434,7 @@ impl Network {
     }
 
     /// Connected components, largest first.
+    #[graphql(complexity = "crate::graphql::cost::weight::STRUCTURE + child_complexity")]
     async fn components(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeGroup>> {
         let components = self.analysis(ctx, "components".into(), structure::components).await?;
         let graph = self.shared();
@@ -438,11 +446,13 @@ impl Network {
             .collect())
     }
 
+    #[graphql(complexity = "crate::graphql::cost::weight::STRUCTURE + child_complexity")]
     async fn component_count(&self, ctx: &Context<'_>) -> Result<i32> {
         Ok(self.analysis(ctx, "components".into(), structure::components).await?.len() as i32)
     }
 
     /// Edges whose removal disconnects their ends.
+    #[graphql(complexity = "crate::graphql::cost::weight::STRUCTURE + child_complexity")]
     async fn bridges(&self, ctx: &Context<'_>) -> Result<Vec<NetworkEdge>> {
         let bridges = self.analysis(ctx, "bridges".into(), structure::bridges).await?;
         let graph = self.shared();
@@ -450,12 +460,14 @@ impl Network {
     }
 
     /// Nodes whose removal splits their component.
+    #[graphql(complexity = "crate::graphql::cost::weight::STRUCTURE + child_complexity")]
     async fn articulation_points(&self, ctx: &Context<'_>) -> Result<Vec<NetworkNode>> {
         let points = self.analysis(ctx, "articulation points".into(), structure::articulation_points).await?;
         Ok(points.iter().map(|&position| self.node_at(position)).collect())
     }
 
     /// Communities by the Louvain method on edge weights; the same `seed` gives the same answer.
+    #[graphql(complexity = "crate::graphql::cost::weight::COMMUNITIES + child_complexity")]
     async fn communities(
         &self,
         ctx: &Context<'_>,
@@ -481,6 +493,7 @@ impl Network {
 
     /// The ego network: `center` and everything within `radius` hops, with the edges among them.
     /// Every analysis is available on it.
+    #[graphql(complexity = "crate::graphql::cost::weight::BUILD_NETWORK + child_complexity")]
     async fn ego(&self, center: String, #[graphql(default = 1)] radius: i32) -> Result<Network> {
         let center = self.position("center", &center)?;
         let radius = usize::try_from(radius).map_err(|_| bad_input("radius", "radius is at least 0"))?;

@@ -108,7 +108,10 @@ where
     let last = size("last", args.last)?;
     if first.is_some() && last.is_some() {
         // The Relay spec discourages both; their combination has no one obvious meaning.
-        return Err(bad_input("last", "give `first` (paging forward, with `after`) or `last` (backward, with `before`), not both"));
+        return Err(bad_input(
+            "last",
+            "give `first` (paging forward, with `after`) or `last` (backward, with `before`), not both",
+        ));
     }
     let after = cursor("after", args.after.as_ref())?;
     let before = cursor("before", args.before.as_ref())?;

@@ -278,6 +278,7 @@ impl RegistryQuery {
         by_key::<country::Entity>(ctx, "country", country::Column::Code, &code.to_uppercase()).await.map(Country)
     }
 
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn countries(
         &self,
         ctx: &Context<'_>,
@@ -321,6 +322,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn regions(
         &self,
         ctx: &Context<'_>,
@@ -374,6 +376,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
@@ -479,6 +482,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -513,6 +517,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn programmes(
         &self,
         ctx: &Context<'_>,
@@ -547,6 +552,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -572,6 +578,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn goals(
         &self,
         ctx: &Context<'_>,
@@ -601,6 +608,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn indicator_values(
         &self,
         ctx: &Context<'_>,
@@ -636,6 +644,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn collaborations(
         &self,
         ctx: &Context<'_>,
@@ -671,6 +680,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
     async fn sources(
         &self,
         ctx: &Context<'_>,
@@ -715,7 +725,7 @@ impl RegistryQuery {
 
     /// Pseudonymous students (analysts and up). The guard runs before the filter, so filters
     /// cannot be used to probe student data.
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn students(
         &self,
@@ -752,7 +762,7 @@ impl RegistryQuery {
             .map(Placement)
     }
 
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn placements(
         &self,

@@ -124,3 +124,50 @@ async fn sources_and_provenance_are_exposed() {
     assert!(codes.iter().all(|c| c["source"]["key"].is_string()), "every code names its source: {codes:?}");
     assert_eq!(data["source"]["kind"], "public repository");
 }
+
+#[tokio::test]
+async fn expensive_queries_are_refused_before_any_sql_with_the_estimate_and_the_limit() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql", app.base);
+    // Ten aliased exact betweenness analyses: each weighs 20 000, the public may spend 50 000.
+    let analyses: String =
+        (0..10).map(|i| format!("a{i}: network(minWeight: {}) {{ betweenness {{ score }} }} ", i + 1)).collect();
+    let before = app.statements.get();
+    let body = app.post(&format!("{{ {analyses} }}"), serde_json::json!({})).await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "QUERY_TOO_EXPENSIVE", "{body}");
+    assert_eq!(error["extensions"]["limit"], 50_000);
+    assert!(error["extensions"]["estimated"].as_u64().unwrap() > 200_000, "{body}");
+    assert_eq!(app.statements.get(), before, "refused before any SQL ran");
+    // Aliases of big pages: refused by the document caps at once.
+    let aliases: String = (0..2000).map(|i| format!("r{i}: regions(first: 500) {{ nodes {{ slug }} }} ")).collect();
+    let body = app.post(&format!("{{ {aliases} }}"), serde_json::json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_EXPENSIVE", "{}", body["errors"][0]);
+    // A page of 500 with a few fields is fine, and an editor may spend more than the public.
+    let big = "{ organisations(first: 500) { nodes { slug name kind country { code } municipality { slug name } } } }";
+    let body = app.post(big, serde_json::json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let pricey = "{ a: network { betweenness { score } } b: network(minWeight: 2) { betweenness { score } } c: network(minWeight: 3) { closeness { score } brokers { score } } }";
+    let body = app.post(pricey, serde_json::json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_EXPENSIVE", "{body}");
+    let body = app.post_role(samverka::auth::Role::Editor, pricey, serde_json::json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    // The cost, when asked for.
+    let asked: serde_json::Value = app
+        .client
+        .post(&url)
+        .json(&serde_json::json!({ "query": "{ regions(first: 10) { nodes { slug name } } }", "extensions": { "cost": true } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // 1 for the list, and 10 × (nodes, slug, name).
+    assert_eq!(asked["extensions"]["cost"]["estimated"], 31, "{asked}");
+    assert_eq!(asked["extensions"]["cost"]["limit"], 50_000, "{asked}");
+    // Too many root fields.
+    let roots: String = (0..60).map(|i| format!("c{i}: countries(first: 1) {{ totalCount }} ")).collect();
+    let body = app.post(&format!("{{ {roots} }}"), serde_json::json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["measure"], "rootFields", "{body}");
+}

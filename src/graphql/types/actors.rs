@@ -173,6 +173,7 @@ impl Organisation {
         }
     }
     /// The organisation's partnerships in projects, with role and provenance.
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
     async fn partnerships(
         &self,
         ctx: &Context<'_>,
@@ -183,6 +184,7 @@ impl Organisation {
         Ok(rows.into_iter().take(limit).map(ProjectPartner).collect())
     }
     /// Projects the organisation takes part in, by name.
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
     async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Project>> {
         let limit = nested_limit(first)?;
         // Windowed in SQL: a hub's thousands of projects never leave the database.
@@ -204,14 +206,22 @@ impl Organisation {
         Ok(SuppressedCount::for_caller(ctx, n))
     }
     /// Students enrolled here (pseudonymous; analysts and up).
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    #[graphql(
+        guard = "RoleGuard::new(Role::Analyst)",
+        complexity = "crate::graphql::cost::nested(first, child_complexity)"
+    )]
+
     async fn students(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Student>> {
         let limit = nested_limit(first)?;
         let rows = load_one(ctx, StudentsByEnrollingOrganisation(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().take(limit).map(Student).collect())
     }
     /// Placements hosted here (analysts and up).
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    #[graphql(
+        guard = "RoleGuard::new(Role::Analyst)",
+        complexity = "crate::graphql::cost::nested(first, child_complexity)"
+    )]
+
     async fn hosted_placements(
         &self,
         ctx: &Context<'_>,

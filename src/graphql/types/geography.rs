@@ -232,6 +232,7 @@ impl Region {
     }
 
     /// Member municipalities on `asOf` (default today), by name.
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
@@ -458,6 +459,7 @@ impl Municipality {
     }
 
     /// Organisations seated in the municipality, by name.
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
     async fn organisations(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Organisation>> {
         let limit = nested_limit(first)?;
         // Windowed in SQL: a big municipality's thousands of organisations never leave the database.

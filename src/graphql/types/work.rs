@@ -76,6 +76,7 @@ impl Programme {
         organisation_of(ctx, self.0.funder_organisation_id).await
     }
     /// Projects of the programme, by name.
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
     async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Project>> {
         let limit = nested_limit(first)?;
         let mut rows = load_one(ctx, ProjectsByProgramme(self.0.id)).await?.unwrap_or_default();
@@ -240,7 +241,11 @@ impl Project {
         Ok(rows.into_iter().map(Collaboration).collect())
     }
     /// Student placements within the project (analysts and up).
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)")]
+    #[graphql(
+        guard = "RoleGuard::new(Role::Analyst)",
+        complexity = "crate::graphql::cost::nested(first, child_complexity)"
+    )]
+
     async fn placements(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Placement>> {
         let limit = nested_limit(first)?;
         let rows = load_one(ctx, PlacementsByProject(self.0.id)).await?.unwrap_or_default();
