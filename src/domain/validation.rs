@@ -59,12 +59,21 @@ pub fn slug(field: &str, slug: &str) -> Checked {
     }
 }
 
-/// Rule `non_negative`: amounts and counts.
+/// The largest amount the registry stores (ten thousand billion in any currency): above it a
+/// number is a typo or an attack, and sums of such numbers lose cents.
+pub const MAX_AMOUNT: f64 = 1e13;
+
+/// Rule `non_negative`: amounts and counts are finite, not negative and at most [`MAX_AMOUNT`].
 pub fn non_negative(field: &str, value: Option<f64>) -> Checked {
     match value {
         Some(value) if !value.is_finite() || value < 0.0 => {
             Err(Violation::new(field, "non_negative", format!("{value} is not a non-negative number")))
         }
+        Some(value) if value > MAX_AMOUNT => Err(Violation::new(
+            field,
+            "amount_range",
+            format!("{value} is more than {MAX_AMOUNT:e}, the largest amount the registry stores"),
+        )),
         _ => Ok(()),
     }
 }

@@ -168,10 +168,13 @@ impl NetworkRequest {
                 "placement edges are student data: they need the Analyst role or higher".into(),
             ));
         }
-        let min_weight = u32::try_from(min_weight)
-            .ok()
-            .filter(|w| *w >= 1)
-            .ok_or_else(|| Refused::BadInput { argument: "minWeight", message: "minWeight is at least 1".into() })?;
+        let min_weight =
+            u32::try_from(min_weight).ok().filter(|w| (1..=MAX_MIN_WEIGHT).contains(w)).ok_or_else(|| {
+                Refused::BadInput {
+                    argument: "minWeight",
+                    message: format!("minWeight is between 1 and {MAX_MIN_WEIGHT}"),
+                }
+            })?;
         let filter = NetworkFilter {
             programme: filter.programme,
             project: filter.project,
@@ -491,12 +494,16 @@ impl Network {
         Ok(paths::shortest_path(self.graph(), from, to).map(|path| path.into_iter().map(|p| self.node_at(p)).collect()))
     }
 
-    /// The ego network: `center` and everything within `radius` hops, with the edges among them.
+    /// The ego network: `center` and everything within `radius` hops (0–10), with the edges among them.
     /// Every analysis is available on it.
     #[graphql(complexity = "crate::graphql::cost::weight::BUILD_NETWORK + child_complexity")]
     async fn ego(&self, center: String, #[graphql(default = 1)] radius: i32) -> Result<Network> {
         let center = self.position("center", &center)?;
-        let radius = usize::try_from(radius).map_err(|_| bad_input("radius", "radius is at least 0"))?;
+        // Beyond a few hops an ego network is the whole component: 0–10 covers every use.
+        let radius = usize::try_from(radius)
+            .ok()
+            .filter(|r| *r <= MAX_RADIUS)
+            .ok_or_else(|| bad_input("radius", format!("radius is between 0 and {MAX_RADIUS}")))?;
         let members = paths::ego(self.graph(), center, radius);
         Ok(Network { built: self.built.clone(), members: Some(Arc::new(self.graph().induced(&members))) })
     }
@@ -565,6 +572,11 @@ fn window(len: usize, offset: i32, limit: Option<i32>) -> Result<std::ops::Range
     let start = offset.min(len);
     Ok(start..(start + limit).min(len))
 }
+
+/// The largest ego radius (hops).
+const MAX_RADIUS: usize = 10;
+/// The largest tie weight a filter may ask for (no pair has more shared projects).
+const MAX_MIN_WEIGHT: u32 = 100_000;
 
 fn samples_of(samples: Option<i32>) -> Result<Option<usize>> {
     match samples {

@@ -171,3 +171,28 @@ async fn expensive_queries_are_refused_before_any_sql_with_the_estimate_and_the_
     let body = app.post(&format!("{{ {roots} }}"), serde_json::json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["measure"], "rootFields", "{body}");
 }
+
+#[tokio::test]
+async fn numbers_are_bounded_the_same_way_everywhere() {
+    let app = TestApp::spawn().await;
+    let editor = samverka::auth::Role::Editor;
+    let body = app
+        .post_role(
+            editor,
+            r#"mutation { createProject(input: { slug: "proj-huge", name: "Huge", budgetTotal: 1e20, budgetCurrency: "EUR" }) { slug } }"#,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["rule"], "amount_range", "{body}");
+    for (query, argument) in [
+        (r#"{ network { ego(center: "org-ltu", radius: 11) { nodeCount } } }"#, "radius"),
+        (r#"{ network(minWeight: 1000000) { nodeCount } }"#, "minWeight"),
+        (r#"{ network { betweenness(samples: 1) { score } } }"#, "samples"),
+        (r#"{ regions(first: 501) { totalCount } }"#, "first"),
+    ] {
+        let body = app.post(query, serde_json::json!({})).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{query}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["argument"], argument, "{query}: {body}");
+    }
+}
