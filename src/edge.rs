@@ -3,6 +3,7 @@
 //! subject or peer address → 429), and the coded JSON error bodies every refusal here carries,
 //! in the same shape as GraphQL errors, with the request id the logs use.
 
+use crate::codes::Code;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -52,11 +53,12 @@ pub fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// A refusal in GraphQL's error shape: `{"errors":[{"message", "extensions":{"code","requestId"}}]}`.
-pub fn coded_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+pub fn coded_response(code: Code, message: &str, request_id: &str) -> Response {
     let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }]
+        "errors": [{ "message": message, "extensions": { "code": code.as_str(), "requestId": request_id } }]
     });
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string()).into_response()
+    (code.status(), [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string())
+        .into_response()
 }
 
 /// Authenticates, rate-limits, and hands the [`Principal`] to the handler as a request extension.
@@ -67,7 +69,7 @@ pub async fn guard_edge(State(edge): State<Edge>, mut request: Request, next: Ne
         Ok(principal) => principal,
         Err(error) => {
             tracing::info!(reason = %error, "refused a request with a bad token");
-            let mut response = coded_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &error.to_string(), &id);
+            let mut response = coded_response(Code::Unauthenticated, &error.to_string(), &id);
             let challenge = match error {
                 AuthError::Expired => r#"Bearer error="invalid_token", error_description="expired""#,
                 _ => r#"Bearer error="invalid_token""#,
@@ -82,8 +84,7 @@ pub async fn guard_edge(State(edge): State<Edge>, mut request: Request, next: Ne
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             tracing::info!(client = %key, "rate limited");
             let mut response = coded_response(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
+                Code::RateLimited,
                 "too many requests; slow down and retry after the time in Retry-After",
                 &id,
             );
@@ -127,12 +128,8 @@ pub async fn code_layer_errors(request: Request, next: Next) -> Response {
         return response;
     }
     match response.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            coded_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "the request body is too large", &id)
-        }
-        StatusCode::REQUEST_TIMEOUT => {
-            coded_response(StatusCode::REQUEST_TIMEOUT, "TIMEOUT", "the request took too long and was stopped", &id)
-        }
+        StatusCode::PAYLOAD_TOO_LARGE => coded_response(Code::PayloadTooLarge, "the request body is too large", &id),
+        StatusCode::REQUEST_TIMEOUT => coded_response(Code::Timeout, "the request took too long and was stopped", &id),
         _ => response,
     }
 }

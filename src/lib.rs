@@ -28,6 +28,7 @@
 //!   synthetic seed ([`db::seed`]).
 //! - [`ingest`]: every way files come in (seed facts, funders' files; CLI, first start and the
 //!   `importRegistry`/`importFile` mutations): read, place, match, check, write or dry-run.
+//! - [`codes`]: the one closed set of error codes, with their HTTP statuses.
 //! - [`auth`]: bearer JWTs (HS256/RS256), roles, the principal of a request.
 //! - [`edge`]: the HTTP edge before GraphQL: authentication, per-client rate limit, coded refusals.
 //! - [`graphql`]: schema and limits, the root query (registry lists + `analytics`), mutation and
@@ -53,6 +54,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod codes;
 pub mod db;
 pub mod domain;
 pub mod edge;

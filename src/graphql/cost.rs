@@ -4,18 +4,21 @@
 //! counted in full. A role may spend up to its limit per request (public the least); a dearer
 //! request is refused with `QUERY_TOO_EXPENSIVE`, with the estimate and the limit, before any
 //! resolver (and so any SQL) runs. Documents are also capped in fields, aliases and root fields.
-//! A client that sends `"extensions": {"cost": true}` gets `extensions.cost` back.
+//! A client that sends `"extensions": {"cost": true}` gets `extensions.cost` back. Errors of
+//! the parse and validation phases are coded here, by phase.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
 use crate::auth::{Principal, Role};
+use crate::codes::Code;
 
 /// The page size a list has when the query names none (see `graphql::pagination`).
 const DEFAULT_PAGE: usize = 50;
@@ -96,13 +99,14 @@ impl CostLimits {
     }
 }
 
-/// The extension factory the schema installs.
-pub struct Cost(pub CostLimits);
+/// The extension factory the schema installs: the cost limits and the deepest nesting allowed.
+pub struct Cost(pub CostLimits, pub usize);
 
 impl ExtensionFactory for Cost {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(CostExtension {
             limits: self.0,
+            max_depth: self.1,
             wanted: AtomicBool::new(false),
             estimated: AtomicUsize::new(0),
             limit: AtomicUsize::new(0),
@@ -112,15 +116,25 @@ impl ExtensionFactory for Cost {
 
 struct CostExtension {
     limits: CostLimits,
+    max_depth: usize,
     wanted: AtomicBool,
     estimated: AtomicUsize,
     limit: AtomicUsize,
 }
 
+/// `error` with `code`, unless it has one.
+fn coded_error(mut error: ServerError, code: Code) -> ServerError {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code.as_str());
+    }
+    error
+}
+
 fn too_expensive(message: String, estimated: usize, limit: usize, what: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
     let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "QUERY_TOO_EXPENSIVE");
+    extensions.set("code", Code::QueryTooExpensive.as_str());
     extensions.set("estimated", estimated as u64);
     extensions.set("limit", limit as u64);
     extensions.set("measure", what);
@@ -202,7 +216,9 @@ impl Extension for CostExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+        // Parse errors are coded here, by phase, not by their message.
+        let document =
+            next.run(ctx, query, variables).await.map_err(|error| coded_error(error, Code::GraphqlParseFailed))?;
         let counted = census(&document, self.limits.max_fields);
         for (what, label, found, cap) in [
             ("fields", "fields", counted.fields, self.limits.max_fields),
@@ -226,7 +242,29 @@ impl Extension for CostExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
+        let result = next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| {
+                    // async-graphql gives argument values of the wrong shape no kind of their
+                    // own; its message is the only sign.
+                    let code = if error.message.to_lowercase().contains("invalid value") {
+                        Code::BadUserInput
+                    } else {
+                        Code::GraphqlValidationFailed
+                    };
+                    coded_error(error, code)
+                })
+                .collect::<Vec<_>>()
+        })?;
+        if result.depth > self.max_depth {
+            return Err(vec![too_expensive(
+                format!("the query nests {} levels deep; at most {} are allowed", result.depth, self.max_depth),
+                result.depth,
+                self.max_depth,
+                "depth",
+            )]);
+        }
         let role = ctx.data_opt::<Principal>().map(|p| p.role).unwrap_or_default();
         let limit = self.limits.for_role(role);
         self.estimated.store(result.complexity, Ordering::Relaxed);
@@ -245,6 +283,21 @@ impl Extension for CostExtension {
             )]);
         }
         Ok(result)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        // Our resolvers code every error they raise; what comes back uncoded from execution is
+        // async-graphql refusing an argument value (a date that is not a date).
+        for error in &mut response.errors {
+            *error = coded_error(std::mem::replace(error, ServerError::new("", None)), Code::BadUserInput);
+        }
+        response
     }
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {

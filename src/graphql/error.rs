@@ -5,36 +5,7 @@ use async_graphql::{Error, ErrorExtensions};
 
 use crate::db::write::WriteError;
 
-/// The closed set of error codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Code {
-    BadUserInput,
-    NotFound,
-    Conflict,
-    Forbidden,
-    /// No valid token (a subscription whose token expired).
-    Unauthenticated,
-    /// More subscriptions on one WebSocket than the server allows.
-    TooManySubscriptions,
-    /// A write did not get its turn in time; nothing was written and retrying is safe.
-    Busy,
-    Internal,
-}
-
-impl Code {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadUserInput => "BAD_USER_INPUT",
-            Self::NotFound => "NOT_FOUND",
-            Self::Conflict => "CONFLICT",
-            Self::Forbidden => "FORBIDDEN",
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
-            Self::Busy => "BUSY",
-            Self::Internal => "INTERNAL",
-        }
-    }
-}
+pub use crate::codes::Code;
 
 /// A client-facing error with a code and a message safe to show.
 pub fn coded(code: Code, message: impl Into<String>) -> Error {

@@ -5,10 +5,11 @@
 //! roles, cache and errors (JSON with `extensions.code`) as GraphQL. The Cytoscape JSON carries
 //! each node's betweenness (sampled beyond 2 000 nodes), for drawing.
 
+use crate::codes::Code;
 use async_graphql::{InputType, Name, Value};
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -42,11 +43,11 @@ pub struct ExportParams {
     pub min_weight: Option<i32>,
 }
 
-/// A refused download: status, code, message.
-type Refusal = (StatusCode, &'static str, String);
+/// A refused download: its code (which gives the status) and message.
+type Refusal = (Code, String);
 
 fn bad(message: impl Into<String>) -> Refusal {
-    (StatusCode::BAD_REQUEST, "BAD_USER_INPUT", message.into())
+    (Code::BadUserInput, message.into())
 }
 
 /// A GraphQL enum value from its name, case-insensitively (`region` → `REGION`).
@@ -101,7 +102,7 @@ impl ExportParams {
         )
         .map_err(|refused| match refused {
             Refused::BadInput { message, .. } => bad(message),
-            Refused::Forbidden(message) => (StatusCode::FORBIDDEN, "FORBIDDEN", message),
+            Refused::Forbidden(message) => (Code::Forbidden, message),
         })
     }
 }
@@ -127,7 +128,7 @@ pub async fn export_network(
             body,
         )
             .into_response(),
-        Err((status, code, message)) => coded_response(status, code, &message, &id),
+        Err((code, message)) => coded_response(code, &message, &id),
     }
 }
 
@@ -139,8 +140,7 @@ async fn download(
 ) -> Result<(Format, String), Refusal> {
     let format = Format::from_file_name(file).ok_or_else(|| {
         (
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            Code::NotFound,
             "downloads: network.graphml, network.gexf, network.nodes.csv, network.edges.csv, network.json".to_owned(),
         )
     })?;
@@ -148,10 +148,10 @@ async fn download(
     let request = params.request(principal)?;
     let internal = |error: sea_orm::DbErr| {
         tracing::error!(error.cause = %error, "network export failed");
-        (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; it has been logged".to_owned())
+        (Code::Internal, "internal error; it has been logged".to_owned())
     };
     if let Some((what, slug)) = unknown_slug(&db.conn, &params.filter()?).await.map_err(internal)? {
-        return Err((StatusCode::NOT_FOUND, "NOT_FOUND", format!("no {what} with slug `{slug}`")));
+        return Err((Code::NotFound, format!("no {what} with slug `{slug}`")));
     }
     let loader = request_loader(db);
     let built = build(loader.loader(), &db.conn, &request).await.map_err(internal)?;

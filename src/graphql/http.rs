@@ -3,6 +3,7 @@
 //! GET-never-mutates (405) are all decided here, before execution. Every error leaves with
 //! `extensions.code` and the request id the logs carry.
 
+use crate::codes::Code;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, ServerError};
 use axum::Extension;
@@ -48,18 +49,14 @@ pub async fn graphql_handler(
             } else {
                 format!("a batch may hold at most {} operations, this one has {}", state.max_batch, requests.len())
             };
-            return Refusal::new(StatusCode::BAD_REQUEST, "BATCH_TOO_LARGE", message).into_response(&id);
+            return Refusal::new(Code::BatchTooLarge, message).into_response(&id);
         }
         batch => batch,
     };
     let mutation = runs_mutation(&batch);
     if parts.method == Method::GET && mutation {
-        let mut response = Refusal::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "mutations run only over POST".to_owned(),
-        )
-        .into_response(&id);
+        let mut response =
+            Refusal::new(Code::MethodNotAllowed, "mutations run only over POST".to_owned()).into_response(&id);
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
@@ -124,23 +121,22 @@ pub async fn graphql_handler(
 
 /// `INTERNAL` (500) for a failure the log explains.
 fn internal_response(request_id: &str) -> Response {
-    coded_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; it has been logged", request_id)
+    coded_response(Code::Internal, "internal error; it has been logged", request_id)
 }
 
 /// A request refused before execution.
 struct Refusal {
-    status: StatusCode,
-    code: &'static str,
+    code: Code,
     message: String,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, code: &'static str, message: String) -> Self {
-        Self { status, code, message }
+    fn new(code: Code, message: String) -> Self {
+        Self { code, message }
     }
 
     fn into_response(self, request_id: &str) -> Response {
-        coded_response(self.status, self.code, &self.message, request_id)
+        coded_response(self.code, &self.message, request_id)
     }
 }
 
@@ -152,7 +148,7 @@ async fn read_request(
 ) -> Result<BatchRequest, Refusal> {
     if *method == Method::GET {
         let request = async_graphql::http::parse_query_string(query.unwrap_or_default())
-            .map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", error.to_string()))?;
+            .map_err(|error| Refusal::new(Code::BadRequest, error.to_string()))?;
         return Ok(BatchRequest::Single(request));
     }
     // CSRF: browsers send form and text/plain bodies cross-site without a preflight; JSON they
@@ -161,18 +157,16 @@ async fn read_request(
     let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if media_type != "application/json" && media_type != GRAPHQL_RESPONSE_JSON {
         return Err(Refusal::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            Code::UnsupportedMediaType,
             format!("POST /graphql takes `application/json`, not `{content_type}`"),
         ));
     }
     // The body limit layer bounds what this reads; exceeding it is a 413, not a parse error.
-    let bytes: Bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|_| {
-        Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "the request body is too large".to_owned())
-    })?;
-    serde_json::from_slice::<BatchRequest>(&bytes).map_err(|error| {
-        Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("the body is not a GraphQL request: {error}"))
-    })
+    let bytes: Bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|_| Refusal::new(Code::PayloadTooLarge, "the request body is too large".to_owned()))?;
+    serde_json::from_slice::<BatchRequest>(&bytes)
+        .map_err(|error| Refusal::new(Code::BadRequest, format!("the body is not a GraphQL request: {error}")))
 }
 
 /// True when any operation the batch would run is a mutation.
@@ -188,24 +182,12 @@ fn runs_mutation(batch: &BatchRequest) -> bool {
     })
 }
 
-/// Errors raised before execution (parse, validation, limits, bad argument values) come from
-/// async-graphql without a code; give them one. Every error also carries the request id.
+/// Every error carries the request id; one that reached here without a code (the cost
+/// extension codes the parse and validation phases) is a validation failure.
 pub(super) fn add_code(error: &mut ServerError, request_id: &str) {
     let extensions = error.extensions.get_or_insert_with(Default::default);
     extensions.set("requestId", request_id);
-    if extensions.get("code").is_some() {
-        return;
+    if extensions.get("code").is_none() {
+        extensions.set("code", Code::GraphqlValidationFailed.as_str());
     }
-    let message = error.message.to_lowercase();
-    let code = if message.contains("too complex") || message.contains("too deep") {
-        "QUERY_TOO_COMPLEX"
-    } else if message.contains("invalid value") || message.contains("failed to parse") {
-        // An argument or variable of the wrong shape: a date that is not a date, an unknown enum value.
-        "BAD_USER_INPUT"
-    } else if message.contains("expected") {
-        "GRAPHQL_PARSE_FAILED"
-    } else {
-        "GRAPHQL_VALIDATION_FAILED"
-    };
-    extensions.set("code", code);
 }

@@ -42,12 +42,11 @@ impl Default for Limits {
 /// The schema with its limits and the database handle (per-request data is added by the handler).
 pub fn build_schema(db: Option<Db>, limits: Limits) -> RegistrySchema {
     let mut builder = Schema::build(query::Query::default(), mutation::Mutation, subscription::Subscription)
-        .limit_depth(limits.max_depth)
         // No per-field tracing extension: a span per resolved field cost more than the SQL on
         // large nested reads; requests are traced by the HTTP layer.
         // Complexity is limited per role by the cost extension (a schema-wide limit would answer
         // without a code, before the role is known).
-        .extension(cost::Cost(cost::CostLimits::default().capped(limits.max_complexity)));
+        .extension(cost::Cost(cost::CostLimits::default().capped(limits.max_complexity), limits.max_depth));
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

@@ -93,7 +93,7 @@ async fn depth_limit_refuses_deep_queries_but_not_introspection() {
         "partners { organisation { projects { ".repeat(hops),
         "} } } ".repeat(hops)
     );
-    assert_eq!(app.error_code(&deep).await, "QUERY_TOO_COMPLEX");
+    assert_eq!(app.error_code(&deep).await, "QUERY_TOO_EXPENSIVE");
     let introspection = include_str!("introspection.graphql");
     let data = app.data(introspection).await;
     assert!(data["__schema"]["types"].as_array().unwrap().len() > 20);
