@@ -220,8 +220,19 @@ pub async fn build(
     loader.cached(key, |built: &Arc<Built>| built.graph.len() + built.graph.edges.len(), select).await
 }
 
-/// Runs CPU work on the blocking pool.
+/// Heavy jobs (network builds and analyses) running at once in this process: one per core, so
+/// a burst of analyses queues (first come, first served) instead of oversubscribing the CPU the
+/// cheap reads need.
+fn heavy_jobs() -> &'static tokio::sync::Semaphore {
+    static HEAVY: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    HEAVY.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+/// Runs CPU work on the blocking pool, once a heavy-job slot is free. A request that goes away
+/// while queued gives up its place.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, DbErr> {
+    let _slot =
+        heavy_jobs().acquire().await.map_err(|error| DbErr::Custom(format!("heavy-job queue closed: {error}")))?;
     tokio::task::spawn_blocking(work).await.map_err(|error| DbErr::Custom(format!("network analysis failed: {error}")))
 }
 
