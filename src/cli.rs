@@ -356,6 +356,10 @@ pub struct ServeArgs {
     /// safety net for lost notifications, and how changes by other processes are seen on SQLite).
     #[arg(long, env = "SAMVERKA_FEED_POLL_MS", default_value_t = 2000)]
     pub feed_poll_ms: u64,
+
+    /// Tests only: a clock the rate limiter reads instead of the real one, moved by hand.
+    #[arg(skip)]
+    pub rate_limit_clock: Option<governor::clock::FakeRelativeClock>,
 }
 
 impl Default for ServeArgs {
@@ -377,6 +381,7 @@ impl Default for ServeArgs {
             ws_keepalive_secs: 15,
             ws_max_subscriptions: 50,
             feed_poll_ms: 2000,
+            rate_limit_clock: None,
         }
     }
 }

@@ -13,8 +13,11 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::{Clock, FakeRelativeClock};
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
 use crate::auth::{AuthError, Authenticator, Principal};
 
@@ -28,22 +31,56 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
+/// The clock the rate limiter reads: the monotonic clock, or one a test moves by hand (so a
+/// test of refilling budgets waits for nothing).
+#[derive(Clone, Debug)]
+pub struct EdgeClock {
+    start: std::time::Instant,
+    manual: Option<FakeRelativeClock>,
+}
+
+impl EdgeClock {
+    pub fn real() -> Self {
+        Self { start: std::time::Instant::now(), manual: None }
+    }
+
+    /// A clock that moves only when `clock.advance(…)` is called.
+    pub fn manual(clock: FakeRelativeClock) -> Self {
+        Self { start: std::time::Instant::now(), manual: Some(clock) }
+    }
+}
+
+impl Clock for EdgeClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        match &self.manual {
+            Some(clock) => clock.now(),
+            None => Nanos::from(self.start.elapsed()),
+        }
+    }
+}
+
+type Limiter = RateLimiter<String, DefaultKeyedStateStore<String>, EdgeClock, NoOpMiddleware<Nanos>>;
+
 /// Shared state of the edge middleware.
 #[derive(Clone)]
 pub struct Edge {
     pub authenticator: Authenticator,
-    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    limiter: Option<Arc<Limiter>>,
+    clock: EdgeClock,
 }
 
 impl Edge {
     /// `rate_limit: None` (or zero per second) turns rate limiting off.
-    pub fn new(authenticator: Authenticator, rate_limit: Option<RateLimit>) -> Self {
+    pub fn new(authenticator: Authenticator, rate_limit: Option<RateLimit>, clock: EdgeClock) -> Self {
         let limiter = rate_limit.and_then(|limit| {
             let per_second = NonZeroU32::new(limit.per_second)?;
             let burst = NonZeroU32::new(limit.burst).unwrap_or(per_second);
-            Some(Arc::new(RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst))))
+            let quota = Quota::per_second(per_second).allow_burst(burst);
+            Some(Arc::new(RateLimiter::new(quota, DefaultKeyedStateStore::default(), clock.clone())))
         });
-        Self { authenticator, limiter }
+        Self { authenticator, limiter, clock }
     }
 }
 
@@ -81,7 +118,7 @@ pub async fn guard_edge(State(edge): State<Edge>, mut request: Request, next: Ne
     if let Some(limiter) = &edge.limiter {
         let key = client_key(&principal, &request);
         if let Err(not_until) = limiter.check_key(&key) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(edge.clock.now());
             tracing::info!(client = %key, "rate limited");
             let mut response = coded_response(
                 Code::RateLimited,

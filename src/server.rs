@@ -105,7 +105,8 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
             ..WsLimits::default()
         },
     };
-    let edge = Edge::new(authenticator, Some(rate_limit));
+    let clock = args.rate_limit_clock.clone().map_or_else(crate::edge::EdgeClock::real, crate::edge::EdgeClock::manual);
+    let edge = Edge::new(authenticator, Some(rate_limit), clock);
     let graphql = Router::new()
         .route("/graphql", get(graphql_handler).post(graphql_handler))
         .with_state(state)
