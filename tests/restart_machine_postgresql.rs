@@ -1,6 +1,9 @@
-//! PostgreSQL restarted under a live subscription. A test binary of its own: cargo runs test
-//! binaries one after another, so the restart cannot break the tests running in parallel in
-//! `it`. On SQLite there is no server to restart and the test says so.
+//! PostgreSQL restarted under a live subscription. It restarts the machine's own cluster
+//! (`pg_ctlcluster … main restart`), so it is opt-in: it runs only when
+//! `SAMVERKA_TEST_RESTART_MACHINE_POSTGRESQL=1` (as `.ci/run` sets it for its PostgreSQL run)
+//! and `TEST_DATABASE_URL` is a PostgreSQL URL, and says so otherwise. A test binary of its own:
+//! cargo runs test binaries one after another, so the restart cannot break the tests running in
+//! parallel in `it`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -68,6 +71,12 @@ async fn create_organisation(app: &TestApp, slug: &str) {
 async fn a_subscription_sees_every_change_after_postgresql_restarts() {
     if !std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres")) {
         println!("PostgreSQL only: TEST_DATABASE_URL is not a PostgreSQL URL, so there is no server to restart");
+        return;
+    }
+    if std::env::var("SAMVERKA_TEST_RESTART_MACHINE_POSTGRESQL").as_deref() != Ok("1") {
+        println!(
+            "opt-in: set SAMVERKA_TEST_RESTART_MACHINE_POSTGRESQL=1 to let this test restart the machine's PostgreSQL cluster"
+        );
         return;
     }
     let app = TestApp::spawn().await;
