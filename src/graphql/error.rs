@@ -12,10 +12,14 @@ pub fn coded(code: Code, message: impl Into<String>) -> Error {
     Error::new(message).extend_with(|_, extensions| extensions.set("code", code.as_str()))
 }
 
+/// `BAD_USER_INPUT` for an argument. Every `BAD_USER_INPUT` names what is at fault in `field`
+/// (an argument's name here, an input field's in write refusals); `argument` repeats it for
+/// arguments, as clients have read it.
 pub fn bad_input(argument: &str, message: impl Into<String>) -> Error {
     let message = message.into();
     Error::new(message).extend_with(|_, extensions| {
         extensions.set("code", Code::BadUserInput.as_str());
+        extensions.set("field", argument);
         extensions.set("argument", argument);
     })
 }

@@ -194,5 +194,6 @@ async fn numbers_are_bounded_the_same_way_everywhere() {
         let body = app.post(query, serde_json::json!({})).await;
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{query}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["argument"], argument, "{query}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], argument, "one name for what is at fault: {body}");
     }
 }
