@@ -7,6 +7,7 @@ use samverka::auth::Role;
 use samverka::cli::ServeArgs;
 use samverka::db::events::{self, Change, Operation};
 use samverka::db::write;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
@@ -150,13 +151,32 @@ async fn a_transaction_that_commits_late_is_not_skipped() {
     // T2's (higher) number first could never go back for T1's. It writes through its own pool,
     // as another instance would (this process's writers already queue before the database).
     let other_instance = samverka::db::Db::connect(&app.db.url, 2).await.unwrap();
+    let (started, has_started) = tokio::sync::oneshot::channel();
     let second = tokio::spawn(async move {
+        started.send(()).ok();
         let (_turn, tx) = write::begin(&other_instance).await.unwrap();
         let event = events::record(&tx, "test", change(2)).await.unwrap();
         tx.commit().await.unwrap();
         event
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    has_started.await.unwrap();
+    if app.db.backend() == sea_orm::DatabaseBackend::Postgres {
+        // Wait for the event itself: the second writer's backend blocked on the writers' lock.
+        let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                       WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let mut polls = 0;
+        loop {
+            let statement = sea_orm::Statement::from_string(app.db.backend(), waiting);
+            let row = app.db.conn.query_one_raw(statement).await.unwrap().unwrap();
+            if row.try_get::<i64>("", "n").unwrap() > 0 {
+                break;
+            }
+            polls += 1;
+            assert!(polls < 100_000, "the second writer never blocked on the lock");
+        }
+    }
+    // (On SQLite the wait is inside SQLite's BEGIN IMMEDIATE, which shows no state to poll; the
+    // second writer has started and cannot finish while the first holds the write lock.)
     assert!(!second.is_finished(), "the later transaction waits while the earlier one is open");
     first.commit().await.unwrap();
     app.db.commits.committed();
