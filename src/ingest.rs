@@ -16,7 +16,7 @@ use crate::db::import::{ImportSummary, Mode};
 use crate::db::write::WriteError;
 use crate::domain::import::formats::{self, Format, InputFile, ReadOptions};
 use crate::domain::import::gazetteer::{Gazetteer, NUTS_VERSIONS};
-use crate::domain::import::intake::{self, MatchReport, ResolveOptions};
+use crate::domain::import::intake::{self, MatchReport, ResolveOptions, RowRef};
 use crate::domain::import::records::RegistryRecords;
 use crate::domain::import::rules;
 use crate::domain::import::tabular::RowError;
@@ -214,7 +214,10 @@ pub async fn import_files(
     // The editors' rules, on what the rows became.
     let violations = rules::check(&records);
     for violation in &violations {
-        let (file, row) = split_locator(violation.at.as_str());
+        let (file, row) = match violation.locator.as_deref().and_then(RowRef::parse) {
+            Some(at) => (at.file, Some(at.row)),
+            None => (violation.at.clone(), None),
+        };
         report.invalid.push(RowError {
             file,
             row,
@@ -244,20 +247,10 @@ pub async fn import_files(
     Ok(report)
 }
 
-/// `file row 7 (project `x`)` → (`file`, 7).
-fn split_locator(at: &str) -> (String, Option<u64>) {
-    let head = at.split(" (").next().unwrap_or(at);
-    match head.rsplit_once(" row ") {
-        Some((file, row)) => (file.to_owned(), row.trim().parse().ok()),
-        None => (head.to_owned(), None),
-    }
-}
-
 /// Leaves out what broke a rule (with `--skip-invalid`): the partner, budget line or project
 /// whose row it came from.
 fn drop_refused(records: &mut RegistryRecords, violations: &[rules::RecordViolation]) {
-    let refused: std::collections::HashSet<&str> =
-        violations.iter().map(|v| v.at.split(" (").next().unwrap_or(&v.at)).collect();
+    let refused: std::collections::HashSet<&str> = violations.iter().filter_map(|v| v.locator.as_deref()).collect();
     let is_refused = |locator: &Option<String>| locator.as_deref().is_some_and(|l| refused.contains(l));
     records.projects.retain(|p| !is_refused(&p.provenance.locator));
     for project in &mut records.projects {

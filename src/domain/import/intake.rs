@@ -27,6 +27,12 @@ impl RowRef {
         format!("{} row {}", self.file, self.row)
     }
 
+    /// The row a [`RowRef::locator`] names.
+    pub fn parse(locator: &str) -> Option<RowRef> {
+        let (file, row) = locator.rsplit_once(" row ")?;
+        Some(RowRef { file: file.to_owned(), row: row.trim().parse().ok()? })
+    }
+
     pub fn error(&self, column: Option<&str>, rule: &str, message: impl Into<String>) -> RowError {
         RowError {
             file: self.file.clone(),
@@ -219,6 +225,12 @@ impl Batch {
             }
         };
         &mut self.projects[at]
+    }
+
+    /// The project read earlier under `slug`.
+    pub fn project_mut(&mut self, slug: &str) -> Option<&mut ProjectIn> {
+        let at = *self.project_index.get(slug)?;
+        self.projects.get_mut(at)
     }
 
     pub fn has_project(&self, slug: &str) -> bool {

@@ -15,6 +15,8 @@ use crate::domain::validation::{self as rule, Checked, Dated, Violation};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordViolation {
     pub at: String,
+    /// The file row the record came from (its provenance locator), for rows read from files.
+    pub locator: Option<String>,
     pub violation: Violation,
 }
 
@@ -29,18 +31,33 @@ struct Checker {
 }
 
 impl Checker {
-    fn note(&mut self, at: impl FnOnce() -> String, result: Checked) {
+    fn note(&mut self, at: impl FnOnce() -> Place, result: Checked) {
         if let Err(violation) = result {
-            self.found.push(RecordViolation { at: at(), violation });
+            let Place { at, locator } = at();
+            self.found.push(RecordViolation { at, locator, violation });
         }
     }
 }
 
-fn place(what: &str, key: &str, provenance: &Provenance) -> String {
-    match &provenance.locator {
+/// Where a record is: how messages name it, and its file row when it has one.
+#[derive(Clone)]
+struct Place {
+    at: String,
+    locator: Option<String>,
+}
+
+impl Place {
+    fn named(at: String) -> Self {
+        Self { at, locator: None }
+    }
+}
+
+fn place(what: &str, key: &str, provenance: &Provenance) -> Place {
+    let at = match &provenance.locator {
         Some(locator) => format!("{locator} ({what} `{key}`)"),
         None => format!("{what} `{key}`"),
-    }
+    };
+    Place { at, locator: provenance.locator.clone() }
 }
 
 /// Every violation in `records` (empty: the file may be written).
@@ -48,10 +65,10 @@ pub fn check(records: &RegistryRecords) -> Vec<RecordViolation> {
     let mut checker = Checker { found: Vec::new() };
     let region_kinds: HashMap<&str, RegionKind> = records.regions.iter().map(|r| (r.slug.as_str(), r.kind)).collect();
     for s in &records.sources {
-        checker.note(|| format!("source `{}`", s.key), s.check());
+        checker.note(|| Place::named(format!("source `{}`", s.key)), s.check());
     }
     for c in &records.countries {
-        checker.note(|| format!("country `{}`", c.code), c.check());
+        checker.note(|| Place::named(format!("country `{}`", c.code)), c.check());
     }
     for r in &records.regions {
         let at = || place("region", &r.slug, &r.provenance);
@@ -162,17 +179,17 @@ pub fn check(records: &RegistryRecords) -> Vec<RecordViolation> {
     checker.found
 }
 
-fn check_codes(checker: &mut Checker, at: &str, codes: &[CodeRecord]) {
+fn check_codes(checker: &mut Checker, at: &Place, codes: &[CodeRecord]) {
     let mut seen: Vec<(&CodeRecord, Dated)> = Vec::new();
     for c in codes {
-        checker.note(|| at.to_owned(), c.check());
+        checker.note(|| at.clone(), c.check());
         // Rule `code_overlap`: one code of a scheme (and NUTS version) at a time.
         let same: Vec<Dated> = seen
             .iter()
             .filter(|(other, _)| other.scheme == c.scheme && other.nuts_version == c.nuts_version)
             .map(|(_, dated)| dated.clone())
             .collect();
-        checker.note(|| at.to_owned(), rule::no_overlap("validFrom", "code_overlap", c.valid_from, c.valid_to, &same));
+        checker.note(|| at.clone(), rule::no_overlap("validFrom", "code_overlap", c.valid_from, c.valid_to, &same));
         seen.push((c, Dated { label: format!("code {}", c.value), from: c.valid_from, to: c.valid_to }));
     }
 }

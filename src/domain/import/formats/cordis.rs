@@ -161,7 +161,9 @@ fn participant(reader: &mut Reader, cells: &Cells, project: &str) -> Result<(), 
     }
     let organisation = reader.batch.organisation(organisation);
     let role = cells.required("role")?;
-    let project = reader.batch.project(project, || unreachable_project(project));
+    let Some(project) = reader.batch.project_mut(project) else {
+        return Err(cells.error("projectID", "unknown_project", "no such project in project.csv"));
+    };
     project.partners.push(PartnerIn {
         organisation,
         role: if role.eq_ignore_ascii_case("coordinator") { PartnerRole::Lead } else { PartnerRole::Partner },
@@ -170,11 +172,6 @@ fn participant(reader: &mut Reader, cells: &Cells, project: &str) -> Result<(), 
         at,
     });
     Ok(())
-}
-
-/// Projects are read before their participants; a participant never creates one.
-fn unreachable_project(slug: &str) -> crate::domain::import::records::ProjectRecord {
-    project_record(slug, slug, None, None, None, None, Default::default())
 }
 
 /// The organisation number inside a VAT number: `NO 974767880 MVA` → 974767880, `SE202100284101`
