@@ -301,10 +301,11 @@ pub struct ServeArgs {
     pub max_depth: usize,
 
     /// The most any role may spend on one request, in cost units (list page sizes multiply what
-    /// each item selects; network analyses weigh by algorithm). Per role: public 50 000, analysts
-    /// and editors 100 000, admins 200 000, each capped by this. Dearer requests are refused with
-    /// QUERY_TOO_EXPENSIVE before they run.
-    #[arg(long, env = "SAMVERKA_MAX_COMPLEXITY", default_value_t = 200_000)]
+    /// each item selects; network analyses weigh by algorithm and by the size of the network,
+    /// estimated from the registry's counts; see the `Network` type in the schema). Per role:
+    /// public 50 000, analysts and editors 1 000 000, admins 2 000 000, each capped by this.
+    /// Dearer requests are refused with QUERY_TOO_EXPENSIVE before they run.
+    #[arg(long, env = "SAMVERKA_MAX_COMPLEXITY", default_value_t = 2_000_000)]
     pub max_complexity: usize,
 
     /// Seconds before a request is cut off with 408.
@@ -335,10 +336,16 @@ pub struct ServeArgs {
     #[arg(long, env = "SAMVERKA_DISABLE_INTROSPECTION")]
     pub disable_introspection: bool,
 
-    /// Rows of metrics and aggregate results kept between requests until the data changes
-    /// (one metrics value or aggregate group is one row); 0 turns the cache off.
-    #[arg(long, env = "SAMVERKA_ANALYTICS_CACHE_ROWS", default_value_t = crate::db::cache::DEFAULT_ROWS)]
-    pub analytics_cache_rows: u64,
+    /// Megabytes of metrics, aggregates, networks and analyses kept between requests until the
+    /// data changes (each weighed by the bytes it holds); 0 turns the cache off. Formerly
+    /// `--analytics-cache-rows`, still accepted (0 still turns it off; other values are now MB).
+    #[arg(
+        long,
+        alias = "analytics-cache-rows",
+        env = "SAMVERKA_ANALYTICS_CACHE_MB",
+        default_value_t = crate::db::cache::DEFAULT_MB
+    )]
+    pub analytics_cache_mb: u64,
 
     /// Seconds a WebSocket may take to send `connection_init` before it is closed (4408).
     #[arg(long, env = "SAMVERKA_WS_INIT_TIMEOUT", default_value_t = 10)]
@@ -368,7 +375,7 @@ impl Default for ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             no_demo: false,
             max_depth: 16,
-            max_complexity: 200_000,
+            max_complexity: 2_000_000,
             request_timeout_secs: 30,
             body_limit: 4 * 1024 * 1024,
             max_batch: 10,
@@ -376,7 +383,7 @@ impl Default for ServeArgs {
             rate_limit_burst: 100,
             cors_origins: Vec::new(),
             disable_introspection: false,
-            analytics_cache_rows: crate::db::cache::DEFAULT_ROWS,
+            analytics_cache_mb: crate::db::cache::DEFAULT_MB,
             ws_init_timeout_secs: 10,
             ws_keepalive_secs: 15,
             ws_max_subscriptions: 50,

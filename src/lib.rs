@@ -16,7 +16,8 @@
 //!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]),
 //!   k-anonymity with complementary suppression ([`domain::privacy`]), the metric
 //!   definitions ([`domain::metrics`]) and partner-network analysis and export
-//!   ([`domain::network`], on petgraph and rayon).
+//!   ([`domain::network`], on petgraph and rayon; what each analysis costs in
+//!   [`domain::network::work`], cooperative cancellation in [`domain::network::stop`]).
 //! - [`db`]: connecting, migrating, the statement counter, the idempotent importer writer
 //!   ([`db::import`]; an import speaks for its own sources), keeping the database on the
 //!   shipped reference map ([`db::reference`]), list selections and the batched lookups behind DataLoaders
@@ -30,13 +31,17 @@
 //!   `importRegistry`/`importFile` mutations): read, place, match, check, write or dry-run.
 //! - [`codes`]: the one closed set of error codes, with their HTTP statuses.
 //! - [`auth`]: bearer JWTs (HS256/RS256), roles, the principal of a request.
-//! - [`edge`]: the HTTP edge before GraphQL: authentication, per-client rate limit, coded refusals.
-//! - [`graphql`]: schema and limits, the root query (registry lists + `analytics`), mutation and
-//!   subscription ([`graphql::subscription`]), object wrappers around entity models,
-//!   DataLoaders, guards, pagination, error codes, the `/graphql` HTTP handler, the writer lane
-//!   mutations run on ([`graphql::writer_lane`]), the `/graphql/ws` WebSocket endpoint
-//!   ([`graphql::ws`]), `network(…)` ([`graphql::network`]) and its downloads
-//!   ([`graphql::export`]), `importFile` ([`graphql::import_file`]).
+//! - [`jobs`]: heavy CPU work (network builds, analyses): one slot per core, a niced pool,
+//!   stopped when its request goes away.
+//! - [`graphql`]: schema and limits, query cost before execution ([`graphql::cost`]), the root
+//!   query (registry lists + `analytics`), mutation and subscription
+//!   ([`graphql::subscription`]), object wrappers around entity models, DataLoaders, guards,
+//!   pagination, error codes, `network(…)` ([`graphql::network`]), `importFile`
+//!   ([`graphql::import_file`]). No HTTP and no SQL.
+//! - [`http`]: the transport: the edge before GraphQL (authentication, per-client rate limit,
+//!   coded refusals: [`http::edge`]), the `/graphql` handler ([`http::graphql`]), the
+//!   `/graphql/ws` WebSocket loop ([`http::ws`]), network downloads ([`http::downloads`]) and the
+//!   writer lane mutations run on ([`http::writer_lane`]).
 //! - [`web`]: the `/network` page (Cytoscape.js vendored in `web/vendor`, tested by `web/test`).
 //! - [`server`]: routes (`/`, `/graphql`, `/graphql/ws`, `/export/…`, `/network`, `/healthz`,
 //!   `/readyz`, `/metrics`),
@@ -57,9 +62,10 @@ pub mod cli;
 pub mod codes;
 pub mod db;
 pub mod domain;
-pub mod edge;
 pub mod graphql;
+pub mod http;
 pub mod ingest;
+pub mod jobs;
 pub mod server;
 pub mod telemetry;
 pub mod web;

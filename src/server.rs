@@ -24,12 +24,12 @@ use crate::cli::ServeArgs;
 use crate::db::Db;
 use crate::db::cache::AnalyticsCache;
 use crate::db::feed::{Feed, FeedOptions};
-use crate::edge::{Edge, REQUEST_ID, RateLimit, code_layer_errors, guard_edge};
-use crate::graphql::export::export_network;
-use crate::graphql::http::{GraphqlState, graphql_handler};
-use crate::graphql::writer_lane::WriterLane;
-use crate::graphql::ws::{WsLimits, WsState, ws_handler};
 use crate::graphql::{Limits, build_schema};
+use crate::http::downloads::{DownloadState, export_network};
+use crate::http::edge::{Edge, REQUEST_ID, RateLimit, code_layer_errors, guard_edge};
+use crate::http::graphql::{GraphqlState, graphql_handler};
+use crate::http::writer_lane::WriterLane;
+use crate::http::ws::{WsLimits, WsState, ws_handler};
 
 /// The demo registry shipped inside the binary, so it runs without the source tree.
 pub const DEMO_REGISTRY: &[u8] = include_bytes!("../data/seed-facts.json");
@@ -73,14 +73,39 @@ impl App {
     }
 }
 
+/// How often the counts behind network cost estimates are read again (a few aggregates).
+const NETWORK_COUNTS_REFRESH: Duration = Duration::from_secs(60);
+
+/// Reads the registry's counts the query-cost check estimates network sizes from. On failure the
+/// previous counts stay (an estimate, not an answer).
+async fn refresh_network_counts(db: &Db) {
+    match crate::db::queries::network::registry_counts(&db.conn).await {
+        Ok(counts) => *db.network_counts.write().unwrap_or_else(std::sync::PoisonError::into_inner) = counts,
+        Err(error) => tracing::warn!(error.cause = %error, "could not count the registry for network cost estimates"),
+    }
+}
+
 /// The routes, and this instance's change feed (started here).
 pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow::Result<Router> {
-    db.analytics_cache = AnalyticsCache::new(args.analytics_cache_rows);
+    db.analytics_cache = AnalyticsCache::new(args.analytics_cache_mb);
     let feed_options = FeedOptions { poll: Duration::from_millis(args.feed_poll_ms.max(10)), ..FeedOptions::default() };
     // The feed reads on a pool of its own: request load cannot starve it, and its reads do not
     // count as statements of requests.
     let feed_db = Db::connect(&db.url, 2).await?;
     let feed = Feed::start(feed_db.conn, db.commits.clone(), feed_options).await?;
+    refresh_network_counts(&db).await;
+    tokio::spawn({
+        let db = db.clone();
+        async move {
+            let mut every = tokio::time::interval(NETWORK_COUNTS_REFRESH);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                refresh_network_counts(&db).await;
+            }
+        }
+    });
+    let cost_limits = crate::graphql::cost::CostLimits::default().capped(args.max_complexity);
     let limits = Limits {
         max_depth: args.max_depth,
         max_complexity: args.max_complexity,
@@ -105,13 +130,20 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
             ..WsLimits::default()
         },
     };
-    let clock = args.rate_limit_clock.clone().map_or_else(crate::edge::EdgeClock::real, crate::edge::EdgeClock::manual);
+    let clock = args
+        .rate_limit_clock
+        .clone()
+        .map_or_else(crate::http::edge::EdgeClock::real, crate::http::edge::EdgeClock::manual);
     let edge = Edge::new(authenticator, Some(rate_limit), clock);
     let graphql = Router::new()
         .route("/graphql", get(graphql_handler).post(graphql_handler))
         .with_state(state)
         .merge(Router::new().route("/graphql/ws", get(ws_handler)).with_state(ws))
-        .merge(Router::new().route("/export/{file}", get(export_network)).with_state(db.clone()))
+        .merge(
+            Router::new()
+                .route("/export/{file}", get(export_network))
+                .with_state(DownloadState { db: db.clone(), limits: cost_limits }),
+        )
         .route_layer(middleware::from_fn_with_state(edge, guard_edge));
     let request_id = HeaderName::from_static(REQUEST_ID);
     Ok(Router::new()
@@ -141,15 +173,28 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
 
 /// Prometheus text exposition of the two counters load tests need (statements per request).
 async fn metrics(State(db): State<Db>) -> impl axum::response::IntoResponse {
+    let (waiting, running, stopped) = crate::jobs::counts();
     let body = format!(
         "# HELP samverka_sql_statements_total SQL statements sent to the database.\n\
          # TYPE samverka_sql_statements_total counter\n\
          samverka_sql_statements_total {}\n\
          # HELP samverka_graphql_requests_total GraphQL operations executed.\n\
          # TYPE samverka_graphql_requests_total counter\n\
-         samverka_graphql_requests_total {}\n",
+         samverka_graphql_requests_total {}\n\
+         # HELP samverka_heavy_jobs_waiting Network builds and analyses waiting for a slot.\n\
+         # TYPE samverka_heavy_jobs_waiting gauge\n\
+         samverka_heavy_jobs_waiting {}\n\
+         # HELP samverka_heavy_jobs_running Network builds and analyses running.\n\
+         # TYPE samverka_heavy_jobs_running gauge\n\
+         samverka_heavy_jobs_running {}\n\
+         # HELP samverka_heavy_jobs_stopped_total Heavy jobs stopped because their request went away.\n\
+         # TYPE samverka_heavy_jobs_stopped_total counter\n\
+         samverka_heavy_jobs_stopped_total {}\n",
         db.statements.get(),
-        db.operations.get()
+        db.operations.get(),
+        waiting,
+        running,
+        stopped
     );
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -14,8 +14,8 @@ use moka::sync::Cache;
 
 type Entry = Arc<dyn Any + Send + Sync>;
 
-/// A bounded cache of analytical results; `rows` is the budget (one metrics value or one
-/// aggregate group weighs one row). Cloning shares it.
+/// A cache of analytical results bounded in bytes: each entry is weighed by the bytes its value
+/// holds, as its caller estimates them. Cloning shares it.
 #[derive(Clone)]
 pub struct AnalyticsCache {
     entries: Option<Cache<(i64, String), (Entry, u32)>>,
@@ -29,19 +29,23 @@ impl std::fmt::Debug for AnalyticsCache {
 
 impl Default for AnalyticsCache {
     fn default() -> Self {
-        Self::new(DEFAULT_ROWS)
+        Self::new(DEFAULT_MB)
     }
 }
 
-/// The default budget: about 20 MB of aggregate groups.
-pub const DEFAULT_ROWS: u64 = 100_000;
+/// The default budget, in megabytes.
+pub const DEFAULT_MB: u64 = 64;
+
+/// What one metrics value or aggregate group weighs in the cache: its fields, keys and the
+/// entry's bookkeeping.
+pub const ROW_BYTES: usize = 256;
 
 impl AnalyticsCache {
-    /// A cache holding up to `rows` rows; 0 turns caching off.
-    pub fn new(rows: u64) -> Self {
-        let entries = (rows > 0).then(|| {
+    /// A cache holding up to `megabytes` of results; 0 turns caching off.
+    pub fn new(megabytes: u64) -> Self {
+        let entries = (megabytes > 0).then(|| {
             Cache::builder()
-                .max_capacity(rows)
+                .max_capacity(megabytes.saturating_mul(1 << 20))
                 .weigher(|_key, (_, weight): &(Entry, u32)| *weight)
                 // A data version nobody asks for any more should not wait for eviction pressure.
                 .time_to_idle(Duration::from_secs(600))
@@ -61,10 +65,10 @@ impl AnalyticsCache {
         entry.downcast_ref::<T>().cloned()
     }
 
-    /// Stores `value` for `key` at `version`, weighing `rows`.
-    pub fn insert<T: Send + Sync + 'static>(&self, version: i64, key: String, value: T, rows: usize) {
+    /// Stores `value` for `key` at `version`, weighing `bytes` (plus the key's).
+    pub fn insert<T: Send + Sync + 'static>(&self, version: i64, key: String, value: T, bytes: usize) {
         if let Some(entries) = &self.entries {
-            let weight = u32::try_from(rows.max(1)).unwrap_or(u32::MAX);
+            let weight = u32::try_from(bytes.saturating_add(key.len()).max(1)).unwrap_or(u32::MAX);
             entries.insert((version, key), (Arc::new(value), weight));
         }
     }
@@ -76,13 +80,24 @@ mod tests {
 
     #[test]
     fn a_value_is_found_only_at_its_version_and_type() {
-        let cache = AnalyticsCache::new(10);
-        cache.insert(3, "k".to_owned(), vec![1_i64, 2], 2);
+        let cache = AnalyticsCache::new(1);
+        cache.insert(3, "k".to_owned(), vec![1_i64, 2], 16);
         assert_eq!(cache.get::<Vec<i64>>(3, "k"), Some(vec![1, 2]));
         assert_eq!(cache.get::<Vec<i64>>(4, "k"), None, "a newer version misses");
         assert_eq!(cache.get::<String>(3, "k"), None, "another type misses");
         let off = AnalyticsCache::new(0);
-        off.insert(3, "k".to_owned(), 1_i64, 1);
+        off.insert(3, "k".to_owned(), 1_i64, 8);
         assert_eq!(off.get::<i64>(3, "k"), None);
+    }
+
+    #[test]
+    fn the_budget_is_in_bytes() {
+        let cache = AnalyticsCache::new(1);
+        // Two values of 600 kB do not fit in 1 MB together.
+        cache.insert(1, "a".to_owned(), 1_i64, 600_000);
+        cache.insert(1, "b".to_owned(), 2_i64, 600_000);
+        cache.entries.as_ref().expect("cache on").run_pending_tasks();
+        let kept = ["a", "b"].iter().filter(|key| cache.get::<i64>(1, key).is_some()).count();
+        assert_eq!(kept, 1);
     }
 }

@@ -53,6 +53,9 @@ pub struct Db {
     pub commits: feed::CommitSignal,
     /// This process's writers' queue: one write transaction at a time (`write::begin`).
     pub writers: Arc<tokio::sync::Mutex<()>>,
+    /// The registry's counts the query-cost check estimates network sizes from
+    /// ([`queries::network::registry_counts`]), refreshed by the server.
+    pub network_counts: Arc<std::sync::RwLock<crate::domain::network::work::RegistryCounts>>,
 }
 
 impl Db {
@@ -67,6 +70,7 @@ impl Db {
             analytics_cache: cache::AnalyticsCache::default(),
             commits: feed::CommitSignal::default(),
             writers: Arc::default(),
+            network_counts: Arc::default(),
         })
     }
 

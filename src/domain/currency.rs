@@ -26,11 +26,17 @@ const ACTIVE_ISO_4217: [&str; 179] = [
     "ZAR", "ZMW", "ZWG",
 ];
 
-/// Is `code` an active ISO 4217 alphabetic currency code (3 uppercase letters, e.g. "NOK")?
-/// Exact: "nok" is refused, callers normalise.
+/// Is `code` an active ISO 4217 alphabetic code of money (3 uppercase letters, e.g. "NOK"; not
+/// `XXX`, `XAU` or the other codes of things that are not money)? Exact: "nok" is refused,
+/// callers normalise.
 pub fn is_iso4217(code: &str) -> bool {
-    code.len() == 3 && ACTIVE_ISO_4217.binary_search(&code).is_ok()
+    code.len() == 3 && ACTIVE_ISO_4217.binary_search(&code).is_ok() && !NOT_MONEY.contains(&code)
 }
+
+/// ISO 4217 codes that are not money a budget can be in: precious metals, bond-market and
+/// settlement units, the code reserved for testing and `XXX`, "no currency".
+const NOT_MONEY: [&str; 13] =
+    ["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"];
 
 /// An amount converted to euros, with the rate used and where it came from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -254,11 +260,14 @@ mod tests {
     fn iso4217_codes() {
         assert!(ACTIVE_ISO_4217.windows(2).all(|pair| pair[0] < pair[1]), "sorted and unique");
         assert!(ACTIVE_ISO_4217.iter().all(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())));
-        for code in ["NOK", "SEK", "DKK", "ISK", "EUR", "USD", "GBP", "CHF", "XCG", "ZWG", "XXX"] {
+        for code in ["NOK", "SEK", "DKK", "ISK", "EUR", "USD", "GBP", "CHF", "XCG", "ZWG", "XOF"] {
             assert!(is_iso4217(code), "{code}");
         }
         // Lowercase is refused: callers normalise. Withdrawn codes are not active.
-        for code in ["nok", "Nok", "XYZ", "", "NOKK", "NO", "HRK", "DEM", "ANG", "ZWL", "SLL", "BGN", " NOK"] {
+        for code in [
+            "nok", "Nok", "XYZ", "", "NOKK", "NO", "HRK", "DEM", "ANG", "ZWL", "SLL", "BGN", " NOK", "XXX", "XAU",
+            "XTS",
+        ] {
             assert!(!is_iso4217(code), "{code}");
         }
     }

@@ -257,6 +257,14 @@ fn currency(field: &str, code: Option<&str>) -> Checked {
 
 impl SelfCheck for SourceDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("key", Some(self.key.as_str())),
+            ("kind", Some(self.kind.as_str())),
+            ("title", self.title.as_deref()),
+            ("url", self.url.as_deref()),
+            ("locator", self.locator.as_deref()),
+            ("description", self.description.as_deref()),
+        ])?;
         rule::required("key", &self.key)?;
         rule::required("kind", &self.kind)
     }
@@ -264,6 +272,13 @@ impl SelfCheck for SourceDraft {
 
 impl SelfCheck for CountryDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("code", Some(self.code.as_str())),
+            ("name", Some(self.name.as_str())),
+            ("nameEn", self.name_en.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         if self.code.len() != 2 || !self.code.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(rule::Violation::new(
                 "code",
@@ -277,6 +292,15 @@ impl SelfCheck for CountryDraft {
 
 impl SelfCheck for RegionDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("name", Some(self.name.as_str())),
+            ("shortName", self.short_name.as_deref()),
+            ("country", self.country.as_deref()),
+            ("note", self.note.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::required("name", &self.name)?;
         rule::period("validTo", self.valid_from, self.valid_to)
@@ -285,6 +309,15 @@ impl SelfCheck for RegionDraft {
 
 impl SelfCheck for MunicipalityDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("name", Some(self.name.as_str())),
+            ("country", Some(self.country.as_str())),
+            ("adminCentre", self.admin_centre.as_deref()),
+            ("note", self.note.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::required("name", &self.name)
     }
@@ -292,6 +325,19 @@ impl SelfCheck for MunicipalityDraft {
 
 impl SelfCheck for OrganisationDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("name", Some(self.name.as_str())),
+            ("shortName", self.short_name.as_deref()),
+            ("kindLabel", self.kind_label.as_deref()),
+            ("country", self.country.as_deref()),
+            ("municipality", self.municipality.as_deref()),
+            ("representsMunicipality", self.represents_municipality.as_deref()),
+            ("orgNumber", self.org_number.as_deref()),
+            ("ror", self.ror.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::required("name", &self.name)?;
         rule::period("validTo", self.valid_from, self.valid_to)
@@ -319,6 +365,17 @@ impl OrganisationDraft {
 
 impl SelfCheck for ProgrammeDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("name", Some(self.name.as_str())),
+            ("fullName", self.full_name.as_deref()),
+            ("country", self.country.as_deref()),
+            ("owner", self.owner.as_deref()),
+            ("funder", self.funder.as_deref()),
+            ("periodText", self.period_text.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::required("name", &self.name)?;
         rule::period("validTo", self.valid_from, self.valid_to)
@@ -327,6 +384,17 @@ impl SelfCheck for ProgrammeDraft {
 
 impl SelfCheck for ProjectDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("name", Some(self.name.as_str())),
+            ("shortName", self.short_name.as_deref()),
+            ("programme", self.programme.as_deref()),
+            ("periodText", self.period_text.as_deref()),
+            ("budgetCurrency", self.budget_currency.as_deref()),
+            ("budgetSource", self.budget_source.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::required("name", &self.name)?;
         rule::period("validTo", self.valid_from, self.valid_to)?;
@@ -337,6 +405,15 @@ impl SelfCheck for ProjectDraft {
 
 impl SelfCheck for GoalDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("project", Some(self.project.as_str())),
+            ("kindLabel", Some(self.kind_label.as_str())),
+            ("text", Some(self.text.as_str())),
+            ("targetUnit", self.target_unit.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::required("text", &self.text)?;
         if self.target_comparator.is_some() && self.target_value.is_none() {
@@ -352,6 +429,16 @@ impl SelfCheck for GoalDraft {
 
 impl SelfCheck for IndicatorValueDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("project", Some(self.project.as_str())),
+            ("goal", self.goal.as_deref()),
+            ("text", Some(self.text.as_str())),
+            ("unit", self.unit.as_deref()),
+            ("periodText", self.period_text.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::required("text", &self.text)?;
         if self.comparator.is_some() && self.value.is_none() {
@@ -363,6 +450,15 @@ impl SelfCheck for IndicatorValueDraft {
 
 impl SelfCheck for CollaborationDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("organisationA", Some(self.organisation_a.as_str())),
+            ("organisationB", Some(self.organisation_b.as_str())),
+            ("project", self.project.as_deref()),
+            ("description", self.description.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         if self.organisation_a == self.organisation_b {
             return Err(rule::Violation::new(
@@ -377,6 +473,14 @@ impl SelfCheck for CollaborationDraft {
 
 impl SelfCheck for StudentDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("homeMunicipality", self.home_municipality.as_deref()),
+            ("enrollingOrganisation", Some(self.enrolling_organisation.as_str())),
+            ("fieldOfStudy", self.field_of_study.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::period("enrolledTo", Some(self.enrolled_from), self.enrolled_to)
     }
@@ -384,6 +488,14 @@ impl SelfCheck for StudentDraft {
 
 impl SelfCheck for PlacementDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("slug", Some(self.slug.as_str())),
+            ("student", Some(self.student.as_str())),
+            ("host", Some(self.host.as_str())),
+            ("project", self.project.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::slug("slug", &self.slug)?;
         rule::period("validTo", Some(self.valid_from), self.valid_to)
     }
@@ -391,18 +503,37 @@ impl SelfCheck for PlacementDraft {
 
 impl SelfCheck for PartnerDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("project", Some(self.project.as_str())),
+            ("organisation", Some(self.organisation.as_str())),
+            ("roleLabel", self.role_label.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::non_negative("budgetShare", self.budget_share)
     }
 }
 
 impl SelfCheck for MembershipDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("municipality", Some(self.municipality.as_str())),
+            ("region", Some(self.region.as_str())),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::period("validTo", self.valid_from, self.valid_to)
     }
 }
 
 impl SelfCheck for CodeDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("value", Some(self.value.as_str())),
+            ("nutsVersion", self.nuts_version.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::code("value", self.scheme, &self.value)?;
         rule::period("validTo", self.valid_from, self.valid_to)
     }
@@ -410,6 +541,13 @@ impl SelfCheck for CodeDraft {
 
 impl SelfCheck for RegionParentDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("region", Some(self.region.as_str())),
+            ("parent", Some(self.parent.as_str())),
+            ("nutsVersion", self.nuts_version.as_deref()),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         if self.region == self.parent {
             return Err(rule::Violation::new("parent", "parent_cycle", "a region cannot be its own parent"));
         }
@@ -419,6 +557,13 @@ impl SelfCheck for RegionParentDraft {
 
 impl SelfCheck for BudgetLineDraft {
     fn check(&self) -> Checked {
+        rule::texts(&[
+            ("project", Some(self.project.as_str())),
+            ("label", Some(self.label.as_str())),
+            ("currency", Some(self.currency.as_str())),
+            ("source", self.provenance.source.as_deref()),
+            ("locator", self.provenance.locator.as_deref()),
+        ])?;
         rule::required("label", &self.label)?;
         rule::non_negative("amount", Some(self.amount))?;
         currency("currency", Some(&self.currency))

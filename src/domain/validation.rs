@@ -40,6 +40,28 @@ pub fn required(field: &str, text: &str) -> Checked {
     if text.trim().is_empty() { Err(Violation::new(field, "required", "must not be empty")) } else { Ok(()) }
 }
 
+/// The longest text a field may hold, in characters: a name, a note, a goal's text (the
+/// longest real goal texts are a few hundred characters).
+pub const MAX_TEXT: usize = 10_000;
+
+/// Rule `text_length`: every text is at most [`MAX_TEXT`] characters and holds no NUL.
+pub fn texts(fields: &[(&str, Option<&str>)]) -> Checked {
+    for (field, text) in fields {
+        let Some(text) = text else { continue };
+        if text.len() > MAX_TEXT && text.chars().count() > MAX_TEXT {
+            return Err(Violation::new(
+                *field,
+                "text_length",
+                format!("is {} characters long; at most {MAX_TEXT} are stored", text.chars().count()),
+            ));
+        }
+        if text.contains('\0') {
+            return Err(Violation::new(*field, "text_length", "may not contain NUL characters"));
+        }
+    }
+    Ok(())
+}
+
 /// Rule `slug_format`: 1–120 ASCII letters, digits, `-` or `_`, starting with a letter or digit.
 /// (The demo's own slugs use capitals in NUTS codes, e.g. `nuts-SE33`, so capitals are allowed.)
 pub fn slug(field: &str, slug: &str) -> Checked {
@@ -53,7 +75,9 @@ pub fn slug(field: &str, slug: &str) -> Checked {
             field,
             "slug_format",
             format!(
-                "`{slug}` is not a slug (1–120 ASCII letters, digits, `-` or `_`, starting with a letter or digit)"
+                "`{}` is not a slug (1–120 ASCII letters, digits, `-` or `_`, starting with a letter or digit)",
+                // A hostile slug is not echoed whole.
+                slug.chars().take(130).collect::<String>()
             ),
         ))
     }

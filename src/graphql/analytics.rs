@@ -5,7 +5,6 @@
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use entity::region;
 use sea_orm::sea_query::{PostgresQueryBuilder, SelectStatement};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use super::error::{OrInternal, bad_input, not_found};
 use super::loaders::{ProgrammeById, RegionById};
@@ -304,7 +303,7 @@ async fn participation(
     let filter = match filter {
         Some(filter) => {
             let select = lists::projects_select(&filter.into_db()?, Sort::default()).or_internal()?;
-            Some(select.select_only().column(entity::project::Column::Id).into_query())
+            Some(crate::db::queries::ids_of(select, entity::project::Column::Id))
         }
         None => None,
     };
@@ -317,7 +316,11 @@ async fn participation(
     let geography = geography.unwrap_or_default().into_db();
     let key = format!("participation {} {dimensions:?} {geography:?} {measures:?}", statement_text(filter.as_ref()));
     let run = aggregate::participation(db(ctx), filter.as_ref(), &dimensions, &geography, measures);
-    let groups = loader(ctx).loader().cached(key, Vec::len, run).await.or_internal()?;
+    let groups = loader(ctx)
+        .loader()
+        .cached(key, |groups: &Vec<_>| groups.len() * crate::db::cache::ROW_BYTES, run)
+        .await
+        .or_internal()?;
     too_many(&groups)?;
     Ok(groups)
 }
@@ -365,7 +368,7 @@ impl AnalyticsQuery {
             Some(filter) => {
                 let sort = Sort { field: SortField::Slug, descending: false };
                 let select = lists::placements_select(&filter.into_db()?, sort).or_internal()?;
-                Some(select.select_only().column(entity::student_placement::Column::Id).into_query())
+                Some(crate::db::queries::ids_of(select, entity::student_placement::Column::Id))
             }
             None => None,
         };
@@ -377,7 +380,11 @@ impl AnalyticsQuery {
         let geography = geography.unwrap_or_default().into_db();
         let key = format!("placements {} {dimensions:?} {geography:?} {side:?}", statement_text(filter.as_ref()));
         let run = aggregate::placements(db(ctx), filter.as_ref(), &dimensions, &geography, side);
-        let groups = loader(ctx).loader().cached(key, Vec::len, run).await.or_internal()?;
+        let groups = loader(ctx)
+            .loader()
+            .cached(key, |groups: &Vec<_>| groups.len() * crate::db::cache::ROW_BYTES, run)
+            .await
+            .or_internal()?;
         too_many(&groups)?;
         let trusted = super::access::role_of(ctx) >= crate::auth::Role::Analyst;
         let cells: Vec<(Vec<Option<String>>, i64)> =
@@ -408,9 +415,7 @@ impl AnalyticsQuery {
         if periods.is_empty() || periods.len() > MAX_COMPARED {
             return Err(bad_input("periods", format!("give between 1 and {MAX_COMPARED} periods")));
         }
-        let found = region::Entity::find()
-            .filter(region::Column::Slug.is_in(regions.iter().map(String::as_str)))
-            .all(db(ctx))
+        let found = crate::db::queries::all_in::<region::Entity, _>(db(ctx), region::Column::Slug, &regions)
             .await
             .or_internal()?;
         let day = as_of_or_today(as_of);

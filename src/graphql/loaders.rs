@@ -66,8 +66,8 @@ impl RegistryLoader {
     }
 
     /// The analytical result for `key`: from the cross-request cache when this request's data
-    /// version holds it, else computed by `compute` and stored (weighing `rows(&value)`).
-    pub async fn cached<T, F>(&self, key: String, rows: impl Fn(&T) -> usize, compute: F) -> Result<T, DbErr>
+    /// version holds it, else computed by `compute` and stored (weighing `bytes(&value)`).
+    pub async fn cached<T, F>(&self, key: String, bytes: impl Fn(&T) -> usize, compute: F) -> Result<T, DbErr>
     where
         T: Clone + Send + Sync + 'static,
         F: Future<Output = Result<T, DbErr>>,
@@ -77,7 +77,7 @@ impl RegistryLoader {
             return Ok(value);
         }
         let value = compute.await?;
-        self.analytics_cache.insert(version, key, value.clone(), rows(&value));
+        self.analytics_cache.insert(version, key, value.clone(), bytes(&value));
         Ok(value)
     }
 }
@@ -457,7 +457,7 @@ macro_rules! metrics_loader {
                         for id in ids {
                             let key = MetricsKey { id, ..first };
                             let value = values.remove(&id);
-                            self.analytics_cache.insert(version, cache_key(&key), value.clone(), 1);
+                            self.analytics_cache.insert(version, cache_key(&key), value.clone(), crate::db::cache::ROW_BYTES);
                             if let Some(value) = value {
                                 result.insert($key(key), value);
                             }

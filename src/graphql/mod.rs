@@ -5,8 +5,6 @@ pub mod access;
 pub mod analytics;
 pub mod cost;
 pub mod error;
-pub mod export;
-pub mod http;
 pub mod import_file;
 pub mod loaders;
 pub mod mutation;
@@ -15,8 +13,6 @@ pub mod pagination;
 pub mod query;
 pub mod subscription;
 pub mod types;
-pub mod writer_lane;
-pub mod ws;
 
 use async_graphql::{SDLExportOptions, Schema};
 
@@ -35,7 +31,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 16, max_complexity: 200_000, introspection: true }
+        Self { max_depth: 16, max_complexity: 2_000_000, introspection: true }
     }
 }
 

@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
-use sea_orm::{DbErr, EntityTrait};
+use sea_orm::DbErr;
 
 use super::access::role_of;
+use super::cost::{NetworkField, charge};
 use super::error::{Code, OrInternal, bad_input, coded, not_found};
 use super::loaders::RegistryLoader;
 use super::query::db;
@@ -19,7 +20,10 @@ use crate::db::queries::network::{self as query, NetworkFilter};
 use crate::domain::network::centrality::{self, Paths};
 use crate::domain::network::communities::{self, Partition};
 use crate::domain::network::export::{self, Format};
+use crate::domain::network::stop::{Stop, Stopped};
+use crate::domain::network::work::{Size, Work};
 use crate::domain::network::{EdgeKind, Level, Network as Graph, paths, ranked, structure};
+use crate::jobs;
 
 /// Sampled betweenness draws at most this many sources.
 pub const MAX_SAMPLES: usize = 100_000;
@@ -213,27 +217,13 @@ pub async fn build(
         let request = request.clone();
         async move {
             let selection = query::select(conn, &request.filter).await?;
-            let (graph, unplaced) = blocking(move || selection.network(request.level, request.min_weight)).await?;
+            let (graph, unplaced) = jobs::run(move |_| Ok(selection.network(request.level, request.min_weight)))
+                .await
+                .map_err(|error| DbErr::Custom(error.to_string()))?;
             Ok(Arc::new(Built { graph: Arc::new(graph), unplaced, key }))
         }
     };
-    loader.cached(key, |built: &Arc<Built>| built.graph.len() + built.graph.edges.len(), select).await
-}
-
-/// Heavy jobs (network builds and analyses) running at once in this process: one per core, so
-/// a burst of analyses queues (first come, first served) instead of oversubscribing the CPU the
-/// cheap reads need.
-fn heavy_jobs() -> &'static tokio::sync::Semaphore {
-    static HEAVY: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    HEAVY.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
-}
-
-/// Runs CPU work on the blocking pool, once a heavy-job slot is free. A request that goes away
-/// while queued gives up its place.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, DbErr> {
-    let _slot =
-        heavy_jobs().acquire().await.map_err(|error| DbErr::Custom(format!("heavy-job queue closed: {error}")))?;
-    tokio::task::spawn_blocking(work).await.map_err(|error| DbErr::Custom(format!("network analysis failed: {error}")))
+    loader.cached(key, |built: &Arc<Built>| built.graph.approx_bytes(), select).await
 }
 
 /// The first of the filter's slugs that names nothing (`("programme", slug)`, …), so a typo is
@@ -242,24 +232,31 @@ pub async fn unknown_slug(
     conn: &sea_orm::DatabaseConnection,
     filter: &NetworkFilterInput,
 ) -> Result<Option<(&'static str, String)>, DbErr> {
-    use entity::{programme, project, region};
-    use sea_orm::{ColumnTrait, QueryFilter};
-    if let Some(slug) = &filter.programme
-        && programme::Entity::find().filter(programme::Column::Slug.eq(slug)).one(conn).await?.is_none()
-    {
-        return Ok(Some(("programme", slug.clone())));
-    }
-    if let Some(slug) = &filter.project
-        && project::Entity::find().filter(project::Column::Slug.eq(slug)).one(conn).await?.is_none()
-    {
-        return Ok(Some(("project", slug.clone())));
-    }
-    if let Some(slug) = &filter.region
-        && region::Entity::find().filter(region::Column::Slug.eq(slug)).one(conn).await?.is_none()
-    {
-        return Ok(Some(("region", slug.clone())));
-    }
-    Ok(None)
+    query::unknown_slug(conn, filter.programme.as_deref(), filter.project.as_deref(), filter.region.as_deref()).await
+}
+
+/// How each field of `Network` costs, for the query-cost check ([`super::cost::network_cost`]);
+/// `None` for fields that cost as ordinary fields. `argument` reads the field's arguments.
+pub fn field_cost(name: &str, argument: &dyn Fn(&str) -> Option<async_graphql::Value>) -> Option<NetworkField> {
+    let number = |name: &str| match argument(name) {
+        Some(async_graphql::Value::Number(n)) => n.as_u64(),
+        _ => None,
+    };
+    Some(match name {
+        "betweenness" | "brokers" => NetworkField::Work(Work::Betweenness(number("samples"))),
+        "closeness" => NetworkField::Work(Work::Closeness),
+        "pagerank" | "eigenvector" => NetworkField::Work(Work::Iterative),
+        "communities" => NetworkField::Work(Work::Communities),
+        "components" | "componentCount" | "bridges" | "articulationPoints" | "shortestPath" => {
+            NetworkField::Work(Work::Linear)
+        }
+        "degree" => NetworkField::Work(Work::Nodes),
+        "export" => NetworkField::Work(Work::Export),
+        "nodes" => NetworkField::List { edges: false, limit: number("limit") },
+        "edges" => NetworkField::List { edges: true, limit: number("limit") },
+        "ego" => NetworkField::Within,
+        _ => return None,
+    })
 }
 
 #[derive(Default)]
@@ -274,7 +271,7 @@ impl NetworkQuery {
     /// analysis is a field, computed once per network and data version.
     /// Example: `network(filter: {programme: "prog-interreg-vi-a-sverige-norge"}, level: REGION) { nodeCount brokers(top: 5) { node { label } score } }`.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::cost::weight::BUILD_NETWORK + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Build.floor().to_string()))]
     async fn network(
         &self,
         ctx: &Context<'_>,
@@ -290,6 +287,7 @@ impl NetworkQuery {
         }
         let request = NetworkRequest::new(role_of(ctx), filter, period, as_of, level, edges, min_weight)?;
         let built = build(loader(ctx).loader(), db(ctx), &request).await.or_internal()?;
+        charge(ctx, Work::Build.cost(Size::of(&built.graph)));
         Ok(Network { built, members: None })
     }
 }
@@ -307,20 +305,29 @@ impl Network {
     }
 
     /// An analysis of this network, from the cache when computed before for this data version.
-    async fn analysis<T, F>(&self, ctx: &Context<'_>, name: String, compute: F) -> Result<Arc<T>>
+    /// It runs as a heavy job ([`jobs::run`]); one stopped because its request went away is
+    /// never cached.
+    async fn analysis<T, F>(&self, ctx: &Context<'_>, name: String, work: Work, compute: F) -> Result<Arc<T>>
     where
         T: Send + Sync + 'static,
-        F: FnOnce(&Graph) -> T + Send + 'static,
+        F: FnOnce(&Graph, &Stop) -> Result<T, Stopped> + Send + 'static,
     {
+        charge(ctx, work.cost(Size::of(self.graph())));
         let built = self.built.clone();
         let members = self.members.clone();
-        let run = blocking(move || Arc::new(compute(members.as_deref().unwrap_or(&*built.graph))));
+        let run = async move {
+            jobs::run(move |stop| compute(members.as_deref().unwrap_or(&*built.graph), stop))
+                .await
+                .map(Arc::new)
+                .map_err(|failed| DbErr::Custom(failed.to_string()))
+        };
         if self.members.is_some() {
             return run.await.or_internal();
         }
         let key = format!("{} / {name}", self.built.key);
-        let rows = self.graph().len();
-        loader(ctx).loader().cached(key, move |_: &Arc<T>| rows, run).await.or_internal()
+        // Analyses hold a number or a group per node, or less.
+        let bytes = std::mem::size_of::<T>() + 16 * self.graph().len();
+        loader(ctx).loader().cached(key, move |_: &Arc<T>| bytes, run).await.or_internal()
     }
 
     fn scores(&self, scores: &[f64], top: Option<i32>) -> Result<Vec<NodeScore>> {
@@ -347,14 +354,24 @@ impl Network {
     }
 }
 
+/// `top`: how many of the highest-ranked to return (1–100 000; all when absent).
 fn top_of(top: Option<i32>) -> Result<Option<usize>> {
     match top {
         None => Ok(None),
-        Some(n) if n >= 1 => Ok(Some(n as usize)),
-        Some(_) => Err(bad_input("top", "top is at least 1")),
+        Some(n) if n >= 1 && n as usize <= MAX_LIST => Ok(Some(n as usize)),
+        Some(_) => Err(bad_input("top", format!("top is between 1 and {MAX_LIST}"))),
     }
 }
 
+/// A partner network and its analyses. Rankings take `top` (1–100 000; all nodes when absent).
+///
+/// Cost (see `extensions.cost`): each analysis costs its algorithm's steps ÷ 2 000 on the
+/// network it runs on, at least its `@cost` weight — exact betweenness and brokers
+/// n·(n + 2m), `samples: k` k·(n + 2m), closeness n·(n + m), communities 40(n + m), PageRank and
+/// eigenvector 100(n + m), components, bridges, articulation points, paths and ego 2(n + m),
+/// degree n, export 50(n + m), the network itself 20(n + m); `nodes`/`edges` cost per item
+/// listed. Before a request runs, n and m are estimated from the registry's counts for the
+/// level and programme asked (an upper bound); `extensions.cost.actual` uses the real ones.
 #[Object]
 impl Network {
     async fn node_count(&self) -> i32 {
@@ -372,6 +389,7 @@ impl Network {
     }
 
     /// The nodes, ordered by key: `limit` (at most 100 000, the default) from `offset`.
+    #[graphql(directive = super::cost::list_size::apply(None, Some(vec!["limit".into()]), Some(false)))]
     async fn nodes(&self, #[graphql(default)] offset: i32, limit: Option<i32>) -> Result<Vec<NetworkNode>> {
         let graph = self.shared();
         let range = window(graph.len(), offset, limit)?;
@@ -379,6 +397,7 @@ impl Network {
     }
 
     /// The edges, ordered by their ends: `limit` (at most 100 000, the default) from `offset`.
+    #[graphql(directive = super::cost::list_size::apply(None, Some(vec!["limit".into()]), Some(false)))]
     async fn edges(&self, #[graphql(default)] offset: i32, limit: Option<i32>) -> Result<Vec<NetworkEdge>> {
         let graph = self.shared();
         let range = window(graph.edges.len(), offset, limit)?;
@@ -386,8 +405,14 @@ impl Network {
     }
 
     /// Degree (neighbours), or with `weighted` the sum of edge weights; highest first.
-    #[graphql(complexity = "crate::graphql::cost::weight::DEGREE + child_complexity")]
-    async fn degree(&self, top: Option<i32>, #[graphql(default)] weighted: bool) -> Result<Vec<NodeScore>> {
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Nodes.floor().to_string()))]
+    async fn degree(
+        &self,
+        ctx: &Context<'_>,
+        top: Option<i32>,
+        #[graphql(default)] weighted: bool,
+    ) -> Result<Vec<NodeScore>> {
+        charge(ctx, Work::Nodes.cost(Size::of(self.graph())));
         let scores =
             if weighted { centrality::weighted_degree(self.graph()) } else { centrality::degree(self.graph()) };
         self.scores(&scores, top)
@@ -396,7 +421,7 @@ impl Network {
     /// Betweenness centrality (hops, normalised as NetworkX). With `samples`, estimated from that
     /// many source nodes drawn with `seed` (for big networks); exact otherwise. Exact is refused
     /// (`BAD_USER_INPUT`) when nodes × edges exceed 1.5e9 (minutes of work): sample instead.
-    #[graphql(complexity = "crate::graphql::cost::weight::EXACT_BETWEENNESS + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Betweenness(None).floor().to_string()))]
     async fn betweenness(
         &self,
         ctx: &Context<'_>,
@@ -410,7 +435,7 @@ impl Network {
     /// Cross-border brokers: nodes ranked by betweenness over shortest paths between nodes of
     /// different countries only (score: cross-border pairs whose shortest paths pass through).
     /// `samples` and the size limit as for `betweenness`.
-    #[graphql(complexity = "crate::graphql::cost::weight::EXACT_BETWEENNESS + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Betweenness(None).floor().to_string()))]
     async fn brokers(
         &self,
         ctx: &Context<'_>,
@@ -423,34 +448,35 @@ impl Network {
 
     /// Closeness centrality (hops; Wasserman–Faust scaling when the network is disconnected).
     /// Refused when nodes × edges exceed 3e9: filter the network first.
-    #[graphql(complexity = "crate::graphql::cost::weight::CLOSENESS + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Closeness.floor().to_string()))]
     async fn closeness(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
         // Closeness is one search per node without the accumulation: half a betweenness.
         affordable(self.graph(), Some(self.graph().len() / 2), "closeness")?;
-        let scores = self.analysis(ctx, "closeness".into(), centrality::closeness).await?;
+        let scores = self.analysis(ctx, "closeness".into(), Work::Closeness, centrality::closeness).await?;
         self.scores(&scores, top)
     }
 
     /// PageRank on edge weights (damping 0.85).
-    #[graphql(complexity = "crate::graphql::cost::weight::PAGERANK + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Iterative.floor().to_string()))]
     async fn pagerank(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
-        let scores = self.analysis(ctx, "pagerank".into(), centrality::pagerank).await?;
+        let scores = self.analysis(ctx, "pagerank".into(), Work::Iterative, centrality::pagerank).await?;
         let scores = scores.as_ref().as_ref().map_err(|error| coded(Code::BadUserInput, error.to_string()))?;
         self.scores(scores, top)
     }
 
     /// Eigenvector centrality (hops).
-    #[graphql(complexity = "crate::graphql::cost::weight::EIGENVECTOR + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Iterative.floor().to_string()))]
     async fn eigenvector(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeScore>> {
-        let scores = self.analysis(ctx, "eigenvector".into(), centrality::eigenvector).await?;
+        let scores = self.analysis(ctx, "eigenvector".into(), Work::Iterative, centrality::eigenvector).await?;
         let scores = scores.as_ref().as_ref().map_err(|error| coded(Code::BadUserInput, error.to_string()))?;
         self.scores(scores, top)
     }
 
     /// Connected components, largest first.
-    #[graphql(complexity = "crate::graphql::cost::weight::STRUCTURE + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Linear.floor().to_string()))]
     async fn components(&self, ctx: &Context<'_>, top: Option<i32>) -> Result<Vec<NodeGroup>> {
-        let components = self.analysis(ctx, "components".into(), structure::components).await?;
+        let components =
+            self.analysis(ctx, "components".into(), Work::Linear, |g, _| Ok(structure::components(g))).await?;
         let graph = self.shared();
         let top = top_of(top)?.unwrap_or(usize::MAX);
         Ok(components
@@ -460,28 +486,31 @@ impl Network {
             .collect())
     }
 
-    #[graphql(complexity = "crate::graphql::cost::weight::STRUCTURE + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Linear.floor().to_string()))]
     async fn component_count(&self, ctx: &Context<'_>) -> Result<i32> {
-        Ok(self.analysis(ctx, "components".into(), structure::components).await?.len() as i32)
+        Ok(self.analysis(ctx, "components".into(), Work::Linear, |g, _| Ok(structure::components(g))).await?.len()
+            as i32)
     }
 
     /// Edges whose removal disconnects their ends.
-    #[graphql(complexity = "crate::graphql::cost::weight::STRUCTURE + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Linear.floor().to_string()))]
     async fn bridges(&self, ctx: &Context<'_>) -> Result<Vec<NetworkEdge>> {
-        let bridges = self.analysis(ctx, "bridges".into(), structure::bridges).await?;
+        let bridges = self.analysis(ctx, "bridges".into(), Work::Linear, |g, _| Ok(structure::bridges(g))).await?;
         let graph = self.shared();
         Ok(bridges.iter().map(|&position| NetworkEdge { network: graph.clone(), position }).collect())
     }
 
     /// Nodes whose removal splits their component.
-    #[graphql(complexity = "crate::graphql::cost::weight::STRUCTURE + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Linear.floor().to_string()))]
     async fn articulation_points(&self, ctx: &Context<'_>) -> Result<Vec<NetworkNode>> {
-        let points = self.analysis(ctx, "articulation points".into(), structure::articulation_points).await?;
+        let points = self
+            .analysis(ctx, "articulation points".into(), Work::Linear, |g, _| Ok(structure::articulation_points(g)))
+            .await?;
         Ok(points.iter().map(|&position| self.node_at(position)).collect())
     }
 
     /// Communities by the Louvain method on edge weights; the same `seed` gives the same answer.
-    #[graphql(complexity = "crate::graphql::cost::weight::COMMUNITIES + child_complexity")]
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Communities.floor().to_string()))]
     async fn communities(
         &self,
         ctx: &Context<'_>,
@@ -492,22 +521,23 @@ impl Network {
             return Err(bad_input("resolution", "resolution is a positive number"));
         }
         let partition = self
-            .analysis(ctx, format!("louvain {seed} {resolution}"), move |g| {
-                communities::louvain(g, seed as u64, resolution)
+            .analysis(ctx, format!("louvain {seed} {resolution}"), Work::Communities, move |g, stop| {
+                communities::louvain(g, seed as u64, resolution, stop)
             })
             .await?;
         Ok(Communities { network: self.shared(), partition })
     }
 
     /// A shortest path (fewest hops) between two nodes, both included; null when unconnected.
-    async fn shortest_path(&self, from: String, to: String) -> Result<Option<Vec<NetworkNode>>> {
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Linear.floor().to_string()))]
+    async fn shortest_path(&self, ctx: &Context<'_>, from: String, to: String) -> Result<Option<Vec<NetworkNode>>> {
+        charge(ctx, Work::Linear.cost(Size::of(self.graph())));
         let (from, to) = (self.position("from", &from)?, self.position("to", &to)?);
         Ok(paths::shortest_path(self.graph(), from, to).map(|path| path.into_iter().map(|p| self.node_at(p)).collect()))
     }
 
     /// The ego network: `center` and everything within `radius` hops (0–10), with the edges among them.
     /// Every analysis is available on it.
-    #[graphql(complexity = "crate::graphql::cost::weight::BUILD_NETWORK + child_complexity")]
     async fn ego(&self, center: String, #[graphql(default = 1)] radius: i32) -> Result<Network> {
         let center = self.position("center", &center)?;
         // Beyond a few hops an ego network is the whole component: 0–10 covers every use.
@@ -520,7 +550,9 @@ impl Network {
     }
 
     /// The network as a file: GraphML, GEXF, CSV or Cytoscape.js JSON.
-    async fn export(&self, format: NetworkFormat) -> String {
+    #[graphql(directive = super::cost::cost_weight::apply(Work::Export.floor().to_string()))]
+    async fn export(&self, ctx: &Context<'_>, format: NetworkFormat) -> String {
+        charge(ctx, Work::Export.cost(Size::of(self.graph())));
         export::write(self.graph(), format.into(), &[])
     }
 }
@@ -539,9 +571,12 @@ impl Network {
         let name = if paths == Paths::All { "betweenness" } else { "brokers" };
         affordable(self.graph(), samples, name)?;
         let scores = self
-            .analysis(ctx, format!("{name} {samples:?} {seed}"), move |g| {
-                centrality::betweenness(g, paths, samples, seed as u64)
-            })
+            .analysis(
+                ctx,
+                format!("{name} {samples:?} {seed}"),
+                Work::Betweenness(samples.map(|k| k as u64)),
+                move |g, stop| centrality::betweenness(g, paths, samples, seed as u64, stop),
+            )
             .await?;
         self.scores(&scores, top)
     }

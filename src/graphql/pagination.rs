@@ -15,6 +15,8 @@ use crate::db::queries::Window;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
+/// The largest offset a cursor may carry.
+pub const MAX_CURSOR_OFFSET: u64 = 1_000_000_000;
 
 /// An opaque position in a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +30,8 @@ impl CursorType for OffsetCursor {
         let text = String::from_utf8(bytes).map_err(|_| "not a cursor from this API".to_owned())?;
         text.strip_prefix("o:")
             .and_then(|n| n.parse().ok())
+            // No list is that long; a bigger offset is forged (and would overflow SQL's bigint).
+            .filter(|offset| *offset <= MAX_CURSOR_OFFSET)
             .map(OffsetCursor)
             .ok_or_else(|| "not a cursor from this API".to_owned())
     }

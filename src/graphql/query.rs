@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result};
 use entity::*;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
+use sea_orm::{DatabaseConnection, EntityTrait, Select};
 
 use super::access::{Role, RoleGuard};
 use super::error::{OrInternal, bad_input, not_found_by};
@@ -180,7 +180,7 @@ impl ProjectFilter {
     pub fn into_db(self) -> Result<lists::ProjectFilter> {
         let (period_from, period_to) = period(self.period)?;
         Ok(lists::ProjectFilter {
-            name_contains: self.name_contains,
+            name_contains: filter_text("nameContains", self.name_contains)?,
             programme: self.programme,
             country: self.country,
             region: self.region,
@@ -256,7 +256,7 @@ async fn by_column<E: EntityTrait>(
     column: E::Column,
     key: &str,
 ) -> Result<E::Model> {
-    E::find().filter(column.eq(key)).one(db(ctx)).await.or_internal()?.ok_or_else(|| not_found_by(what, key_name, key))
+    queries::one_by::<E, _>(db(ctx), column, key).await.or_internal()?.ok_or_else(|| not_found_by(what, key_name, key))
 }
 
 fn args(after: Option<String>, before: Option<String>, first: Option<i32>, last: Option<i32>) -> PageArgs {
@@ -278,7 +278,7 @@ impl RegistryQuery {
         by_key::<country::Entity>(ctx, "country", country::Column::Code, &code.to_uppercase()).await.map(Country)
     }
 
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn countries(
         &self,
         ctx: &Context<'_>,
@@ -322,7 +322,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn regions(
         &self,
         ctx: &Context<'_>,
@@ -335,7 +335,7 @@ impl RegistryQuery {
     ) -> Result<Page<Region>> {
         let f = filter.unwrap_or_default();
         let filter = lists::RegionFilter {
-            name_contains: f.name_contains,
+            name_contains: filter_text("nameContains", f.name_contains)?,
             kinds: into_entity(&f.kind_in),
             country: f.country,
             exists_on: f.exists_on.map(|d| d.0),
@@ -376,7 +376,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
@@ -389,7 +389,7 @@ impl RegistryQuery {
     ) -> Result<Page<Municipality>> {
         let f = filter.unwrap_or_default();
         let filter = lists::MunicipalityFilter {
-            name_contains: f.name_contains,
+            name_contains: filter_text("nameContains", f.name_contains)?,
             country: f.country,
             region: f.region,
             as_of: f.as_of.map(|d| d.0),
@@ -482,7 +482,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -495,7 +495,7 @@ impl RegistryQuery {
     ) -> Result<Page<Organisation>> {
         let f = filter.unwrap_or_default();
         let filter = lists::OrganisationFilter {
-            name_contains: f.name_contains,
+            name_contains: filter_text("nameContains", f.name_contains)?,
             kinds: into_entity(&f.kind_in),
             country: f.country,
             municipality: f.municipality,
@@ -517,7 +517,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn programmes(
         &self,
         ctx: &Context<'_>,
@@ -531,7 +531,7 @@ impl RegistryQuery {
         let f = filter.unwrap_or_default();
         let (period_from, period_to) = period(f.period)?;
         let filter = lists::ProgrammeFilter {
-            name_contains: f.name_contains,
+            name_contains: filter_text("nameContains", f.name_contains)?,
             country: f.country,
             period_from,
             period_to,
@@ -552,7 +552,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -578,7 +578,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn goals(
         &self,
         ctx: &Context<'_>,
@@ -608,7 +608,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn indicator_values(
         &self,
         ctx: &Context<'_>,
@@ -644,7 +644,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn collaborations(
         &self,
         ctx: &Context<'_>,
@@ -680,7 +680,7 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn sources(
         &self,
         ctx: &Context<'_>,
@@ -725,7 +725,7 @@ impl RegistryQuery {
 
     /// Pseudonymous students (analysts and up). The guard runs before the filter, so filters
     /// cannot be used to probe student data.
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     #[allow(clippy::too_many_arguments)]
     async fn students(
         &self,
@@ -762,7 +762,7 @@ impl RegistryQuery {
             .map(Placement)
     }
 
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity)")]
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     #[allow(clippy::too_many_arguments)]
     async fn placements(
         &self,

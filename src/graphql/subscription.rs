@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Subscription};
 use entity::{project, region};
 use futures::Stream;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
@@ -356,7 +356,7 @@ impl Subscription {
                     yield Err(error);
                     return;
                 }
-                match project::Entity::find_by_id(id).one(&conn).await {
+                match crate::db::queries::batch::by_ids::<project::Entity, _>(&conn, &[id]).await.map(|rows| rows.into_iter().next()) {
                     Ok(Some(row)) => yield Ok(Project(row)),
                     Ok(None) => { yield Err(not_found("project", &slug)); return; }
                     Err(error) => { yield Err(super::error::internal(&error)); return; }

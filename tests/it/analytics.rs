@@ -319,7 +319,7 @@ const METRICS_PAGE: &str = r#"query($first: Int!) { regions(first: $first) { nod
 #[tokio::test]
 async fn region_metrics_statements_do_not_grow_with_page_size() {
     // Without the cross-request cache: this counts the statements that compute the metrics.
-    let app = TestApp::spawn_synthetic_with(ServeArgs { analytics_cache_rows: 0, ..ServeArgs::default() }).await;
+    let app = TestApp::spawn_synthetic_with(ServeArgs { analytics_cache_mb: 0, ..ServeArgs::default() }).await;
     let mut measured = Vec::new();
     for first in [5, 50] {
         // The fewest of five runs: a DataLoader batch that a busy machine splits in two is

@@ -129,16 +129,7 @@ async fn sources_and_provenance_are_exposed() {
 async fn expensive_queries_are_refused_before_any_sql_with_the_estimate_and_the_limit() {
     let app = TestApp::spawn().await;
     let url = format!("{}/graphql", app.base);
-    // Ten aliased exact betweenness analyses: each weighs 20 000, the public may spend 50 000.
-    let analyses: String =
-        (0..10).map(|i| format!("a{i}: network(minWeight: {}) {{ betweenness {{ score }} }} ", i + 1)).collect();
     let before = app.statements.get();
-    let body = app.post(&format!("{{ {analyses} }}"), serde_json::json!({})).await;
-    let error = &body["errors"][0];
-    assert_eq!(error["extensions"]["code"], "QUERY_TOO_EXPENSIVE", "{body}");
-    assert_eq!(error["extensions"]["limit"], 50_000);
-    assert!(error["extensions"]["estimated"].as_u64().unwrap() > 200_000, "{body}");
-    assert_eq!(app.statements.get(), before, "refused before any SQL ran");
     // Aliases of big pages: refused by the document caps at once.
     let aliases: String = (0..2000).map(|i| format!("r{i}: regions(first: 500) {{ nodes {{ slug }} }} ")).collect();
     let body = app.post(&format!("{{ {aliases} }}"), serde_json::json!({})).await;
@@ -146,11 +137,6 @@ async fn expensive_queries_are_refused_before_any_sql_with_the_estimate_and_the_
     // A page of 500 with a few fields is fine, and an editor may spend more than the public.
     let big = "{ organisations(first: 500) { nodes { slug name kind country { code } municipality { slug name } } } }";
     let body = app.post(big, serde_json::json!({})).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    let pricey = "{ a: network { betweenness { score } } b: network(minWeight: 2) { betweenness { score } } c: network(minWeight: 3) { closeness { score } brokers { score } } }";
-    let body = app.post(pricey, serde_json::json!({})).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_EXPENSIVE", "{body}");
-    let body = app.post_role(samverka::auth::Role::Editor, pricey, serde_json::json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
     // The cost, when asked for.
     let asked: serde_json::Value = app
@@ -166,10 +152,81 @@ async fn expensive_queries_are_refused_before_any_sql_with_the_estimate_and_the_
     // 1 for the list, and 10 × (nodes, slug, name).
     assert_eq!(asked["extensions"]["cost"]["estimated"], 31, "{asked}");
     assert_eq!(asked["extensions"]["cost"]["limit"], 50_000, "{asked}");
+    // What was really resolved: regions, nodes, 10 list items and their 2 fields each.
+    assert_eq!(asked["extensions"]["cost"]["actual"], 32, "{asked}");
     // Too many root fields.
     let roots: String = (0..60).map(|i| format!("c{i}: countries(first: 1) {{ totalCount }} ")).collect();
     let body = app.post(&format!("{{ {roots} }}"), serde_json::json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["measure"], "rootFields", "{body}");
+    assert!(app.statements.get() > before);
+}
+
+/// `extensions.cost` of `query` as `role`, asked for with the header.
+async fn cost_of(app: &TestApp, role: samverka::auth::Role, query: &str) -> serde_json::Value {
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(app.token(role))
+        .header(samverka::http::graphql::COST_HEADER, "true")
+        .json(&serde_json::json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["extensions"]["cost"].clone()
+}
+
+#[tokio::test]
+async fn analyses_cost_by_algorithm_and_by_the_size_of_the_network_they_would_run_on() {
+    use samverka::auth::Role;
+    let app = TestApp::spawn_synthetic().await;
+    let estimate = |cost: &serde_json::Value| cost["estimated"].as_u64().unwrap();
+    let exact = cost_of(&app, Role::Analyst, "{ network { betweenness(top: 1) { score } } }").await;
+    let sampled = cost_of(&app, Role::Analyst, "{ network { betweenness(top: 1, samples: 10) { score } } }").await;
+    let pagerank = cost_of(&app, Role::Analyst, "{ network { pagerank(top: 1) { score } } }").await;
+    let degree = cost_of(&app, Role::Analyst, "{ network { degree(top: 1) { score } } }").await;
+    let regions = cost_of(&app, Role::Analyst, "{ network(level: REGION) { betweenness(top: 1) { score } } }").await;
+    // The networks alone: building them selects the same organisation ties at any level.
+    let organisations_built = cost_of(&app, Role::Analyst, "{ network { nodeCount } }").await;
+    let regions_built = cost_of(&app, Role::Analyst, "{ network(level: REGION) { nodeCount } }").await;
+    assert_eq!(estimate(&organisations_built), estimate(&regions_built));
+    println!("exact {exact} sampled {sampled} pagerank {pagerank} degree {degree} regions {regions}");
+    assert!(estimate(&exact) > estimate(&pagerank) && estimate(&pagerank) > estimate(&degree), "by algorithm");
+    assert!(
+        estimate(&exact) - estimate(&organisations_built) > 10 * (estimate(&regions) - estimate(&regions_built)),
+        "by the size of the network"
+    );
+    assert!(estimate(&sampled) < estimate(&exact), "sampling costs less");
+    // The estimate is an upper bound; `actual` counts on the network really built.
+    let actual = exact["actual"].as_u64().unwrap();
+    assert!(actual > 0 && actual <= estimate(&exact), "{exact}");
+    assert_eq!(exact["limit"], 1_000_000);
+
+    // Aliased exact analyses each cost in full: enough of them are refused for the public,
+    // with the estimate and the limit, before any SQL runs.
+    let each = estimate(&cost_of(&app, Role::Public, "{ network { betweenness(seed: 1) { score } } }").await);
+    let count = 50_000 / each + 1;
+    assert!(count <= 40, "the synthetic network is too small for this test: {each} per analysis");
+    let analyses: String =
+        (0..count).map(|i| format!("a{i}: network {{ betweenness(seed: {i}) {{ score }} }} ")).collect();
+    let before = app.statements.get();
+    let body = app.post(&format!("{{ {analyses} }}"), serde_json::json!({})).await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "QUERY_TOO_EXPENSIVE", "{body}");
+    assert_eq!(error["extensions"]["limit"], 50_000);
+    assert!(error["extensions"]["estimated"].as_u64().unwrap() >= count * each, "{body}");
+    assert_eq!(app.statements.get(), before, "refused before any SQL ran");
+    // A variable level is read too: the region network is cheap enough.
+    let body = app
+        .post(
+            "query($level: NetworkLevel!) { network(level: $level) { betweenness(top: 1) { score } } }",
+            serde_json::json!({ "level": "REGION" }),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    // An analyst may spend more than the public.
+    let body = app.post_role(Role::Analyst, &format!("{{ {analyses} }}"), serde_json::json!({})).await;
+    assert!(body.get("errors").is_none(), "{}", &body.to_string()[..200.min(body.to_string().len())]);
 }
 
 #[tokio::test]

@@ -109,7 +109,7 @@ impl WsClient {
     }
 
     /// Like [`receive`](Self::receive), but `None` (outer) when nothing came within `wait`.
-    pub async fn receive_within(&mut self, wait: Duration) -> Option<Option<Value>> {
+    async fn receive_within(&mut self, wait: Duration) -> Option<Option<Value>> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let message = match tokio::time::timeout_at(deadline, self.socket.next()).await {
@@ -123,15 +123,39 @@ impl WsClient {
                 _ => continue,
             };
             let value: Value = serde_json::from_str(&text).unwrap();
-            match value["type"].as_str() {
-                Some("ka") => self.keepalives += 1,
-                Some("ping") => {
-                    self.keepalives += 1;
-                    self.send(json!({ "type": "pong" })).await;
-                }
-                Some("pong") => {}
-                _ => return Some(Some(value)),
+            if !self.keepalive(&value).await {
+                return Some(Some(value));
             }
+        }
+    }
+
+    /// Counts (and answers) a keep-alive; false for any other message.
+    async fn keepalive(&mut self, value: &Value) -> bool {
+        match value["type"].as_str() {
+            Some("ka") => self.keepalives += 1,
+            Some("ping") => {
+                self.keepalives += 1;
+                self.send(json!({ "type": "pong" })).await;
+            }
+            Some("pong") => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// Waits for the next keep-alive; any other message first is a test failure.
+    pub async fn next_keepalive(&mut self) {
+        let before = self.keepalives;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.keepalives == before {
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .unwrap_or_else(|_| panic!("no keep-alive within {PATIENCE:?}"))
+                .expect("socket open")
+                .expect("socket readable");
+            let Message::Text(text) = message else { continue };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            assert!(self.keepalive(&value).await, "a message other than a keep-alive: {value}");
         }
     }
 

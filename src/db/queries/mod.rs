@@ -12,7 +12,9 @@ pub mod sql;
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select,
+};
 
 /// A window of rows: skip `offset`, take `limit`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +24,29 @@ pub struct Window {
 }
 
 /// Rows of `select` within `window`.
+/// The row whose `column` equals `key` (a slug, code or other unique key), if any.
+pub async fn one_by<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    column: E::Column,
+    key: &str,
+) -> Result<Option<E::Model>, DbErr> {
+    E::find().filter(column.eq(key)).one(conn).await
+}
+
+/// The rows whose `column` is one of `keys`.
+pub async fn all_in<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    column: E::Column,
+    keys: &[String],
+) -> Result<Vec<E::Model>, DbErr> {
+    E::find().filter(column.is_in(keys.iter().map(String::as_str))).all(conn).await
+}
+
+/// The ids a list selection would return, as a subquery for aggregates over the same filter.
+pub fn ids_of<E: EntityTrait>(select: Select<E>, id: E::Column) -> SelectStatement {
+    select.select_only().column(id).into_query()
+}
+
 pub async fn fetch_window<E: EntityTrait, C: ConnectionTrait>(
     conn: &C,
     select: Select<E>,

@@ -10,6 +10,7 @@ use entity::enums::OrganisationKind;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use super::sql::Sql;
+use crate::domain::network::work::{RegistryCounts, Size};
 use crate::domain::network::{EdgeKind, Organisation, Place, Selection, Tie};
 
 /// Which ties, of which organisations.
@@ -198,4 +199,75 @@ fn place(row: &QueryResult) -> Result<(i32, Place), DbErr> {
         row.try_get_by_index(0)?,
         Place { key: row.try_get_by_index(1)?, label: row.try_get_by_index(2)?, country: row.try_get_by_index(3)? },
     ))
+}
+
+/// The counts the query-cost check estimates network sizes from: a handful of aggregates,
+/// read at start and refreshed now and then, never while a request waits.
+pub async fn registry_counts<C: ConnectionTrait>(conn: &C) -> Result<RegistryCounts, DbErr> {
+    let backend = conn.get_database_backend();
+    let count = |select: &'static str| async move {
+        let row = conn.query_one_raw(sea_orm::Statement::from_string(backend, select)).await?;
+        let value: Option<i64> = match row {
+            Some(row) => row.try_get_by_index(0)?,
+            None => None,
+        };
+        Ok::<u64, DbErr>(value.unwrap_or(0).max(0) as u64)
+    };
+    let organisations = count("SELECT COUNT(*) FROM organisations").await?;
+    let other_ties =
+        count("SELECT (SELECT COUNT(*) FROM collaborations) + (SELECT COUNT(*) FROM student_placements)").await?;
+    // Partner pairs per programme (k partners make k(k−1)/2 pairs), and partners per programme.
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT g.slug, SUM(per_project.k * (per_project.k - 1) / 2), MAX(per_project.k),                     (SELECT COUNT(DISTINCT pp.organisation_id) FROM project_partners pp                        JOIN projects p ON p.id = pp.project_id WHERE p.programme_id = g.id)              FROM programmes g              JOIN (SELECT p.programme_id, COUNT(*) AS k FROM project_partners pp                    JOIN projects p ON p.id = pp.project_id GROUP BY p.id, p.programme_id) per_project                ON per_project.programme_id = g.id              GROUP BY g.id, g.slug",
+        ))
+        .await?;
+    let mut counts = RegistryCounts::default();
+    let mut pairs = 0u64;
+    for row in rows {
+        let slug: String = row.try_get_by_index(0)?;
+        let programme_pairs = as_count(&row, 1)?;
+        counts.largest_project = counts.largest_project.max(as_count(&row, 2)?);
+        let partners = as_count(&row, 3)?;
+        pairs = pairs.saturating_add(programme_pairs);
+        counts.programmes.insert(slug, Size { nodes: partners, edges: programme_pairs.saturating_add(other_ties) });
+    }
+    counts.organisations = Size { nodes: organisations, edges: pairs.saturating_add(other_ties) };
+    counts.municipalities = count("SELECT COUNT(*) FROM municipalities").await?;
+    counts.regions = count("SELECT COUNT(*) FROM regions").await?;
+    counts.countries = count("SELECT COUNT(*) FROM countries").await?;
+    Ok(counts)
+}
+
+/// A count column (NULL for none).
+fn as_count(row: &QueryResult, index: usize) -> Result<u64, DbErr> {
+    let value: Option<i64> = row.try_get_by_index(index)?;
+    Ok(value.unwrap_or(0).max(0) as u64)
+}
+
+/// The first of these slugs that names nothing, with what it should have named.
+pub async fn unknown_slug<C: ConnectionTrait>(
+    conn: &C,
+    programme: Option<&str>,
+    project: Option<&str>,
+    region: Option<&str>,
+) -> Result<Option<(&'static str, String)>, DbErr> {
+    use entity::{programme, project, region};
+    if let Some(slug) = programme
+        && super::one_by::<programme::Entity, _>(conn, programme::Column::Slug, slug).await?.is_none()
+    {
+        return Ok(Some(("programme", slug.to_owned())));
+    }
+    if let Some(slug) = project
+        && super::one_by::<project::Entity, _>(conn, project::Column::Slug, slug).await?.is_none()
+    {
+        return Ok(Some(("project", slug.to_owned())));
+    }
+    if let Some(slug) = region
+        && super::one_by::<region::Entity, _>(conn, region::Column::Slug, slug).await?.is_none()
+    {
+        return Ok(Some(("region", slug.to_owned())));
+    }
+    Ok(None)
 }

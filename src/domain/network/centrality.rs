@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::Network;
+use super::stop::{Stop, Stopped};
 
 /// Degree (number of neighbours) of each node.
 pub fn degree(network: &Network) -> Vec<f64> {
@@ -53,8 +54,15 @@ pub enum Paths {
 /// (NetworkX's `k`), rescaled as NetworkX ≥ 3.5 does: sampled sources by 1/((k−1)(n−2)), the
 /// others by 1/(k(n−2)), so the estimate is unbiased. For [`Paths::CrossBorder`] the scores are
 /// not normalised: a node's score is the number of cross-border pairs whose shortest paths run
-/// through it (each pair's share split over its shortest paths).
-pub fn betweenness(network: &Network, paths: Paths, samples: Option<usize>, seed: u64) -> Vec<f64> {
+/// through it (each pair's share split over its shortest paths). `stop` is checked before each
+/// source's search.
+pub fn betweenness(
+    network: &Network,
+    paths: Paths,
+    samples: Option<usize>,
+    seed: u64,
+    stop: &Stop,
+) -> Result<Vec<f64>, Stopped> {
     let n = network.len();
     let sources: Vec<usize> = match samples {
         Some(k) if k < n => {
@@ -66,9 +74,9 @@ pub fn betweenness(network: &Network, paths: Paths, samples: Option<usize>, seed
         }
         _ => (0..n).collect(),
     };
-    let raw = brandes(network, &sources, paths);
+    let raw = brandes(network, &sources, paths, stop)?;
     let k = sources.len();
-    match paths {
+    Ok(match paths {
         Paths::CrossBorder => {
             // Each unordered pair was counted from both ends; sampled sources are scaled up.
             let scale = if k == n { 0.5 } else { 0.5 * n as f64 / k as f64 };
@@ -88,19 +96,23 @@ pub fn betweenness(network: &Network, paths: Paths, samples: Option<usize>, seed
                 .map(|(b, is_source)| if is_source { b / ((k - 1.0).max(1.0) * n2) } else { b / (k * n2) })
                 .collect()
         }
-    }
+    })
 }
 
 /// Brandes' accumulation from each of `sources` (unweighted), summed: for [`Paths::All`] the
 /// number of (s, t) shortest-path shares through each node over ordered pairs.
-fn brandes(network: &Network, sources: &[usize], paths: Paths) -> Vec<f64> {
+fn brandes(network: &Network, sources: &[usize], paths: Paths, stop: &Stop) -> Result<Vec<f64>, Stopped> {
     let n = network.len();
     let country: Vec<Option<&str>> = network.nodes.iter().map(|node| node.country.as_deref()).collect();
-    sources
+    let total = sources
         .par_iter()
         .fold(
             || (vec![0.0; n], Scratch::new(n)),
             |(mut total, mut scratch), &source| {
+                // Once stopped, the remaining sources are skipped (the result is discarded).
+                if stop.is_raised() {
+                    return (total, scratch);
+                }
                 scratch.single_source(network, source);
                 let Scratch { order, sigma, delta, distance } = &mut scratch;
                 // Nodes in order of non-increasing distance; a node's predecessors are its
@@ -130,7 +142,9 @@ fn brandes(network: &Network, sources: &[usize], paths: Paths) -> Vec<f64> {
             },
         )
         .map(|(total, _)| total)
-        .reduce(|| vec![0.0; n], |a, b| a.into_iter().zip(b).map(|(x, y)| x + y).collect())
+        .reduce(|| vec![0.0; n], |a, b| a.into_iter().zip(b).map(|(x, y)| x + y).collect());
+    stop.check()?;
+    Ok(total)
 }
 
 /// Per-thread buffers of one Brandes pass, reused across sources. Separate arrays on purpose:
@@ -185,13 +199,17 @@ impl Scratch {
 
 /// Closeness centrality by hops: (r − 1) / Σd over the r nodes a node reaches, times
 /// (r − 1)/(n − 1) (Wasserman–Faust, NetworkX's `wf_improved=True`); 0 for an isolated node.
-pub fn closeness(network: &Network) -> Vec<f64> {
+/// `stop` is checked before each node's search.
+pub fn closeness(network: &Network, stop: &Stop) -> Result<Vec<f64>, Stopped> {
     let n = network.len();
-    (0..n)
+    let scores = (0..n)
         .into_par_iter()
         .map_init(
             || (vec![u32::MAX; n], Vec::<u32>::with_capacity(n)),
             |(distance, order), source| {
+                if stop.is_raised() {
+                    return 0.0;
+                }
                 for &v in order.iter() {
                     distance[v as usize] = u32::MAX;
                 }
@@ -222,7 +240,9 @@ pub fn closeness(network: &Network) -> Vec<f64> {
                 }
             },
         )
-        .collect()
+        .collect();
+    stop.check()?;
+    Ok(scores)
 }
 
 /// Why an iterative centrality gave no answer.
@@ -235,13 +255,14 @@ pub struct NoConvergence {
 
 /// PageRank on the weighted graph, exactly NetworkX's iteration: start at 1/N, damping 0.85,
 /// dangling (isolated) nodes spread uniformly, stop when the L1 change is below N·1e-6.
-pub fn pagerank(network: &Network) -> Result<Vec<f64>, NoConvergence> {
+/// `stop` is checked before each iteration.
+pub fn pagerank(network: &Network, stop: &Stop) -> Result<Result<Vec<f64>, NoConvergence>, Stopped> {
     const ALPHA: f64 = 0.85;
     const TOLERANCE: f64 = 1e-6;
     const MAX_ITERATIONS: usize = 100;
     let n = network.len();
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(Ok(Vec::new()));
     }
     let nf = n as f64;
     let out_weight = weighted_degree(network);
@@ -258,6 +279,7 @@ pub fn pagerank(network: &Network) -> Result<Vec<f64>, NoConvergence> {
     let mut x = vec![1.0 / nf; n];
     let mut next = vec![0.0; n];
     for _ in 0..MAX_ITERATIONS {
+        stop.check()?;
         let dangling: f64 = dangling_nodes.iter().map(|&v| x[v]).sum();
         next.iter_mut().for_each(|value| *value = 0.0);
         for &(source, target, forward, backward) in &shares {
@@ -272,24 +294,26 @@ pub fn pagerank(network: &Network) -> Result<Vec<f64>, NoConvergence> {
         }
         std::mem::swap(&mut x, &mut next);
         if change < nf * TOLERANCE {
-            return Ok(x);
+            return Ok(Ok(x));
         }
     }
-    Err(NoConvergence { what: "PageRank", iterations: MAX_ITERATIONS })
+    Ok(Err(NoConvergence { what: "PageRank", iterations: MAX_ITERATIONS }))
 }
 
 /// Eigenvector centrality by hops, exactly NetworkX's power iteration on A + I: start at 1/N,
 /// L2-normalise each step, stop when the L1 change is below N·1e-6 (at most 100 steps).
-pub fn eigenvector(network: &Network) -> Result<Vec<f64>, NoConvergence> {
+/// `stop` is checked before each iteration.
+pub fn eigenvector(network: &Network, stop: &Stop) -> Result<Result<Vec<f64>, NoConvergence>, Stopped> {
     const TOLERANCE: f64 = 1e-6;
     const MAX_ITERATIONS: usize = 100;
     let n = network.len();
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(Ok(Vec::new()));
     }
     let nf = n as f64;
     let mut x = vec![1.0 / nf; n];
     for _ in 0..MAX_ITERATIONS {
+        stop.check()?;
         let mut next = x.clone();
         for edge in &network.edges {
             next[edge.target] += x[edge.source];
@@ -301,16 +325,20 @@ pub fn eigenvector(network: &Network) -> Result<Vec<f64>, NoConvergence> {
         let change: f64 = next.iter().zip(&x).map(|(a, b)| (a - b).abs()).sum();
         x = next;
         if change < nf * TOLERANCE {
-            return Ok(x);
+            return Ok(Ok(x));
         }
     }
-    Err(NoConvergence { what: "eigenvector centrality", iterations: MAX_ITERATIONS })
+    Ok(Err(NoConvergence { what: "eigenvector centrality", iterations: MAX_ITERATIONS }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::two_triangles;
     use super::*;
+
+    fn go() -> Stop {
+        Stop::default()
+    }
 
     fn close(a: &[f64], b: &[f64]) {
         assert_eq!(a.len(), b.len());
@@ -324,10 +352,13 @@ mod tests {
     fn betweenness_and_closeness_match_networkx_on_two_triangles() {
         let network = two_triangles();
         // nx.betweenness_centrality(G)
-        close(&betweenness(&network, Paths::All, None, 0), &[0.0, 0.0, 0.4, 0.4, 0.0, 0.0, 0.0]);
+        close(
+            &betweenness(&network, Paths::All, None, 0, &go()).expect("not stopped"),
+            &[0.0, 0.0, 0.4, 0.4, 0.0, 0.0, 0.0],
+        );
         // nx.closeness_centrality(G)
         close(
-            &closeness(&network),
+            &closeness(&network, &go()).expect("not stopped"),
             &[
                 0.4166666666666667,
                 0.4166666666666667,
@@ -339,7 +370,10 @@ mod tests {
             ],
         );
         // Sampling every source is the exact answer.
-        close(&betweenness(&network, Paths::All, Some(7), 3), &betweenness(&network, Paths::All, None, 0));
+        close(
+            &betweenness(&network, Paths::All, Some(7), 3, &go()).expect("not stopped"),
+            &betweenness(&network, Paths::All, None, 0, &go()).expect("not stopped"),
+        );
     }
 
     #[test]
@@ -347,7 +381,7 @@ mod tests {
         let network = two_triangles();
         // NO = a b c, SE = d e f g; f is isolated. Cross pairs that connect: 3 × 3 = 9, all
         // through c and d; none through a, b, e, g (they are ends only).
-        let brokers = betweenness(&network, Paths::CrossBorder, None, 0);
+        let brokers = betweenness(&network, Paths::CrossBorder, None, 0, &go()).expect("not stopped");
         close(&brokers, &[0.0, 0.0, 6.0, 6.0, 0.0, 0.0, 0.0]);
     }
 
@@ -355,7 +389,7 @@ mod tests {
     fn pagerank_and_eigenvector_match_networkx_on_two_triangles() {
         let network = two_triangles();
         // networkx.algorithms.link_analysis.pagerank_alg._pagerank_python(G) (weighted)
-        let rank = pagerank(&network).expect("converges");
+        let rank = pagerank(&network, &go()).expect("not stopped").expect("converges");
         let expected = [
             0.13877214835967644,
             0.13877214835967644,
@@ -367,7 +401,7 @@ mod tests {
         ];
         close(&rank, &expected);
         // nx.eigenvector_centrality(G)
-        let eigen = eigenvector(&network).expect("converges");
+        let eigen = eigenvector(&network, &go()).expect("not stopped").expect("converges");
         let expected = [
             0.3535533919334991,
             0.3535533919334991,
@@ -378,5 +412,17 @@ mod tests {
             0.35355339193349905,
         ];
         close(&eigen, &expected);
+    }
+
+    #[test]
+    fn a_raised_stop_ends_every_long_analysis_without_an_answer() {
+        let network = two_triangles();
+        let stop = Stop::default();
+        stop.raise();
+        assert_eq!(betweenness(&network, Paths::All, None, 0, &stop), Err(Stopped));
+        assert_eq!(closeness(&network, &stop), Err(Stopped));
+        assert_eq!(pagerank(&network, &stop), Err(Stopped));
+        assert_eq!(eigenvector(&network, &stop), Err(Stopped));
+        assert_eq!(super::super::communities::louvain(&network, 0, 1.0, &stop), Err(Stopped));
     }
 }

@@ -11,6 +11,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::Network;
+use super::stop::{Stop, Stopped};
 
 /// A partition: the community of each node (0 = the largest community) and its modularity.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,8 +33,9 @@ impl Level {
     }
 }
 
-/// Louvain communities at `resolution` (1 = plain modularity).
-pub fn louvain(network: &Network, seed: u64, resolution: f64) -> Partition {
+/// Louvain communities at `resolution` (1 = plain modularity). `stop` is checked before each
+/// sweep over the nodes.
+pub fn louvain(network: &Network, seed: u64, resolution: f64, stop: &Stop) -> Result<Partition, Stopped> {
     let n = network.len();
     let mut level = Level { neighbours: vec![Vec::new(); n], self_loops: vec![0.0; n] };
     for edge in &network.edges {
@@ -47,7 +49,7 @@ pub fn louvain(network: &Network, seed: u64, resolution: f64) -> Partition {
     let mut membership: Vec<usize> = (0..n).collect();
     if total > 0.0 {
         loop {
-            let (moved, communities) = one_level(&level, total, resolution, &mut rng);
+            let (moved, communities) = one_level(&level, total, resolution, &mut rng, stop)?;
             if !moved {
                 break;
             }
@@ -59,12 +61,18 @@ pub fn louvain(network: &Network, seed: u64, resolution: f64) -> Partition {
     }
     let community = relabel_by_size(&membership);
     let modularity = modularity(network, &community, resolution);
-    Partition { community, modularity }
+    Ok(Partition { community, modularity })
 }
 
 /// One pass of local moves; returns whether any node moved and each node's community
 /// (numbered 0..c).
-fn one_level(level: &Level, m: f64, resolution: f64, rng: &mut ChaCha8Rng) -> (bool, Vec<usize>) {
+fn one_level(
+    level: &Level,
+    m: f64,
+    resolution: f64,
+    rng: &mut ChaCha8Rng,
+    stop: &Stop,
+) -> Result<(bool, Vec<usize>), Stopped> {
     let n = level.neighbours.len();
     let strength: Vec<f64> = (0..n).map(|v| level.strength(v)).collect();
     let mut community: Vec<usize> = (0..n).collect();
@@ -73,6 +81,7 @@ fn one_level(level: &Level, m: f64, resolution: f64, rng: &mut ChaCha8Rng) -> (b
     order.shuffle(rng);
     let mut moved_any = false;
     loop {
+        stop.check()?;
         let mut moved = false;
         for &v in &order {
             let current = community[v];
@@ -115,7 +124,7 @@ fn one_level(level: &Level, m: f64, resolution: f64, rng: &mut ChaCha8Rng) -> (b
             *numbers.entry(*c).or_insert(next)
         })
         .collect();
-    (moved_any, renumbered)
+    Ok((moved_any, renumbered))
 }
 
 /// The next level: one node per community, edges summed, inner edges as self-loops.
@@ -196,11 +205,15 @@ mod tests {
         assert!((modularity(&network, &[0, 0, 0, 1, 1, 2, 1], 1.0) - 0.2272727272727273).abs() < 1e-12);
         assert!((modularity(&network, &[0, 0, 1, 1, 2, 3, 2], 1.0) - 0.28099173553719003).abs() < 1e-12);
         // nx.community.louvain_communities(G, seed=0..4): {a,b} {c,d} {e,g} {f}, Q = 0.28099…
-        let partition = louvain(&network, 7, 1.0);
+        let partition = louvain(&network, 7, 1.0, &Stop::default()).expect("not stopped");
         let c = &partition.community;
         assert_eq!((c[0] == c[1], c[2] == c[3], c[4] == c[6]), (true, true, true), "{c:?}");
         assert_eq!([c[0], c[2], c[4], c[5]].iter().collect::<std::collections::HashSet<_>>().len(), 4, "{c:?}");
         assert!((partition.modularity - 0.28099173553719003).abs() < 1e-12, "{}", partition.modularity);
-        assert_eq!(louvain(&network, 7, 1.0), partition, "deterministic for a seed");
+        assert_eq!(
+            louvain(&network, 7, 1.0, &Stop::default()).expect("not stopped"),
+            partition,
+            "deterministic for a seed"
+        );
     }
 }

@@ -11,7 +11,9 @@ pub mod communities;
 pub mod export;
 pub mod paths;
 pub mod profile;
+pub mod stop;
 pub mod structure;
+pub mod work;
 
 use std::collections::HashMap;
 
@@ -164,6 +166,27 @@ impl Network {
     /// The node's neighbours, ascending.
     pub fn neighbours(&self, node: usize) -> &[u32] {
         &self.targets[self.offsets[node]..self.offsets[node + 1]]
+    }
+
+    /// About how many bytes the network holds (what the analytics cache weighs it by).
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let text: usize = self
+            .nodes
+            .iter()
+            .map(|node| {
+                node.key.len()
+                    + node.label.len()
+                    + node.kind.len()
+                    + node.country.as_ref().map_or(0, String::len)
+                    + node.region.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        // Nodes and edges, petgraph's copies (a node is two edge indexes, an edge its weight,
+        // ends and next links) and the compressed neighbour rows.
+        self.nodes.len() * (size_of::<Node>() + 8 + size_of::<usize>())
+            + text
+            + self.edges.len() * (size_of::<Edge>() + 32 + 2 * size_of::<u32>())
     }
 
     pub fn len(&self) -> usize {

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::centrality::{self, Paths};
+use super::stop::Stop;
 use super::{Network, communities, structure};
 
 /// The names of the analyses [`time_all`] runs, in its order.
@@ -43,15 +44,17 @@ pub fn time_all(network: &Network, samples: usize, repeat: u32, only: &[String])
     };
     time("degree", &|| drop(centrality::degree(network)));
     time("weighted-degree", &|| drop(centrality::weighted_degree(network)));
-    time("betweenness", &|| drop(centrality::betweenness(network, Paths::All, None, 0)));
-    time("betweenness-sampled", &|| drop(centrality::betweenness(network, Paths::All, Some(samples), 0)));
-    time("closeness", &|| drop(centrality::closeness(network)));
-    time("pagerank", &|| drop(centrality::pagerank(network)));
-    time("eigenvector", &|| drop(centrality::eigenvector(network)));
+    time("betweenness", &|| drop(centrality::betweenness(network, Paths::All, None, 0, &Stop::default())));
+    time("betweenness-sampled", &|| {
+        drop(centrality::betweenness(network, Paths::All, Some(samples), 0, &Stop::default()))
+    });
+    time("closeness", &|| drop(centrality::closeness(network, &Stop::default())));
+    time("pagerank", &|| drop(centrality::pagerank(network, &Stop::default())));
+    time("eigenvector", &|| drop(centrality::eigenvector(network, &Stop::default())));
     time("components", &|| drop(structure::components(network)));
     time("bridges", &|| drop(structure::bridges(network)));
     time("articulation-points", &|| drop(structure::articulation_points(network)));
-    time("brokers", &|| drop(centrality::betweenness(network, Paths::CrossBorder, None, 0)));
-    time("communities", &|| drop(communities::louvain(network, 0, 1.0)));
+    time("brokers", &|| drop(centrality::betweenness(network, Paths::CrossBorder, None, 0, &Stop::default())));
+    time("communities", &|| drop(communities::louvain(network, 0, 1.0, &Stop::default())));
     timings
 }

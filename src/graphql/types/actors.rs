@@ -173,7 +173,7 @@ impl Organisation {
         }
     }
     /// The organisation's partnerships in projects, with role and provenance.
-    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false)))]
     async fn partnerships(
         &self,
         ctx: &Context<'_>,
@@ -184,7 +184,7 @@ impl Organisation {
         Ok(rows.into_iter().take(limit).map(ProjectPartner).collect())
     }
     /// Projects the organisation takes part in, by name.
-    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false)))]
     async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Project>> {
         let limit = nested_limit(first)?;
         // Windowed in SQL: a hub's thousands of projects never leave the database.
@@ -208,7 +208,7 @@ impl Organisation {
     /// Students enrolled here (pseudonymous; analysts and up).
     #[graphql(
         guard = "RoleGuard::new(Role::Analyst)",
-        complexity = "crate::graphql::cost::nested(first, child_complexity)"
+        complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false))
     )]
 
     async fn students(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Student>> {
@@ -219,7 +219,7 @@ impl Organisation {
     /// Placements hosted here (analysts and up).
     #[graphql(
         guard = "RoleGuard::new(Role::Analyst)",
-        complexity = "crate::graphql::cost::nested(first, child_complexity)"
+        complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false))
     )]
 
     async fn hosted_placements(

@@ -20,8 +20,14 @@ impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                // Four-digit years only: year 0 or 99999 is a typo or a probe, never a fact here.
+                .filter(|day| (1000..=9999).contains(&chrono::Datelike::year(day)))
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("`{text}` is not a date (expected YYYY-MM-DD)"))),
+                .ok_or_else(|| {
+                    let shown: String = text.chars().take(40).collect();
+                    InputValueError::custom(format!("`{shown}` is not a date (YYYY-MM-DD, years 1000–9999)"))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -173,8 +179,35 @@ mirror_enum!(
 );
 
 /// Converts a list of GraphQL enum values into entity enum values.
-pub fn into_entity<G: Into<E> + Copy, E>(values: &Option<Vec<G>>) -> Option<Vec<E>> {
-    values.as_ref().map(|values| values.iter().map(|v| (*v).into()).collect())
+pub fn into_entity<G: Into<E> + Copy + PartialEq, E>(values: &Option<Vec<G>>) -> Option<Vec<E>> {
+    // An enum has few values: repeats are dropped, so a list of any length binds a handful.
+    values.as_ref().map(|values| {
+        let mut distinct: Vec<G> = Vec::new();
+        for value in values {
+            if !distinct.contains(value) {
+                distinct.push(*value);
+            }
+        }
+        distinct.into_iter().map(Into::into).collect()
+    })
+}
+
+/// The longest text a `nameContains`-style filter may hold.
+pub const MAX_FILTER_TEXT: usize = 200;
+
+/// A text filter, checked: at most 200 characters and no NUL (SQLite's LIKE would stop there and
+/// match everything).
+pub fn filter_text(argument: &str, text: Option<String>) -> async_graphql::Result<Option<String>> {
+    match text {
+        Some(text) if text.chars().count() > MAX_FILTER_TEXT => Err(crate::graphql::error::bad_input(
+            argument,
+            format!("`{argument}` is at most {MAX_FILTER_TEXT} characters"),
+        )),
+        Some(text) if text.contains('\0') => {
+            Err(crate::graphql::error::bad_input(argument, format!("`{argument}` may not contain NUL characters")))
+        }
+        text => Ok(text),
+    }
 }
 
 /// A period; either end may be open. Lists keep rows whose own period overlaps it.

@@ -232,7 +232,7 @@ impl Region {
     }
 
     /// Member municipalities on `asOf` (default today), by name.
-    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false)))]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
@@ -459,7 +459,7 @@ impl Municipality {
     }
 
     /// Organisations seated in the municipality, by name.
-    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false)))]
     async fn organisations(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Organisation>> {
         let limit = nested_limit(first)?;
         // Windowed in SQL: a big municipality's thousands of organisations never leave the database.

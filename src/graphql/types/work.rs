@@ -76,7 +76,7 @@ impl Programme {
         organisation_of(ctx, self.0.funder_organisation_id).await
     }
     /// Projects of the programme, by name.
-    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false)))]
     async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Project>> {
         let limit = nested_limit(first)?;
         let mut rows = load_one(ctx, ProjectsByProgramme(self.0.id)).await?.unwrap_or_default();
@@ -243,7 +243,7 @@ impl Project {
     /// Student placements within the project (analysts and up).
     #[graphql(
         guard = "RoleGuard::new(Role::Analyst)",
-        complexity = "crate::graphql::cost::nested(first, child_complexity)"
+        complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false))
     )]
 
     async fn placements(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Placement>> {

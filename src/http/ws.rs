@@ -14,20 +14,20 @@ use async_graphql::{Data, Executor, Request, Response};
 use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::http::{HeaderMap, header};
+use axum::response::Response as HttpResponse;
 use futures::stream::BoxStream;
 use futures::{SinkExt, StreamExt, future};
 use serde_json::Value;
 
-use super::RegistrySchema;
-use super::error::{Code, coded};
-use super::http::add_code;
-use super::loaders::connection_loader;
-use super::subscription::SubscriptionSlots;
+use super::graphql::add_code;
 use crate::auth::{Authenticator, Principal};
 use crate::db::Db;
 use crate::db::feed::Feed;
+use crate::graphql::RegistrySchema;
+use crate::graphql::error::{Code, coded};
+use crate::graphql::loaders::connection_loader;
+use crate::graphql::subscription::SubscriptionSlots;
 
 /// Limits of one WebSocket connection.
 #[derive(Clone, Copy, Debug)]
@@ -68,17 +68,31 @@ pub async fn ws_handler(
     State(state): State<WsState>,
     Extension(principal): Extension<Principal>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> HttpResponse {
+    let id = super::edge::request_id(&headers);
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            return super::edge::coded_response(
+                crate::codes::Code::BadRequest,
+                &format!("/graphql/ws takes WebSocket upgrades only: {}", rejection.body_text()),
+                &id,
+            );
+        }
+    };
     let protocol = headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|value| value.to_str().ok())
         .and_then(|offered| offered.split(',').find_map(|p| WebSocketProtocols::from_str(p.trim()).ok()));
     let Some(protocol) = protocol else {
-        return (StatusCode::BAD_REQUEST, "Sec-WebSocket-Protocol must be graphql-transport-ws or graphql-ws")
-            .into_response();
+        return super::edge::coded_response(
+            crate::codes::Code::BadRequest,
+            "Sec-WebSocket-Protocol must be graphql-transport-ws or graphql-ws",
+            &id,
+        );
     };
-    let request_id = crate::edge::request_id(&headers);
+    let request_id = super::edge::request_id(&headers);
     // Echo the protocol chosen here (a client offering both gets the one it listed first).
     upgrade
         .protocols([protocol.sec_websocket_protocol()])

@@ -167,6 +167,20 @@ pub async fn code_layer_errors(request: Request, next: Next) -> Response {
     match response.status() {
         StatusCode::PAYLOAD_TOO_LARGE => coded_response(Code::PayloadTooLarge, "the request body is too large", &id),
         StatusCode::REQUEST_TIMEOUT => coded_response(Code::Timeout, "the request took too long and was stopped", &id),
+        // The router's own answers for unknown paths and methods.
+        StatusCode::NOT_FOUND => coded_response(
+            Code::NotFound,
+            "no such route; the API is at /graphql (GraphiQL at /), downloads under /export/",
+            &id,
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut coded = coded_response(Code::MethodNotAllowed, "this route does not take that method", &id);
+            if let Some(allow) = allow {
+                coded.headers_mut().insert(header::ALLOW, allow);
+            }
+            coded
+        }
         _ => response,
     }
 }

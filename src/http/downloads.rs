@@ -14,14 +14,16 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::loaders::request_loader;
-use super::network::{NetworkEdgeKind, NetworkFilterInput, NetworkLevel, NetworkRequest, Refused, build, unknown_slug};
-use super::types::common::{Date, OrganisationKind, PeriodInput};
+use super::edge::{coded_response, request_id};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::network::centrality::{self, Paths};
 use crate::domain::network::export::{self, Format};
-use crate::edge::{coded_response, request_id};
+use crate::graphql::loaders::request_loader;
+use crate::graphql::network::{
+    NetworkEdgeKind, NetworkFilterInput, NetworkLevel, NetworkRequest, Refused, build, unknown_slug,
+};
+use crate::graphql::types::common::{Date, OrganisationKind, PeriodInput};
 
 /// Beyond this many nodes the drawing's betweenness is estimated from 256 sources.
 const EXACT_DRAWING_BETWEENNESS: usize = 2_000;
@@ -107,15 +109,22 @@ impl ExportParams {
     }
 }
 
+/// What downloads need: the database and the cost limits GraphQL requests have.
+#[derive(Clone)]
+pub struct DownloadState {
+    pub db: Db,
+    pub limits: crate::graphql::cost::CostLimits,
+}
+
 pub async fn export_network(
-    State(db): State<Db>,
+    State(DownloadState { db, limits }): State<DownloadState>,
     Extension(principal): Extension<Principal>,
     Path(file): Path<String>,
     headers: HeaderMap,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let id = request_id(&headers);
-    match download(&db, &principal, &file, params).await {
+    match download(&db, &limits, &principal, &file, params).await {
         Ok((format, body)) => (
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
@@ -134,6 +143,7 @@ pub async fn export_network(
 
 async fn download(
     db: &Db,
+    limits: &crate::graphql::cost::CostLimits,
     principal: &Principal,
     file: &str,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
@@ -146,6 +156,28 @@ async fn download(
     })?;
     let Query(params) = params.map_err(|rejection| bad(rejection.body_text()))?;
     let request = params.request(principal)?;
+    // The same cost check as `network { export }`, before any SQL.
+    let estimated = {
+        let counts = db.network_counts.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        crate::graphql::cost::download_cost(
+            &counts,
+            request.level,
+            request.filter.programme.as_deref(),
+            request.filter.project.is_some(),
+            format == Format::CytoscapeJson,
+        )
+    };
+    let limit = limits.for_role(principal.role);
+    if usize::try_from(estimated).unwrap_or(usize::MAX) > limit {
+        return Err((
+            Code::QueryTooExpensive,
+            format!(
+                "this download would cost {estimated} and the {} role may spend {limit} per request; filter the \
+                 network (a programme or project) or download a higher level",
+                principal.role.as_str()
+            ),
+        ));
+    }
     let internal = |error: sea_orm::DbErr| {
         tracing::error!(error.cause = %error, "network export failed");
         (Code::Internal, "internal error; it has been logged".to_owned())
@@ -157,10 +189,10 @@ async fn download(
     let built = build(loader.loader(), &db.conn, &request).await.map_err(internal)?;
     let body = if format == Format::CytoscapeJson {
         let graph = built.graph.clone();
-        tokio::task::spawn_blocking(move || {
+        crate::jobs::run(move |stop| {
             let samples = (graph.len() > EXACT_DRAWING_BETWEENNESS).then_some(256);
-            let betweenness = centrality::betweenness(&graph, Paths::All, samples, 0);
-            export::write(&graph, format, &[("betweenness", &betweenness)])
+            let betweenness = centrality::betweenness(&graph, Paths::All, samples, 0, stop)?;
+            Ok(export::write(&graph, format, &[("betweenness", &betweenness)]))
         })
         .await
         .map_err(|error| internal(sea_orm::DbErr::Custom(error.to_string())))?

@@ -12,12 +12,12 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::RegistrySchema;
-use super::loaders::request_loader;
+use super::edge::{coded_response, request_id};
 use super::writer_lane::WriterLane;
 use crate::auth::Principal;
 use crate::db::Db;
-use crate::edge::{coded_response, request_id};
+use crate::graphql::RegistrySchema;
+use crate::graphql::loaders::request_loader;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -30,6 +30,9 @@ pub struct GraphqlState {
     /// Where mutations run (none: on the request's task, as in unit tests).
     pub writer_lane: Option<WriterLane>,
 }
+
+/// The header that asks for `extensions.cost` in the response.
+pub const COST_HEADER: &str = "x-samverka-cost";
 
 pub async fn graphql_handler(
     State(state): State<GraphqlState>,
@@ -53,7 +56,8 @@ pub async fn graphql_handler(
         }
         batch => batch,
     };
-    let mutation = runs_mutation(&batch);
+    let mut batch = batch;
+    let mutation = runs_mutation(&mut batch);
     if parts.method == Method::GET && mutation {
         let mut response =
             Refusal::new(Code::MethodNotAllowed, "mutations run only over POST".to_owned()).into_response(&id);
@@ -65,8 +69,16 @@ pub async fn graphql_handler(
     let db = lane.map_or(&state.db, WriterLane::db);
     // One loader per operation: rows are not cached across requests (or across a batch's parts);
     // only analytical results are, by data version (`db::cache`).
-    let prepare = |request: async_graphql::Request| {
+    // `x-samverka-cost: true` asks for `extensions.cost` as the request extension does.
+    let wants_cost = parts.headers.get(COST_HEADER).is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"true"));
+    // A batch spends one request's cost limit, across its operations.
+    let batch_spent = std::sync::Arc::new(crate::graphql::cost::BatchSpent::default());
+    let prepare = |mut request: async_graphql::Request| {
         db.operations.increment();
+        request = request.data(batch_spent.clone());
+        if wants_cost {
+            request.extensions.insert("cost".into(), async_graphql::Value::Boolean(true));
+        }
         let request = request.data(request_loader(db)).data(principal.clone());
         if lane.is_some() { request.data(db.clone()) } else { request }
     };
@@ -147,8 +159,15 @@ async fn read_request(
     body: Body,
 ) -> Result<BatchRequest, Refusal> {
     if *method == Method::GET {
-        let request = async_graphql::http::parse_query_string(query.unwrap_or_default())
+        let mut request = async_graphql::http::parse_query_string(query.unwrap_or_default())
             .map_err(|error| Refusal::new(Code::BadRequest, error.to_string()))?;
+        // The GraphQL-over-HTTP spec names the parameter `operationName`; async-graphql reads
+        // `operation_name`.
+        if request.operation_name.is_none() {
+            request.operation_name = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                .find(|(key, _)| key == "operationName")
+                .map(|(_, value)| value.into_owned());
+        }
         return Ok(BatchRequest::Single(request));
     }
     // CSRF: browsers send form and text/plain bodies cross-site without a preflight; JSON they
@@ -161,19 +180,33 @@ async fn read_request(
             format!("POST /graphql takes `application/json`, not `{content_type}`"),
         ));
     }
-    // The body limit layer bounds what this reads; exceeding it is a 413, not a parse error.
-    let bytes: Bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .map_err(|_| Refusal::new(Code::PayloadTooLarge, "the request body is too large".to_owned()))?;
-    serde_json::from_slice::<BatchRequest>(&bytes)
-        .map_err(|error| Refusal::new(Code::BadRequest, format!("the body is not a GraphQL request: {error}")))
+    // The body limit layer bounds what this reads: exceeding it is a 413; a body cut short or
+    // badly chunked is the client's malformed request.
+    let bytes: Bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|error| {
+        let error = error.into_inner();
+        let too_large = std::iter::successors(Some(&*error as &(dyn std::error::Error + 'static)), |e| e.source())
+            .any(|e| e.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            Refusal::new(Code::PayloadTooLarge, "the request body is too large".to_owned())
+        } else {
+            Refusal::new(Code::BadRequest, "the request body could not be read (cut short or badly framed)".to_owned())
+        }
+    })?;
+    let batch = serde_json::from_slice::<BatchRequest>(&bytes)
+        .map_err(|error| Refusal::new(Code::BadRequest, format!("the body is not a GraphQL request: {error}")))?;
+    if matches!(&batch, BatchRequest::Batch(requests) if requests.is_empty()) {
+        return Err(Refusal::new(Code::BadRequest, "an empty batch holds no operation".to_owned()));
+    }
+    Ok(batch)
 }
 
 /// True when any operation the batch would run is a mutation.
-fn runs_mutation(batch: &BatchRequest) -> bool {
-    batch.iter().any(|request| {
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
-        match &request.operation_name {
+/// Parses each document once (execution reuses the parse) and says whether one runs a mutation.
+fn runs_mutation(batch: &mut BatchRequest) -> bool {
+    batch.iter_mut().any(|request| {
+        let name = request.operation_name.clone();
+        let Ok(document) = request.parsed_query() else { return false };
+        match &name {
             Some(name) => document.operations.iter().any(|(op_name, op)| {
                 op_name.is_some_and(|n| n.as_str() == name) && op.node.ty == OperationType::Mutation
             }),
