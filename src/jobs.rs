@@ -99,6 +99,7 @@ pub async fn run<T: Send + 'static>(
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&stop)));
         if matches!(outcome, Ok(Err(Stopped))) {
             STOPPED.fetch_add(1, Ordering::Relaxed);
+            tracing::info!("a heavy job stopped early: its request timed out or its client went away");
         }
         let _ = sender.send(outcome);
     });

@@ -164,6 +164,7 @@ async fn download(
             request.level,
             request.filter.programme.as_deref(),
             request.filter.project.is_some(),
+            request.filter.edges.contains(&crate::domain::network::EdgeKind::Placement),
             format == Format::CytoscapeJson,
         )
     };

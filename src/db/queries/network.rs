@@ -214,8 +214,9 @@ pub async fn registry_counts<C: ConnectionTrait>(conn: &C) -> Result<RegistryCou
         Ok::<u64, DbErr>(value.unwrap_or(0).max(0) as u64)
     };
     let organisations = count("SELECT COUNT(*) FROM organisations").await?;
-    let other_ties =
-        count("SELECT (SELECT COUNT(*) FROM collaborations) + (SELECT COUNT(*) FROM student_placements)").await?;
+    // Collaborations are ties of the default network; placements only when asked for.
+    let other_ties = count("SELECT COUNT(*) FROM collaborations").await?;
+    let placements = count("SELECT COUNT(*) FROM student_placements").await?;
     // Partner pairs per programme (k partners make k(k−1)/2 pairs), and partners per programme.
     let rows = conn
         .query_all_raw(sea_orm::Statement::from_string(
@@ -234,6 +235,7 @@ pub async fn registry_counts<C: ConnectionTrait>(conn: &C) -> Result<RegistryCou
         counts.programmes.insert(slug, Size { nodes: partners, edges: programme_pairs.saturating_add(other_ties) });
     }
     counts.organisations = Size { nodes: organisations, edges: pairs.saturating_add(other_ties) };
+    counts.placements = placements;
     counts.municipalities = count("SELECT COUNT(*) FROM municipalities").await?;
     counts.regions = count("SELECT COUNT(*) FROM regions").await?;
     counts.countries = count("SELECT COUNT(*) FROM countries").await?;

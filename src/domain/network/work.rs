@@ -93,8 +93,11 @@ impl Work {
 /// built: an upper bound, since filters and `minWeight` only take nodes and edges away.
 #[derive(Clone, Debug, Default)]
 pub struct RegistryCounts {
-    /// The organisation network with every kind of tie.
+    /// The organisation network of the default ties (partnerships and collaborations; partner
+    /// pairs counted once per project they share, so an upper bound).
     pub organisations: Size,
+    /// Student placements: edges the network gets when `edges` asks for them.
+    pub placements: u64,
     pub municipalities: u64,
     pub regions: u64,
     pub countries: u64,
@@ -107,7 +110,15 @@ pub struct RegistryCounts {
 impl RegistryCounts {
     /// The largest network `network(level, filter: {programme, project})` can be.
     pub fn estimate(&self, level: super::Level, programme: Option<&str>, project: bool) -> Size {
+        self.estimate_with(level, programme, project, false)
+    }
+
+    /// [`estimate`](Self::estimate), with placement edges when `placements`.
+    pub fn estimate_with(&self, level: super::Level, programme: Option<&str>, project: bool, placements: bool) -> Size {
         let mut organisations = self.organisations;
+        if placements {
+            organisations.edges = organisations.edges.saturating_add(self.placements);
+        }
         if let Some(programme) = programme {
             // An unknown programme is refused before anything is built.
             organisations = self.programmes.get(programme).copied().unwrap_or_default();
