@@ -51,7 +51,9 @@
 //! - `data/reference/`: the reference files compiled into the binary (sources and licences in
 //!   its README, attributions in `NOTICE`).
 //! - `bench/startup`: first and second start and code translation; `bench/import`: importing
-//!   10 000 partner rows; `bench/run`: the analytics benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite,
+//!   10 000 partner rows; `bench/heavy`: 20 clients of exact betweenness beside a reader, CPU
+//!   after they disconnect; `bench/hostile`: a hostile-input corpus against a release server;
+//!   `bench/run`: the analytics benchmark (synthetic `large` on PostgreSQL, `medium` on SQLite,
 //!   wrk, PostGraphile 4 side by side); `benches/subscriptions.rs`: subscription fan-out over two
 //!   instances (`cargo bench --bench subscriptions`).
 //!

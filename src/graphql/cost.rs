@@ -33,6 +33,29 @@ use crate::domain::network::work::{RegistryCounts, Size, Work};
 const DEFAULT_PAGE: usize = 50;
 /// The most rows one list may ask for.
 const MAX_PAGE: usize = 500;
+/// The most values (list items and object fields, nested ones included) the variables may hold.
+pub const MAX_VARIABLE_VALUES: usize = 10_000;
+
+/// Values in `variables`, counting stopped just past `most`.
+fn count_values(variables: &Variables, most: usize) -> usize {
+    fn count(value: &Value, total: &mut usize, most: usize) {
+        *total += 1;
+        if *total > most {
+            return;
+        }
+        match value {
+            Value::List(items) => items.iter().for_each(|item| count(item, total, most)),
+            Value::Object(fields) => fields.values().for_each(|field| count(field, total, most)),
+            _ => {}
+        }
+    }
+    let mut total = 0;
+    for value in variables.values() {
+        count(value, &mut total, most);
+    }
+    total
+}
+
 /// The longest query document accepted; long values belong in variables.
 pub const MAX_DOCUMENT_BYTES: usize = 100 * 1024;
 
@@ -460,6 +483,15 @@ impl Extension for CostExtension {
                 request.query.len(),
                 MAX_DOCUMENT_BYTES,
                 "bytes",
+            ));
+        }
+        let values = count_values(&request.variables, MAX_VARIABLE_VALUES);
+        if values > MAX_VARIABLE_VALUES {
+            return Err(too_expensive(
+                format!("the variables hold more than {MAX_VARIABLE_VALUES} values; split the request"),
+                values,
+                MAX_VARIABLE_VALUES,
+                "variables",
             ));
         }
         // Parsed once here (the transport may have parsed it already) and reused by execution;
