@@ -93,7 +93,9 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
     // count as statements of requests.
     let feed_db = Db::connect(&db.url, 2).await?;
     let feed = Feed::start(feed_db.conn, db.commits.clone(), feed_options).await?;
-    refresh_network_counts(&db).await;
+    // The first read must succeed: without counts every network would be estimated as empty.
+    *db.network_counts.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+        crate::db::queries::network::registry_counts(&db.conn).await?;
     tokio::spawn({
         let db = db.clone();
         async move {

@@ -154,6 +154,15 @@ async fn expensive_queries_are_refused_before_any_sql_with_the_estimate_and_the_
     assert_eq!(asked["extensions"]["cost"]["limit"], 50_000, "{asked}");
     // What was really resolved: regions, nodes, 10 list items and their 2 fields each.
     assert_eq!(asked["extensions"]["cost"]["actual"], 32, "{asked}");
+    // Variables of too many values are refused before they are read.
+    let codes: Vec<String> = (0..20_000).map(|_| "0301".to_owned()).collect();
+    let body = app
+        .post(
+            r#"query($c: [String!]!) { translateMunicipalityCodes(codes: $c, from: "2019-06-01", to: "2024-06-01") { code } }"#,
+            serde_json::json!({ "c": codes }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["measure"], "variables", "{}", body["errors"][0]);
     // Too many root fields.
     let roots: String = (0..60).map(|i| format!("c{i}: countries(first: 1) {{ totalCount }} ")).collect();
     let body = app.post(&format!("{{ {roots} }}"), serde_json::json!({})).await;

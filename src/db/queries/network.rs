@@ -221,7 +221,14 @@ pub async fn registry_counts<C: ConnectionTrait>(conn: &C) -> Result<RegistryCou
     let rows = conn
         .query_all_raw(sea_orm::Statement::from_string(
             backend,
-            "SELECT g.slug, SUM(per_project.k * (per_project.k - 1) / 2), MAX(per_project.k),                     (SELECT COUNT(DISTINCT pp.organisation_id) FROM project_partners pp                        JOIN projects p ON p.id = pp.project_id WHERE p.programme_id = g.id)              FROM programmes g              JOIN (SELECT p.programme_id, COUNT(*) AS k FROM project_partners pp                    JOIN projects p ON p.id = pp.project_id GROUP BY p.id, p.programme_id) per_project                ON per_project.programme_id = g.id              GROUP BY g.id, g.slug",
+            "SELECT g.slug, CAST(SUM(per_project.k * (per_project.k - 1) / 2) AS BIGINT), MAX(per_project.k), \
+                    (SELECT COUNT(DISTINCT pp.organisation_id) FROM project_partners pp \
+                     JOIN projects p ON p.id = pp.project_id WHERE p.programme_id = g.id) \
+             FROM programmes g \
+             JOIN (SELECT p.programme_id, COUNT(*) AS k FROM project_partners pp \
+                   JOIN projects p ON p.id = pp.project_id GROUP BY p.id, p.programme_id) per_project \
+               ON per_project.programme_id = g.id \
+             GROUP BY g.id, g.slug",
         ))
         .await?;
     let mut counts = RegistryCounts::default();
