@@ -78,9 +78,9 @@ const NETWORK_COUNTS_REFRESH: Duration = Duration::from_secs(60);
 
 /// Reads the registry's counts the query-cost check estimates network sizes from. On failure the
 /// previous counts stay (an estimate, not an answer).
-async fn refresh_network_counts(db: &Db) {
+async fn refresh_network_counts(db: &Db, into: &std::sync::RwLock<crate::domain::network::work::RegistryCounts>) {
     match crate::db::queries::network::registry_counts(&db.conn).await {
-        Ok(counts) => *db.network_counts.write().unwrap_or_else(std::sync::PoisonError::into_inner) = counts,
+        Ok(counts) => *into.write().unwrap_or_else(std::sync::PoisonError::into_inner) = counts,
         Err(error) => tracing::warn!(error.cause = %error, "could not count the registry for network cost estimates"),
     }
 }
@@ -94,16 +94,18 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
     let feed_db = Db::connect(&db.url, 2).await?;
     let feed = Feed::start(feed_db.conn, db.commits.clone(), feed_options).await?;
     // The first read must succeed: without counts every network would be estimated as empty.
+    // The counts are read on a pool of their own, so they never count as statements of requests.
+    let counts_db = Db::connect(&db.url, 1).await?;
     *db.network_counts.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-        crate::db::queries::network::registry_counts(&db.conn).await?;
+        crate::db::queries::network::registry_counts(&counts_db.conn).await?;
     tokio::spawn({
-        let db = db.clone();
+        let counts = db.network_counts.clone();
         async move {
             let mut every = tokio::time::interval(NETWORK_COUNTS_REFRESH);
             every.tick().await;
             loop {
                 every.tick().await;
-                refresh_network_counts(&db).await;
+                refresh_network_counts(&counts_db, &counts).await;
             }
         }
     });
