@@ -347,6 +347,12 @@ pub struct ServeArgs {
     )]
     pub analytics_cache_mb: u64,
 
+    /// Connections of the pool analytical statements run on (metrics, aggregates, network
+    /// builds), apart from the main pool: slow analytics queue there instead of taking the
+    /// connections cheap reads need. Default: one per CPU core.
+    #[arg(long, env = "SAMVERKA_ANALYTICS_CONNECTIONS", default_value_t = default_analytics_connections())]
+    pub analytics_connections: u32,
+
     /// Seconds a WebSocket may take to send `connection_init` before it is closed (4408).
     #[arg(long, env = "SAMVERKA_WS_INIT_TIMEOUT", default_value_t = 10)]
     pub ws_init_timeout_secs: u64,
@@ -384,6 +390,7 @@ impl Default for ServeArgs {
             cors_origins: Vec::new(),
             disable_introspection: false,
             analytics_cache_mb: crate::db::cache::DEFAULT_MB,
+            analytics_connections: default_analytics_connections(),
             ws_init_timeout_secs: 10,
             ws_keepalive_secs: 15,
             ws_max_subscriptions: 50,
@@ -398,4 +405,10 @@ impl Cli {
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| crate::db::sqlite_url(&self.sqlite_path))
     }
+}
+
+/// One analytics connection per core: analytical statements are CPU-bound, more would only
+/// take turns on the same cores.
+fn default_analytics_connections() -> u32 {
+    std::thread::available_parallelism().map_or(2, |n| n.get() as u32)
 }

@@ -88,6 +88,7 @@ async fn refresh_network_counts(db: &Db, into: &std::sync::RwLock<crate::domain:
 /// The routes, and this instance's change feed (started here).
 pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow::Result<Router> {
     db.analytics_cache = AnalyticsCache::new(args.analytics_cache_mb);
+    let db = db.with_analytics_pool(args.analytics_connections).await?;
     let feed_options = FeedOptions { poll: Duration::from_millis(args.feed_poll_ms.max(10)), ..FeedOptions::default() };
     // The feed reads on a pool of its own: request load cannot starve it, and its reads do not
     // count as statements of requests.

@@ -101,14 +101,14 @@ pub async fn write_records(
             message: format!("{}: {}{more}", first.at, first.violation.message),
         }));
     }
-    let (_turn, tx) = super::write::begin(db).await?;
+    let (turn, tx) = super::write::begin(db).await?;
     let mut writer = Writer { tx: &tx, actor, summary: ImportSummary::default(), ids: Ids::default(), progress };
     writer.write(records).await?;
     writer.check_against_registry(records).await?;
     let summary = writer.summary;
     match mode {
         Mode::Commit => {
-            tx.commit().await?;
+            super::write::commit(&turn, tx).await?;
             db.commits.committed();
         }
         Mode::DryRun => tx.rollback().await?,

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod events;
+pub mod facts;
 pub mod feed;
 pub mod import;
 pub mod queries;
@@ -18,7 +19,9 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, TransactionTrait,
+};
 
 /// A shared counter. As `Db::statements` it counts every SQL statement this process sends. Tests read it to prove that the number of
 /// statements per request does not grow with page size (no N+1).
@@ -42,6 +45,11 @@ const SLOW_STATEMENT: Duration = Duration::from_millis(100);
 #[derive(Clone, Debug)]
 pub struct Db {
     pub conn: DatabaseConnection,
+    /// The pool analytical statements (metrics, aggregates, network builds) run on. The server
+    /// opens a small one of its own (`--analytics-connections`, one per core by default), so a
+    /// burst of slow analytics queues there and never holds the connections cheap reads and
+    /// writes need; elsewhere (tools, tests) it is `conn`.
+    pub analytics: DatabaseConnection,
     /// Where it was opened (a background task opens its own pool there).
     pub url: Arc<str>,
     pub statements: StatementCounter,
@@ -62,8 +70,10 @@ impl Db {
     /// Connects, creating the SQLite file (in WAL mode) if needed.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
         let statements = StatementCounter::default();
+        let conn = open_pool(url, max_connections, statements.clone()).await?;
         Ok(Self {
-            conn: open_pool(url, max_connections, statements.clone()).await?,
+            analytics: conn.clone(),
+            conn,
             url: url.into(),
             statements,
             operations: StatementCounter::default(),
@@ -80,6 +90,12 @@ impl Db {
         Ok(Self { conn: open_pool(&self.url, max_connections, self.statements.clone()).await?, ..self.clone() })
     }
 
+    /// Gives analytical statements a pool of their own with `max_connections` connections.
+    pub async fn with_analytics_pool(mut self, max_connections: u32) -> Result<Self, DbErr> {
+        self.analytics = open_pool(&self.url, max_connections.max(1), self.statements.clone()).await?;
+        Ok(self)
+    }
+
     pub fn backend(&self) -> DatabaseBackend {
         self.conn.get_database_backend()
     }
@@ -91,7 +107,12 @@ impl Db {
         if self.all_migrations_applied().await {
             return Ok(());
         }
-        Migrator::up(&self.conn, None).await
+        Migrator::up(&self.conn, None).await?;
+        // A migration may have added or reshaped the derived facts: recompute them all, once,
+        // in one transaction (seconds at the `large` scale; nothing on an empty registry).
+        let tx = self.conn.begin().await?;
+        facts::rebuild(&tx).await?;
+        tx.commit().await
     }
 
     /// True when `seaql_migrations` lists exactly the migrations this binary knows.

@@ -8,7 +8,7 @@ use sea_orm::sea_query::{PostgresQueryBuilder, SelectStatement};
 
 use super::error::{OrInternal, bad_input, not_found};
 use super::loaders::{ProgrammeById, RegionById};
-use super::query::{PlacementFilter, ProjectFilter, db};
+use super::query::{PlacementFilter, ProjectFilter, analytics_db, db};
 use super::types::common::{
     Date, OrganisationKind, PeriodInput, PeriodOutput, RegionKind, SuppressedCount, as_of_or_today, load_one, loader,
 };
@@ -33,6 +33,10 @@ pub enum AggregateDimension {
     Country,
     /// The region of `geography.regionKinds` that the organisation's seat belonged to.
     Region,
+    /// Placements only: the region of the student's enrolling organisation (whatever `side`).
+    HomeRegion,
+    /// Placements only: the region of the host organisation (whatever `side`).
+    HostRegion,
     Programme,
     OrganisationKind,
     /// Start year (of the project; of the placement).
@@ -47,6 +51,8 @@ impl From<AggregateDimension> for Dimension {
         match dimension {
             AggregateDimension::Country => Self::Country,
             AggregateDimension::Region => Self::Region,
+            AggregateDimension::HomeRegion => Self::HomeRegion,
+            AggregateDimension::HostRegion => Self::HostRegion,
             AggregateDimension::Programme => Self::Programme,
             AggregateDimension::OrganisationKind => Self::OrganisationKind,
             AggregateDimension::Year => Self::Year,
@@ -119,6 +125,22 @@ impl AggregateKeys {
 
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         match self.0.region_id {
+            Some(id) => Ok(load_one(ctx, RegionById(id)).await?.map(Region)),
+            None => Ok(None),
+        }
+    }
+
+    /// The student's enrolling organisation's region (placements grouped by `HOME_REGION`).
+    async fn home_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        match self.0.home_region_id {
+            Some(id) => Ok(load_one(ctx, RegionById(id)).await?.map(Region)),
+            None => Ok(None),
+        }
+    }
+
+    /// The host organisation's region (placements grouped by `HOST_REGION`).
+    async fn host_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        match self.0.host_region_id {
             Some(id) => Ok(load_one(ctx, RegionById(id)).await?.map(Region)),
             None => Ok(None),
         }
@@ -313,9 +335,15 @@ async fn participation(
         attainment: rows.field("averageAttainment").exists(),
     };
     let dimensions = dimensions(group_by);
+    if dimensions.iter().any(|d| matches!(d, Dimension::HomeRegion | Dimension::HostRegion)) {
+        return Err(bad_input(
+            "groupBy",
+            "HOME_REGION and HOST_REGION group placements only; projects and partnerships group by REGION",
+        ));
+    }
     let geography = geography.unwrap_or_default().into_db();
     let key = format!("participation {} {dimensions:?} {geography:?} {measures:?}", statement_text(filter.as_ref()));
-    let run = aggregate::participation(db(ctx), filter.as_ref(), &dimensions, &geography, measures);
+    let run = aggregate::participation(analytics_db(ctx), filter.as_ref(), &dimensions, &geography, measures);
     let groups = loader(ctx)
         .loader()
         .cached(key, |groups: &Vec<_>| groups.len() * crate::db::cache::ROW_BYTES, run)
@@ -379,7 +407,7 @@ impl AnalyticsQuery {
         };
         let geography = geography.unwrap_or_default().into_db();
         let key = format!("placements {} {dimensions:?} {geography:?} {side:?}", statement_text(filter.as_ref()));
-        let run = aggregate::placements(db(ctx), filter.as_ref(), &dimensions, &geography, side);
+        let run = aggregate::placements(analytics_db(ctx), filter.as_ref(), &dimensions, &geography, side);
         let groups = loader(ctx)
             .loader()
             .cached(key, |groups: &Vec<_>| groups.len() * crate::db::cache::ROW_BYTES, run)

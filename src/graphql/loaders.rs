@@ -26,6 +26,9 @@ pub type LoadError = Arc<DbErr>;
 #[derive(Clone, Debug)]
 pub struct RegistryLoader {
     conn: DatabaseConnection,
+    /// The analytics pool ([`crate::db::Db::analytics`]): metrics statements queue there, so
+    /// they never hold the connections cheap lookups need.
+    analytics: DatabaseConnection,
     analytics_cache: AnalyticsCache,
     /// The data version this request's analytical answers are cached under, read once, when
     /// the first one is asked for; `None` on a WebSocket, whose subscriptions outlive versions
@@ -37,6 +40,7 @@ pub struct RegistryLoader {
 pub fn request_loader(db: &Db) -> DataLoader<RegistryLoader> {
     let loader = RegistryLoader {
         conn: db.conn.clone(),
+        analytics: db.analytics.clone(),
         analytics_cache: db.analytics_cache.clone(),
         data_version: Some(Arc::default()),
     };
@@ -47,8 +51,12 @@ pub fn request_loader(db: &Db) -> DataLoader<RegistryLoader> {
 /// current data version, so a subscription's later messages are never answered from the cache
 /// of an older one.
 pub fn connection_loader(db: &Db) -> DataLoader<RegistryLoader> {
-    let loader =
-        RegistryLoader { conn: db.conn.clone(), analytics_cache: db.analytics_cache.clone(), data_version: None };
+    let loader = RegistryLoader {
+        conn: db.conn.clone(),
+        analytics: db.analytics.clone(),
+        analytics_cache: db.analytics_cache.clone(),
+        data_version: None,
+    };
     DataLoader::new(loader, tokio::spawn).max_batch_size(500)
 }
 
@@ -415,15 +423,13 @@ pub struct MetricsKey {
     pub id: i32,
 }
 
-/// Keys grouped by (kind, period, day): each group is one statement per metric group, so a
-/// `compare` over three periods sends three, a page of regions one.
-fn metrics_groups(keys: impl Iterator<Item = MetricsKey>) -> Vec<(MetricsKey, Vec<i32>)> {
+/// Keys grouped by (kind, period): each group is one statement per metric group, whatever the
+/// days of its nodes, so a `compare` over three periods sends three, a page of regions one.
+fn metrics_groups(keys: impl Iterator<Item = MetricsKey>) -> Vec<Vec<MetricsKey>> {
     let mut sorted: Vec<MetricsKey> = keys.collect();
     sorted.sort_unstable();
-    sorted
-        .chunk_by(|a, b| (a.kind, a.period, a.as_of) == (b.kind, b.period, b.as_of))
-        .map(|group| (group[0], group.iter().map(|k| k.id).collect()))
-        .collect()
+    sorted.dedup();
+    sorted.chunk_by(|a, b| (a.kind, a.period) == (b.kind, b.period)).map(<[MetricsKey]>::to_vec).collect()
 }
 
 /// One loader key per metric group, so a query pays only for the groups it selects.
@@ -451,12 +457,12 @@ macro_rules! metrics_loader {
                             None => missing.push(key.0),
                         }
                     }
-                    for (first, ids) in metrics_groups(missing.into_iter()) {
-                        let batch = metrics::Batch { kind: first.kind, ids: &ids, period: first.period, as_of: first.as_of };
-                        let mut values = metrics::$query(&self.conn, &batch).await?;
-                        for id in ids {
-                            let key = MetricsKey { id, ..first };
-                            let value = values.remove(&id);
+                    for group in metrics_groups(missing.into_iter()) {
+                        let nodes: Vec<(i32, NaiveDate)> = group.iter().map(|key| (key.id, key.as_of)).collect();
+                        let batch = metrics::Batch { kind: group[0].kind, nodes: &nodes, period: group[0].period };
+                        let mut values = metrics::$query(&self.analytics, &batch).await?;
+                        for (index, key) in group.into_iter().enumerate() {
+                            let value = values.remove(&(index as i32));
                             self.analytics_cache.insert(version, cache_key(&key), value.clone(), crate::db::cache::ROW_BYTES);
                             if let Some(value) = value {
                                 result.insert($key(key), value);

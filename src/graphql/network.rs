@@ -13,7 +13,7 @@ use super::access::role_of;
 use super::cost::{NetworkField, charge};
 use super::error::{Code, OrInternal, bad_input, coded, not_found};
 use super::loaders::RegistryLoader;
-use super::query::db;
+use super::query::{analytics_db, db};
 use super::types::common::{Date, OrganisationKind, PeriodInput, as_of_or_today, loader};
 use crate::auth::Role;
 use crate::db::queries::network::{self as query, NetworkFilter};
@@ -286,7 +286,7 @@ impl NetworkQuery {
             return Err(not_found(what, &slug));
         }
         let request = NetworkRequest::new(role_of(ctx), filter, period, as_of, level, edges, min_weight)?;
-        let built = build(loader(ctx).loader(), db(ctx), &request).await.or_internal()?;
+        let built = build(loader(ctx).loader(), analytics_db(ctx), &request).await.or_internal()?;
         charge(ctx, Work::Build.cost(Size::of(&built.graph)));
         Ok(Network { built, members: None })
     }

@@ -212,6 +212,11 @@ pub(crate) fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
     &ctx.data_unchecked::<crate::db::Db>().conn
 }
 
+/// The analytics pool, for aggregates and network builds (see [`crate::db::Db::analytics`]).
+pub(crate) fn analytics_db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
+    &ctx.data_unchecked::<crate::db::Db>().analytics
+}
+
 /// Runs a list selection as one page.
 async fn list<E, T>(
     ctx: &Context<'_>,

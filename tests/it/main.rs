@@ -9,6 +9,7 @@ mod support;
 mod access;
 mod analytics;
 mod api_errors;
+mod facts;
 mod ground_truth;
 mod import;
 mod importers;

@@ -1,13 +1,13 @@
-//! Group-by aggregates over three facts: project participation (projects and partnerships) and
-//! student placements. Each request is one statement: the fact rows with their dimension keys,
-//! grouped. Region keys use the memberships valid on one day, or on each row's own start date, so
+//! Group-by aggregates over two facts: project participation (projects and partnerships) and
+//! student placements. Each request is one statement over the derived fact tables (`db::facts`):
+//! the fact rows with their dimension keys, grouped. Region keys use the memberships valid on one day, or on each row's own start date, so
 //! a territorial reform does not make a time series jump.
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
-use super::sql::{ATTAINMENT, Sql, budget_in_eur, latest_values_cte};
+use super::sql::{Sql, sum_int};
 
 /// Most groups one aggregate may return; more is an error asking for a narrower request.
 pub const MAX_GROUPS: usize = 10_000;
@@ -18,6 +18,10 @@ pub enum Dimension {
     Country,
     /// The region (of the chosen kinds) the organisation's seat belongs to.
     Region,
+    /// Placements only: the region of the student's enrolling organisation, whatever the side.
+    HomeRegion,
+    /// Placements only: the region of the host organisation, whatever the side.
+    HostRegion,
     Programme,
     OrganisationKind,
     /// Start year of the project (placements: of the placement).
@@ -45,6 +49,8 @@ pub struct Geography {
 pub struct GroupKeys {
     pub country: Option<String>,
     pub region_id: Option<i32>,
+    pub home_region_id: Option<i32>,
+    pub host_region_id: Option<i32>,
     pub programme_id: Option<i32>,
     pub organisation_kind: Option<String>,
     pub year: Option<i32>,
@@ -59,6 +65,8 @@ impl GroupKeys {
             .map(|d| match d {
                 Dimension::Country => self.country.clone(),
                 Dimension::Region => self.region_id.map(|v| v.to_string()),
+                Dimension::HomeRegion => self.home_region_id.map(|v| v.to_string()),
+                Dimension::HostRegion => self.host_region_id.map(|v| v.to_string()),
                 Dimension::Programme => self.programme_id.map(|v| v.to_string()),
                 Dimension::OrganisationKind => self.organisation_kind.clone(),
                 Dimension::Year => self.year.map(|v| v.to_string()),
@@ -119,10 +127,11 @@ fn key_columns(dimensions: &[Dimension]) -> String {
     (0..dimensions.len()).map(|i| format!("k{i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// ` LEFT JOIN region_memberships rm …` for organisations aliased `org`, dated by `row_date`.
-fn region_join(sql: &mut Sql, geography: &Geography, org: &str, row_date: &str) {
-    sql.push(&format!(" LEFT JOIN region_memberships rm ON rm.municipality_id = {org}.municipality_id"));
-    sql.push(" AND rm.region_id IN (SELECT id FROM regions WHERE kind IN (");
+/// ` LEFT JOIN region_memberships <alias> …` for the municipality in `municipality` (a column),
+/// dated by `row_date` (a column) when the geography asks for each row's own date.
+fn region_join(sql: &mut Sql, geography: &Geography, alias: &str, municipality: &str, row_date: &str) {
+    sql.push(&format!(" LEFT JOIN region_memberships {alias} ON {alias}.municipality_id = {municipality}"));
+    sql.push(&format!(" AND {alias}.region_id IN (SELECT id FROM regions WHERE kind IN ("));
     for (index, kind) in geography.region_kinds.iter().enumerate() {
         if index > 0 {
             sql.push(", ");
@@ -130,16 +139,17 @@ fn region_join(sql: &mut Sql, geography: &Geography, org: &str, row_date: &str) 
         sql.bind(kind.clone());
     }
     sql.push("))");
+    let (from, to) = (format!("{alias}.valid_from"), format!("{alias}.valid_to"));
     match geography.day {
         GeographyDay::On(day) => {
-            sql.and_valid_on("rm.valid_from", "rm.valid_to", day);
+            sql.and_valid_on(&from, &to, day);
         }
         GeographyDay::RowDate(fallback) => {
-            sql.push(" AND (rm.valid_from IS NULL OR rm.valid_from <= COALESCE(")
+            sql.push(&format!(" AND ({from} IS NULL OR {from} <= COALESCE("))
                 .push(row_date)
                 .push(", ")
                 .bind(fallback)
-                .push(")) AND (rm.valid_to IS NULL OR rm.valid_to >= COALESCE(")
+                .push(&format!(")) AND ({to} IS NULL OR {to} >= COALESCE("))
                 .push(row_date)
                 .push(", ")
                 .bind(fallback)
@@ -163,6 +173,8 @@ fn read_keys(row: &QueryResult, dimensions: &[Dimension]) -> Result<GroupKeys, D
         match dimension {
             Dimension::Country => keys.country = row.try_get("", &column)?,
             Dimension::Region => keys.region_id = row.try_get("", &column)?,
+            Dimension::HomeRegion => keys.home_region_id = row.try_get("", &column)?,
+            Dimension::HostRegion => keys.host_region_id = row.try_get("", &column)?,
             Dimension::Programme => keys.programme_id = row.try_get("", &column)?,
             Dimension::OrganisationKind => keys.organisation_kind = row.try_get("", &column)?,
             Dimension::Year => keys.year = row.try_get("", &column)?,
@@ -172,22 +184,14 @@ fn read_keys(row: &QueryResult, dimensions: &[Dimension]) -> Result<GroupKeys, D
     Ok(keys)
 }
 
-/// Projects whose acting partners span more than one country, as a CTE named `xb`.
-const CROSS_BORDER_CTE: &str = "xb AS (SELECT pp.project_id FROM project_partners pp \
-     JOIN organisations xo ON xo.id = pp.organisation_id WHERE pp.role <> 'funder' \
-     GROUP BY pp.project_id HAVING COUNT(DISTINCT xo.country_id) > 1)";
-
-/// Each project's mean attainment over its measured, targeted goals, as a CTE named `att`.
-fn attainment_cte() -> String {
-    format!(
-        "{}, att AS (SELECT g.project_id, AVG({ATTAINMENT}) AS attainment FROM goals g \
-         JOIN latest l ON l.goal_id = g.id GROUP BY g.project_id)",
-        latest_values_cte("")
-    )
-}
+/// Why a dimension cannot group a fact.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} groups placements only")]
+pub struct NotForProjects(pub Dimension);
 
 /// Projects and partnerships grouped by `dimensions`; `projects` limits the projects (a list
-/// filter selecting `projects.id`).
+/// filter selecting `projects.id`). Reads `project_facts` and `partnership_facts` (`db::facts`):
+/// one row per acting partnership, plus one per project without any.
 pub async fn participation<C: ConnectionTrait>(
     conn: &C,
     projects: Option<&SelectStatement>,
@@ -195,35 +199,28 @@ pub async fn participation<C: ConnectionTrait>(
     geography: &Geography,
     measures: ParticipationMeasures,
 ) -> Result<Vec<ParticipationGroup>, DbErr> {
+    if let Some(dimension) = dimensions.iter().find(|d| matches!(d, Dimension::HomeRegion | Dimension::HostRegion)) {
+        return Err(DbErr::Custom(NotForProjects(*dimension).to_string()));
+    }
     let mut sql = Sql::new(conn.get_database_backend());
-    let mut ctes: Vec<String> = Vec::new();
-    if dimensions.contains(&Dimension::CrossBorder) {
-        ctes.push(CROSS_BORDER_CTE.to_owned());
-    }
-    if measures.attainment {
-        ctes.push(attainment_cte());
-    }
-    if !ctes.is_empty() {
-        sql.push("WITH ").push(&ctes.join(", ")).push(" ");
-    }
     let mut expressions = Vec::new();
     for dimension in dimensions {
         let expression = match dimension {
-            Dimension::Country => "c.code".to_owned(),
-            Dimension::Region => "rm.region_id".to_owned(),
-            Dimension::Programme => "p.programme_id".to_owned(),
-            Dimension::OrganisationKind => "o.kind".to_owned(),
-            Dimension::Year => sql.year_of("p.valid_from"),
-            Dimension::CrossBorder => "CASE WHEN xb.project_id IS NULL THEN 0 ELSE 1 END".to_owned(),
+            Dimension::Country => "c.code",
+            Dimension::Region => "rm.region_id",
+            Dimension::Programme => "p.programme_id",
+            Dimension::OrganisationKind => "f.organisation_kind",
+            Dimension::Year => "p.start_year",
+            Dimension::CrossBorder => "p.cross_border",
+            Dimension::HomeRegion | Dimension::HostRegion => unreachable!("refused above"),
         };
         expressions.push(expression);
     }
     let keys = key_columns(dimensions);
-    let eur = budget_in_eur("p");
     // Budgets and attainment count each project once per group: the first of its partner rows.
     let first = if measures.budget || measures.attainment {
         format!(
-            ", ROW_NUMBER() OVER (PARTITION BY {}p.id ORDER BY pp.id) AS first_in_group",
+            ", ROW_NUMBER() OVER (PARTITION BY {}p.project_id ORDER BY f.partner_id) AS first_in_group",
             expressions.iter().map(|e| format!("{e}, ")).collect::<String>()
         )
     } else {
@@ -247,27 +244,21 @@ pub async fn participation<C: ConnectionTrait>(
     for (index, expression) in expressions.iter().enumerate() {
         sql.push(&format!("{expression} AS k{index}, "));
     }
-    sql.push(&format!("p.id AS project_id, pp.id AS partner_row, pp.organisation_id, {eur} AS eur"));
-    sql.push(if measures.attainment { ", att.attainment" } else { "" });
+    sql.push("p.project_id, f.partner_id AS partner_row, f.organisation_id, p.budget_eur AS eur");
+    if measures.attainment {
+        // Each project's mean attainment over its measured, targeted goals.
+        sql.push(", CASE WHEN p.attainment_count > 0 THEN p.attainment_sum / p.attainment_count END AS attainment");
+    }
     sql.push(&first);
-    sql.push(
-        " FROM projects p LEFT JOIN project_partners pp ON pp.project_id = p.id AND pp.role <> 'funder' \
-         LEFT JOIN organisations o ON o.id = pp.organisation_id",
-    );
+    sql.push(" FROM project_facts p LEFT JOIN partnership_facts f ON f.project_id = p.project_id");
     if dimensions.contains(&Dimension::Country) {
-        sql.push(" LEFT JOIN countries c ON c.id = o.country_id");
+        sql.push(" LEFT JOIN countries c ON c.id = f.country_id");
     }
     if dimensions.contains(&Dimension::Region) {
-        region_join(&mut sql, geography, "o", "p.valid_from");
-    }
-    if dimensions.contains(&Dimension::CrossBorder) {
-        sql.push(" LEFT JOIN xb ON xb.project_id = p.id");
-    }
-    if measures.attainment {
-        sql.push(" LEFT JOIN att ON att.project_id = p.id");
+        region_join(&mut sql, geography, "rm", "f.municipality_id", "p.valid_from");
     }
     if let Some(filter) = projects {
-        sql.push(" WHERE p.id IN (").embed(filter).push(")");
+        sql.push(" WHERE p.project_id IN (").embed(filter).push(")");
     }
     sql.push(") fact");
     group_and_limit(&mut sql, &keys);
@@ -298,7 +289,7 @@ pub async fn participation<C: ConnectionTrait>(
 }
 
 /// Placements grouped by `dimensions`, organisation dimensions taken on `side`; `placements`
-/// limits the rows (a list filter selecting `student_placements.id`).
+/// limits the rows (a list filter selecting `student_placements.id`). Reads `placement_facts`.
 pub async fn placements<C: ConnectionTrait>(
     conn: &C,
     placements: Option<&SelectStatement>,
@@ -317,31 +308,34 @@ pub async fn placements<C: ConnectionTrait>(
         let expression = match dimension {
             Dimension::Country => "c.code".to_owned(),
             Dimension::Region => "rm.region_id".to_owned(),
-            Dimension::Programme => "pj.programme_id".to_owned(),
-            Dimension::OrganisationKind => format!("{org}.kind"),
-            Dimension::Year => sql.year_of("sp.valid_from"),
-            Dimension::CrossBorder => "CASE WHEN host.country_id <> home.country_id THEN 1 ELSE 0 END".to_owned(),
+            Dimension::HomeRegion => "rm_home.region_id".to_owned(),
+            Dimension::HostRegion => "rm_host.region_id".to_owned(),
+            Dimension::Programme => "f.programme_id".to_owned(),
+            Dimension::OrganisationKind => format!("f.{org}_kind"),
+            Dimension::Year => "f.start_year".to_owned(),
+            Dimension::CrossBorder => "f.cross_border".to_owned(),
         };
         sql.push(&format!("{expression} AS k{index}, "));
     }
-    sql.push(
-        "COUNT(*) AS placements, COUNT(DISTINCT sp.student_id) AS students, \
-         CAST(SUM(CASE WHEN host.country_id <> home.country_id THEN 1 ELSE 0 END) AS BIGINT) AS cross_border \
-         FROM student_placements sp JOIN students st ON st.id = sp.student_id \
-         JOIN organisations host ON host.id = sp.host_organisation_id \
-         JOIN organisations home ON home.id = st.enrolling_organisation_id",
-    );
-    if dimensions.contains(&Dimension::Programme) {
-        sql.push(" LEFT JOIN projects pj ON pj.id = sp.project_id");
-    }
+    sql.push(&format!(
+        "COUNT(*) AS placements, COUNT(DISTINCT f.student_id) AS students, {cross} AS cross_border \
+         FROM placement_facts f",
+        cross = sum_int("f.cross_border")
+    ));
     if dimensions.contains(&Dimension::Country) {
-        sql.push(&format!(" LEFT JOIN countries c ON c.id = {org}.country_id"));
+        sql.push(&format!(" LEFT JOIN countries c ON c.id = f.{org}_country_id"));
     }
     if dimensions.contains(&Dimension::Region) {
-        region_join(&mut sql, geography, org, "sp.valid_from");
+        region_join(&mut sql, geography, "rm", &format!("f.{org}_municipality_id"), "f.valid_from");
+    }
+    if dimensions.contains(&Dimension::HomeRegion) {
+        region_join(&mut sql, geography, "rm_home", "f.home_municipality_id", "f.valid_from");
+    }
+    if dimensions.contains(&Dimension::HostRegion) {
+        region_join(&mut sql, geography, "rm_host", "f.host_municipality_id", "f.valid_from");
     }
     if let Some(filter) = placements {
-        sql.push(" WHERE sp.id IN (").embed(filter).push(")");
+        sql.push(" WHERE f.placement_id IN (").embed(filter).push(")");
     }
     group_and_limit(&mut sql, &keys);
     let rows = conn.query_all_raw(sql.statement()).await?;

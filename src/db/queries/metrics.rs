@@ -1,6 +1,7 @@
 //! Node metrics in SQL: one statement per metric group for a whole batch of nodes of one kind and
-//! one period, whatever the batch size. Every statement starts from the node's organisations
-//! (`org_scope`) and, where projects matter, the node's active projects (`node_projects`).
+//! one period, whatever the batch size. Statements read the derived facts (`db::facts`):
+//! a node is mapped to its keys (`node_keys`: a region to its municipalities on the day), and
+//! the facts are matched on those keys, never joined through organisations row by row.
 //! Definitions are in [`crate::domain::metrics`].
 
 use std::collections::HashMap;
@@ -8,77 +9,101 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::sql::{ATTAINMENT, Sql, budget_in_eur, latest_values_cte, sum_int};
+use super::sql::{Sql, sum_int};
 use crate::domain::metrics::{GoalStats, NodeKind, Period, PlacementStats, ProjectStats};
 
-/// A batch: nodes of one kind, one period, one geography day (for regions).
+/// A batch: nodes of one kind and one period, each with its geography day (which decides a
+/// region's municipalities; other kinds ignore it). Results are keyed by position in `nodes`, so
+/// one statement serves regions asked on different days (each defaults to its own last day).
 #[derive(Clone, Debug)]
 pub struct Batch<'a> {
     pub kind: NodeKind,
-    pub ids: &'a [i32],
+    pub nodes: &'a [(i32, NaiveDate)],
     pub period: Period,
-    pub as_of: NaiveDate,
 }
 
-/// `WITH org_scope(node_id, organisation_id) AS (…), node_projects(node_id, project_id,
-/// partner_rows) AS (…)` for the batch.
-fn scope(sql: &mut Sql, batch: &Batch<'_>, with_projects: bool) {
-    let Period { from, to } = batch.period;
-    sql.push("WITH org_scope AS (");
-    match batch.kind {
-        NodeKind::Region => {
-            sql.push(
-                "SELECT DISTINCT rm.region_id AS node_id, o.id AS organisation_id FROM region_memberships rm \
-                 JOIN organisations o ON o.municipality_id = rm.municipality_id WHERE rm.region_id IN ",
-            )
-            .bind_ids(batch.ids)
-            .and_valid_on("rm.valid_from", "rm.valid_to", batch.as_of);
-        }
-        NodeKind::Municipality => {
-            sql.push("SELECT o.municipality_id AS node_id, o.id AS organisation_id FROM organisations o WHERE o.municipality_id IN ")
-                .bind_ids(batch.ids);
-        }
-        NodeKind::Organisation => {
-            sql.push("SELECT o.id AS node_id, o.id AS organisation_id FROM organisations o WHERE o.id IN ")
-                .bind_ids(batch.ids);
-        }
-        NodeKind::Country => {
-            sql.push(
-                "SELECT o.country_id AS node_id, o.id AS organisation_id FROM organisations o WHERE o.country_id IN ",
-            )
-            .bind_ids(batch.ids);
-        }
-        NodeKind::Programme => {
-            sql.push(
-                "SELECT DISTINCT p.programme_id AS node_id, pp.organisation_id FROM projects p \
-                 JOIN project_partners pp ON pp.project_id = p.id AND pp.role <> 'funder' WHERE p.programme_id IN ",
-            )
-            .bind_ids(batch.ids)
-            .and_overlaps("p.valid_from", "p.valid_to", from, to);
-        }
+/// The facts' columns a node kind is matched on: an organisation's own column and, for a
+/// placement, the host's and the enrolling organisation's.
+struct KeyColumns {
+    organisation: &'static str,
+    partnership: &'static str,
+    host: &'static str,
+    home: &'static str,
+}
+
+fn key_columns(kind: NodeKind) -> KeyColumns {
+    match kind {
+        NodeKind::Region | NodeKind::Municipality => KeyColumns {
+            organisation: "municipality_id",
+            partnership: "municipality_id",
+            host: "host_municipality_id",
+            home: "home_municipality_id",
+        },
+        NodeKind::Organisation | NodeKind::Programme => KeyColumns {
+            organisation: "id",
+            partnership: "organisation_id",
+            host: "host_organisation_id",
+            home: "home_organisation_id",
+        },
+        NodeKind::Country => KeyColumns {
+            organisation: "country_id",
+            partnership: "country_id",
+            host: "host_country_id",
+            home: "home_country_id",
+        },
     }
-    sql.push(")");
-    if !with_projects {
-        return;
+}
+
+/// `WITH node_list(node_id, key, day) AS (VALUES …)`: the batch's nodes by position.
+fn node_list(sql: &mut Sql, batch: &Batch<'_>) {
+    sql.push("WITH node_list AS (SELECT column1 AS node_id, column2 AS key, column3 AS day FROM (VALUES ");
+    for (index, (id, day)) in batch.nodes.iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.push("(").bind(index as i32).push(", ").bind(*id).push(", ").bind(*day).push(")");
     }
-    sql.push(", node_projects AS (");
-    if batch.kind == NodeKind::Programme {
+    sql.push(") v)");
+}
+
+/// `WITH node_list …, node_keys(node_id, key) AS (…)`: what each node of the batch is made of, in
+/// the terms of [`key_columns`]. A region is its member municipalities on its day (each once);
+/// other nodes are themselves. Not for programmes.
+fn node_keys(sql: &mut Sql, batch: &Batch<'_>) {
+    node_list(sql, batch);
+    if batch.kind == NodeKind::Region {
         sql.push(
-            "SELECT p.programme_id AS node_id, p.id AS project_id, \
-             (SELECT COUNT(*) FROM project_partners pp WHERE pp.project_id = p.id AND pp.role <> 'funder') AS partner_rows \
-             FROM projects p WHERE p.programme_id IN ",
-        )
-        .bind_ids(batch.ids);
-    } else {
-        sql.push(
-            "SELECT s.node_id, pp.project_id, COUNT(*) AS partner_rows FROM org_scope s \
-             JOIN project_partners pp ON pp.organisation_id = s.organisation_id AND pp.role <> 'funder' \
-             JOIN projects p ON p.id = pp.project_id WHERE 1 = 1",
+            ", node_keys AS (SELECT DISTINCT n.node_id, rm.municipality_id AS key FROM node_list n \
+             JOIN region_memberships rm ON rm.region_id = n.key AND (rm.valid_from IS NULL OR rm.valid_from <= n.day) \
+             AND (rm.valid_to IS NULL OR rm.valid_to >= n.day))",
         );
+    } else {
+        sql.push(", node_keys AS (SELECT node_id, key FROM node_list)");
     }
-    sql.and_overlaps("p.valid_from", "p.valid_to", from, to);
+}
+
+/// `WITH … node_projects(node_id, project_id, partner_rows) AS (…)`: the node's projects active in
+/// the period, with its acting partner rows in each (a programme: its own projects, all their
+/// acting partners).
+fn node_projects(sql: &mut Sql, batch: &Batch<'_>) {
+    let Period { from, to } = batch.period;
+    if batch.kind == NodeKind::Programme {
+        node_list(sql, batch);
+        sql.push(
+            ", node_projects AS (SELECT n.node_id, f.project_id, f.acting_partners AS partner_rows \
+             FROM node_list n JOIN project_facts f ON f.programme_id = n.key WHERE 1 = 1",
+        );
+    } else {
+        node_keys(sql, batch);
+        sql.push(&format!(
+            ", node_projects AS (SELECT k.node_id, f.project_id, COUNT(*) AS partner_rows FROM node_keys k \
+             JOIN partnership_facts f ON f.{} = k.key WHERE 1 = 1",
+            key_columns(batch.kind).partnership
+        ));
+    }
+    sql.and_overlaps("f.valid_from", "f.valid_to", from, to);
     if batch.kind != NodeKind::Programme {
-        sql.push(" GROUP BY s.node_id, pp.project_id");
+        sql.push(" GROUP BY k.node_id, f.project_id");
     }
     sql.push(")");
 }
@@ -89,11 +114,25 @@ pub async fn organisations_by_kind<C: ConnectionTrait>(
     batch: &Batch<'_>,
 ) -> Result<HashMap<i32, Vec<(String, i64)>>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
-    scope(&mut sql, batch, false);
-    sql.push(
-        " SELECT s.node_id, o.kind, COUNT(*) AS n FROM org_scope s JOIN organisations o ON o.id = s.organisation_id \
-         GROUP BY s.node_id, o.kind ORDER BY s.node_id, o.kind",
-    );
+    if batch.kind == NodeKind::Programme {
+        let Period { from, to } = batch.period;
+        node_list(&mut sql, batch);
+        sql.push(
+            ", node_organisations AS (SELECT DISTINCT n.node_id, f.organisation_id, f.organisation_kind AS kind \
+             FROM node_list n JOIN partnership_facts f ON f.programme_id = n.key WHERE 1 = 1",
+        )
+        .and_overlaps("f.valid_from", "f.valid_to", from, to)
+        .push(
+            ") SELECT node_id, kind, COUNT(*) AS n FROM node_organisations GROUP BY node_id, kind ORDER BY node_id, kind",
+        );
+    } else {
+        node_keys(&mut sql, batch);
+        sql.push(&format!(
+            " SELECT k.node_id, o.kind, COUNT(*) AS n FROM node_keys k JOIN organisations o ON o.{} = k.key \
+             GROUP BY k.node_id, o.kind ORDER BY k.node_id, o.kind",
+            key_columns(batch.kind).organisation
+        ));
+    }
     let mut result: HashMap<i32, Vec<(String, i64)>> = HashMap::new();
     for row in conn.query_all_raw(sql.statement()).await? {
         let node: i32 = row.try_get("", "node_id")?;
@@ -108,20 +147,13 @@ pub async fn project_stats<C: ConnectionTrait>(
     batch: &Batch<'_>,
 ) -> Result<HashMap<i32, ProjectStats>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
-    scope(&mut sql, batch, true);
-    let eur = budget_in_eur("p");
-    sql.push(
-        ", cross_border AS (SELECT pp.project_id FROM project_partners pp JOIN organisations o ON o.id = pp.organisation_id \
-         WHERE pp.role <> 'funder' AND pp.project_id IN (SELECT project_id FROM node_projects) \
-         GROUP BY pp.project_id HAVING COUNT(DISTINCT o.country_id) > 1)",
-    );
+    node_projects(&mut sql, batch);
     sql.push(&format!(
-        " SELECT np.node_id, COUNT(*) AS projects, {partnerships} AS partnerships, \
-         {cross} AS cross_border, SUM({eur}) AS budget_eur, COUNT({eur}) AS with_budget \
-         FROM node_projects np JOIN projects p ON p.id = np.project_id \
-         LEFT JOIN cross_border c ON c.project_id = np.project_id GROUP BY np.node_id",
+        " SELECT np.node_id, COUNT(*) AS projects, {partnerships} AS partnerships, {cross} AS cross_border, \
+         SUM(p.budget_eur) AS budget_eur, COUNT(p.budget_eur) AS with_budget \
+         FROM node_projects np JOIN project_facts p ON p.project_id = np.project_id GROUP BY np.node_id",
         partnerships = sum_int("np.partner_rows"),
-        cross = sum_int("CASE WHEN c.project_id IS NULL THEN 0 ELSE 1 END"),
+        cross = sum_int("p.cross_border"),
     ));
     let mut result = HashMap::new();
     for row in conn.query_all_raw(sql.statement()).await? {
@@ -139,20 +171,17 @@ pub async fn project_stats<C: ConnectionTrait>(
     Ok(result)
 }
 
-/// Goal attainment of each node's active projects.
+/// Goal attainment of each node's active projects (each project's goals counted once per node).
 pub async fn goal_stats<C: ConnectionTrait>(conn: &C, batch: &Batch<'_>) -> Result<HashMap<i32, GoalStats>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
-    scope(&mut sql, batch, true);
-    sql.push(", ").push(&latest_values_cte("IN (SELECT project_id FROM node_projects)"));
-    let targeted = "g.target_value IS NOT NULL AND g.target_value > 0";
+    node_projects(&mut sql, batch);
     sql.push(&format!(
         " SELECT np.node_id, {with_target} AS with_target, {without_target} AS without_target, \
-         {measured} AS measured, AVG({ATTAINMENT}) AS attainment \
-         FROM node_projects np JOIN goals g ON g.project_id = np.project_id \
-         LEFT JOIN latest l ON l.goal_id = g.id GROUP BY np.node_id",
-        with_target = sum_int(&format!("CASE WHEN {targeted} THEN 1 ELSE 0 END")),
-        without_target = sum_int(&format!("CASE WHEN {targeted} THEN 0 ELSE 1 END")),
-        measured = sum_int(&format!("CASE WHEN {targeted} AND l.value IS NOT NULL THEN 1 ELSE 0 END")),
+         {measured} AS measured, CASE WHEN SUM(p.attainment_count) > 0 THEN SUM(p.attainment_sum) / SUM(p.attainment_count) END AS attainment \
+         FROM node_projects np JOIN project_facts p ON p.project_id = np.project_id GROUP BY np.node_id",
+        with_target = sum_int("p.goals_with_target"),
+        without_target = sum_int("p.goals_without_target"),
+        measured = sum_int("p.goals_measured"),
     ));
     let mut result = HashMap::new();
     for row in conn.query_all_raw(sql.statement()).await? {
@@ -175,21 +204,22 @@ pub async fn students_enrolled<C: ConnectionTrait>(conn: &C, batch: &Batch<'_>) 
     let Period { from, to } = batch.period;
     let mut sql = Sql::new(conn.get_database_backend());
     if batch.kind == NodeKind::Programme {
+        node_list(&mut sql, batch);
         sql.push(
-            "SELECT p.programme_id AS node_id, COUNT(DISTINCT sp.student_id) AS n FROM student_placements sp \
-             JOIN projects p ON p.id = sp.project_id WHERE p.programme_id IN ",
+            " SELECT n.node_id, COUNT(DISTINCT f.student_id) AS n FROM node_list n \
+             JOIN placement_facts f ON f.programme_id = n.key WHERE 1 = 1",
         )
-        .bind_ids(batch.ids)
-        .and_overlaps("sp.valid_from", "sp.valid_to", from, to)
-        .push(" GROUP BY p.programme_id");
+        .and_overlaps("f.valid_from", "f.valid_to", from, to)
+        .push(" GROUP BY n.node_id");
     } else {
-        scope(&mut sql, batch, false);
-        sql.push(
-            " SELECT s.node_id, COUNT(*) AS n FROM org_scope s \
-             JOIN students st ON st.enrolling_organisation_id = s.organisation_id WHERE 1 = 1",
-        )
+        node_keys(&mut sql, batch);
+        sql.push(&format!(
+            " SELECT k.node_id, COUNT(*) AS n FROM node_keys k JOIN organisations o ON o.{} = k.key \
+             JOIN students st ON st.enrolling_organisation_id = o.id WHERE 1 = 1",
+            key_columns(batch.kind).organisation
+        ))
         .and_overlaps("st.enrolled_from", "st.enrolled_to", from, to)
-        .push(" GROUP BY s.node_id");
+        .push(" GROUP BY k.node_id");
     }
     let mut result = HashMap::new();
     for row in conn.query_all_raw(sql.statement()).await? {
@@ -198,7 +228,9 @@ pub async fn students_enrolled<C: ConnectionTrait>(conn: &C, batch: &Batch<'_>) 
     Ok(result)
 }
 
-/// Placements in, out and across the border per node.
+/// Placements in, out and across the border per node. Placements are first counted per (host
+/// key, home key, cross-border) pair, so the node mapping joins a few thousand pairs, not the
+/// placements themselves.
 pub async fn placement_stats<C: ConnectionTrait>(
     conn: &C,
     batch: &Batch<'_>,
@@ -206,39 +238,36 @@ pub async fn placement_stats<C: ConnectionTrait>(
     let Period { from, to } = batch.period;
     let mut sql = Sql::new(conn.get_database_backend());
     if batch.kind == NodeKind::Programme {
-        sql.push(
-            "WITH placed AS (SELECT p.programme_id AS node_id, sp.host_organisation_id AS host, \
-             st.enrolling_organisation_id AS home, 1 AS incoming FROM student_placements sp \
-             JOIN projects p ON p.id = sp.project_id JOIN students st ON st.id = sp.student_id WHERE p.programme_id IN ",
-        )
-        .bind_ids(batch.ids)
-        .and_overlaps("sp.valid_from", "sp.valid_to", from, to)
-        .push(")");
+        node_list(&mut sql, batch);
+        sql.push(&format!(
+            " SELECT n.node_id, COUNT(*) AS incoming, 0 AS outgoing, {cross} AS cross_border \
+             FROM node_list n JOIN placement_facts f ON f.programme_id = n.key WHERE 1 = 1",
+            cross = sum_int("f.cross_border")
+        ))
+        .and_overlaps("f.valid_from", "f.valid_to", from, to)
+        .push(" GROUP BY n.node_id");
     } else {
-        scope(&mut sql, batch, false);
-        sql.push(
-            ", placed AS (SELECT s.node_id, sp.host_organisation_id AS host, st.enrolling_organisation_id AS home, \
-             1 AS incoming FROM org_scope s JOIN student_placements sp ON sp.host_organisation_id = s.organisation_id \
-             JOIN students st ON st.id = sp.student_id WHERE 1 = 1",
-        )
-        .and_overlaps("sp.valid_from", "sp.valid_to", from, to)
-        .push(
-            " UNION ALL SELECT s.node_id, sp.host_organisation_id, st.enrolling_organisation_id, 0 FROM org_scope s \
-             JOIN students st ON st.enrolling_organisation_id = s.organisation_id \
-             JOIN student_placements sp ON sp.student_id = st.id WHERE NOT EXISTS (SELECT 1 FROM org_scope same_node \
-             WHERE same_node.node_id = s.node_id AND same_node.organisation_id = sp.host_organisation_id)",
-        )
-        .and_overlaps("sp.valid_from", "sp.valid_to", from, to)
-        .push(")");
+        let KeyColumns { host, home, .. } = key_columns(batch.kind);
+        node_keys(&mut sql, batch);
+        sql.push(&format!(
+            ", pairs AS (SELECT f.{host} AS host_key, f.{home} AS home_key, f.cross_border, COUNT(*) AS n \
+             FROM placement_facts f WHERE (f.{host} IN (SELECT key FROM node_keys) OR f.{home} IN (SELECT key FROM node_keys))"
+        ))
+        .and_overlaps("f.valid_from", "f.valid_to", from, to)
+        .push(&format!(
+            " GROUP BY f.{host}, f.{home}, f.cross_border), \
+             placed AS (SELECT k.node_id, pairs.n AS incoming, 0 AS outgoing, pairs.cross_border * pairs.n AS crossing \
+             FROM pairs JOIN node_keys k ON k.key = pairs.host_key \
+             UNION ALL SELECT k.node_id, 0, pairs.n, pairs.cross_border * pairs.n FROM pairs \
+             JOIN node_keys k ON k.key = pairs.home_key WHERE NOT EXISTS (SELECT 1 FROM node_keys same_node \
+             WHERE same_node.node_id = k.node_id AND same_node.key = pairs.host_key)) \
+             SELECT node_id, {incoming} AS incoming, {outgoing} AS outgoing, {cross} AS cross_border \
+             FROM placed GROUP BY node_id",
+            incoming = sum_int("incoming"),
+            outgoing = sum_int("outgoing"),
+            cross = sum_int("crossing"),
+        ));
     }
-    sql.push(&format!(
-        " SELECT pl.node_id, {incoming} AS incoming, {outgoing} AS outgoing, {cross} AS cross_border \
-         FROM placed pl JOIN organisations host ON host.id = pl.host JOIN organisations home ON home.id = pl.home \
-         GROUP BY pl.node_id",
-        incoming = sum_int("pl.incoming"),
-        outgoing = sum_int("1 - pl.incoming"),
-        cross = sum_int("CASE WHEN host.country_id <> home.country_id THEN 1 ELSE 0 END"),
-    ));
     let mut result = HashMap::new();
     for row in conn.query_all_raw(sql.statement()).await? {
         result.insert(

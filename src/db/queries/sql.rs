@@ -93,26 +93,6 @@ impl Sql {
     }
 }
 
-/// A project budget in EUR (NULL for unknown currencies), for `alias` of `projects`.
-pub fn budget_in_eur(alias: &str) -> String {
-    // Converted by the write path at the rate of the project's own start (`db::rows::price_budget`).
-    format!("{alias}.budget_eur")
-}
-
-/// `latest(goal_id, value)`: each goal's latest measured value (by the end of the period it
-/// covers, then by id), among indicator values whose project satisfies `project_condition`
-/// (SQL on `iv.project_id`, e.g. `IN (SELECT …)`; empty for all).
-pub fn latest_values_cte(project_condition: &str) -> String {
-    let restriction =
-        if project_condition.is_empty() { String::new() } else { format!(" AND iv.project_id {project_condition}") };
-    format!(
-        "latest AS (SELECT goal_id, value FROM (SELECT iv.goal_id, iv.value, ROW_NUMBER() OVER (\
-         PARTITION BY iv.goal_id ORDER BY COALESCE(iv.period_to, iv.period_from) DESC, iv.id DESC) AS position \
-         FROM indicator_values iv WHERE iv.value IS NOT NULL AND iv.goal_id IS NOT NULL{restriction}) ranked \
-         WHERE position = 1)"
-    )
-}
-
 /// One goal's attainment from goal `g` and its latest value `l` (see `domain::metrics::GoalStats`):
 /// result ÷ target, or target ÷ result for "at most" targets; NULL without a positive target or a
 /// result.

@@ -176,6 +176,10 @@ async fn write_registry(db: &Db, registry: &Registry, progress: bool) -> Result<
             .await?;
         }
     }
+    // The derived analytical facts, from the rows just written, in the same transaction.
+    let facts = bar(progress, None, "analytical facts");
+    crate::db::facts::rebuild(&txn).await?;
+    facts.finish_and_clear();
     txn.commit().await?;
     // Fresh statistics for the planner; on PostgreSQL VACUUM also sets the visibility map, so
     // the covering indexes serve index-only scans from the start.

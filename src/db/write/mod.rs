@@ -159,8 +159,20 @@ const BUSY_MESSAGE: &str = "the registry is busy with other writes; nothing was 
 const WRITER_TURN_WAIT: Duration = Duration::from_secs(10);
 
 /// This process's writer turn ([`Db::writers`]). Bind it before the transaction, so that it
-/// is dropped after it: `let (_turn, tx) = begin(db).await?;`.
-pub type WriterTurn = OwnedMutexGuard<()>;
+/// is dropped after it: `let (turn, tx) = begin(db).await?;`, and end with [`commit`].
+pub struct WriterTurn {
+    _turn: OwnedMutexGuard<()>,
+    /// The outbox's last sequence number when the transaction began: the events after it are
+    /// this transaction's own (writers are serialised).
+    since: i64,
+}
+
+/// Brings the derived analytical facts up to date with what the transaction wrote
+/// ([`crate::db::facts::flush`]), then commits.
+pub async fn commit(turn: &WriterTurn, tx: DatabaseTransaction) -> Result<(), DbErr> {
+    crate::db::facts::flush(&tx, turn.since).await?;
+    tx.commit().await
+}
 
 /// Starts a write transaction.
 ///
@@ -183,7 +195,8 @@ pub async fn begin(db: &Db) -> WriteResult<(WriterTurn, DatabaseTransaction)> {
         })
         .await?;
     events::serialise_writers(&tx).await?;
-    Ok((turn, tx))
+    let since = events::data_version(&tx).await?;
+    Ok((WriterTurn { _turn: turn, since }, tx))
 }
 
 /// The row with natural key `key`, or `NotFound` naming the input `field`.

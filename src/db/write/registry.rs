@@ -14,9 +14,9 @@ use crate::domain::validation::{self as rule, Dated};
 /// Runs `$body` in a write transaction bound to `$tx`; an early `?` drops (rolls back) it.
 macro_rules! transaction {
     ($db:expr, $tx:ident => $body:expr) => {{
-        let (_turn, $tx) = begin($db).await?;
+        let (turn, $tx) = begin($db).await?;
         let result = $body;
-        $tx.commit().await?;
+        commit(&turn, $tx).await?;
         $db.commits.committed();
         Ok(result)
     }};

@@ -1,0 +1,290 @@
+//! The derived fact tables the analytical statements read (`project_facts`,
+//! `partnership_facts`, `placement_facts`; the schema and why in migration 9). They are a
+//! function of the registry's rows, kept true in the transaction of every write:
+//!
+//! - every write path (editors' mutations, imports, the reference map) records one change
+//!   event per row it touches, in its transaction ([`super::events::record`]);
+//! - just before that transaction commits, [`flush`] reads the events it wrote (sequence numbers
+//!   above the one it started at; writers are serialised, so those are its own), works out which
+//!   facts depend on the changed rows (a moved organisation: its partnerships' projects, the
+//!   placements it hosts and those of the students it enrols; an ended membership or a new
+//!   placement: the rows themselves; a changed budget or goal: its project), and recomputes
+//!   exactly those fact rows from the rows as they now are.
+//!
+//! A bulk load (the synthetic seed, a migration that adds the tables) calls [`rebuild`], which
+//! recomputes every fact row with the same statements. So there is one definition of each fact:
+//! the `INSERT … SELECT` below, restricted or not.
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
+
+use super::queries::sql::{ATTAINMENT, Sql};
+
+/// Ids per statement when refreshing (well under both backends' bind-parameter limits).
+const CHUNK: usize = 1000;
+
+/// What a set of changes makes stale.
+#[derive(Debug, Default)]
+pub struct Stale {
+    pub projects: BTreeSet<i32>,
+    pub placements: BTreeSet<i32>,
+    /// Organisations whose placements and projects must be found first.
+    organisations: BTreeSet<i32>,
+    students: BTreeSet<i32>,
+    /// Projects whose placements carry their programme.
+    placement_projects: BTreeSet<i32>,
+}
+
+impl Stale {
+    pub fn is_empty(&self) -> bool {
+        self.projects.is_empty()
+            && self.placements.is_empty()
+            && self.organisations.is_empty()
+            && self.students.is_empty()
+            && self.placement_projects.is_empty()
+    }
+
+    /// Notes one changed row: its table, id and JSON before and after.
+    pub fn note(&mut self, table: &str, id: i32, rows: [Option<&str>; 2]) {
+        let project_ids = || {
+            rows.into_iter()
+                .flatten()
+                .filter_map(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+                .filter_map(|row| row.get("project_id").and_then(serde_json::Value::as_i64))
+                .filter_map(|id| i32::try_from(id).ok())
+                .collect::<Vec<_>>()
+        };
+        match table {
+            "student_placements" => {
+                self.placements.insert(id);
+            }
+            "students" => {
+                self.students.insert(id);
+            }
+            "organisations" => {
+                self.organisations.insert(id);
+            }
+            "projects" => {
+                self.projects.insert(id);
+                self.placement_projects.insert(id);
+            }
+            // A partner row changes its project's partner count and cross-border flag; a goal
+            // or result its project's attainment.
+            "project_partners" | "goals" | "indicator_values" => self.projects.extend(project_ids()),
+            _ => {}
+        }
+    }
+}
+
+/// Recomputes the facts that the changes this transaction recorded (events after `since`) make
+/// stale. Called by every write path just before it commits.
+pub async fn flush<C: ConnectionTrait>(conn: &C, since: i64) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let statement = Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DatabaseBackend::Postgres => {
+                "SELECT entity, entity_id, data, previous FROM events WHERE seq > $1 AND entity IN \
+                 ('student_placements', 'students', 'organisations', 'projects', 'project_partners', 'goals', 'indicator_values')"
+            }
+            _ => {
+                "SELECT entity, entity_id, data, previous FROM events WHERE seq > ? AND entity IN \
+                 ('student_placements', 'students', 'organisations', 'projects', 'project_partners', 'goals', 'indicator_values')"
+            }
+        },
+        [since.into()],
+    );
+    let mut stale = Stale::default();
+    for row in conn.query_all_raw(statement).await? {
+        let entity: String = row.try_get("", "entity")?;
+        let data: Option<String> = row.try_get("", "data")?;
+        let previous: Option<String> = row.try_get("", "previous")?;
+        stale.note(&entity, row.try_get("", "entity_id")?, [data.as_deref(), previous.as_deref()]);
+    }
+    refresh(conn, stale).await
+}
+
+/// Recomputes the fact rows of `stale`.
+pub async fn refresh<C: ConnectionTrait>(conn: &C, mut stale: Stale) -> Result<(), DbErr> {
+    if stale.is_empty() {
+        return Ok(());
+    }
+    let backend = conn.get_database_backend();
+    // Organisations and students reach facts through other rows: find them as they are now and
+    // as the facts remember them (a placement whose student moved away still names the old one).
+    let organisations: Vec<i32> = stale.organisations.iter().copied().collect();
+    for ids in organisations.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT project_id AS id FROM project_partners WHERE organisation_id IN ")
+            .bind_ids(ids)
+            .push(" UNION SELECT project_id FROM partnership_facts WHERE organisation_id IN ")
+            .bind_ids(ids);
+        stale.projects.extend(ids_of(conn, sql).await?);
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT id FROM student_placements WHERE host_organisation_id IN ")
+            .bind_ids(ids)
+            .push(
+                " UNION SELECT sp.id FROM student_placements sp JOIN students st ON st.id = sp.student_id \
+                 WHERE st.enrolling_organisation_id IN ",
+            )
+            .bind_ids(ids)
+            .push(" UNION SELECT placement_id FROM placement_facts WHERE host_organisation_id IN ")
+            .bind_ids(ids)
+            .push(" OR home_organisation_id IN ")
+            .bind_ids(ids);
+        stale.placements.extend(ids_of(conn, sql).await?);
+    }
+    let students: Vec<i32> = stale.students.iter().copied().collect();
+    for ids in students.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT id FROM student_placements WHERE student_id IN ")
+            .bind_ids(ids)
+            .push(" UNION SELECT placement_id FROM placement_facts WHERE student_id IN ")
+            .bind_ids(ids);
+        stale.placements.extend(ids_of(conn, sql).await?);
+    }
+    let projects: Vec<i32> = stale.placement_projects.iter().copied().collect();
+    for ids in projects.chunks(CHUNK) {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT id FROM student_placements WHERE project_id IN ")
+            .bind_ids(ids)
+            .push(" UNION SELECT placement_id FROM placement_facts WHERE project_id IN ")
+            .bind_ids(ids);
+        stale.placements.extend(ids_of(conn, sql).await?);
+    }
+    let projects: Vec<i32> = stale.projects.iter().copied().collect();
+    for ids in projects.chunks(CHUNK) {
+        refresh_projects(conn, Some(ids)).await?;
+    }
+    let placements: Vec<i32> = stale.placements.iter().copied().collect();
+    for ids in placements.chunks(CHUNK) {
+        refresh_placements(conn, Some(ids)).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes every fact row (after a bulk load, or when the tables are new).
+pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    refresh_projects(conn, None).await?;
+    refresh_placements(conn, None).await
+}
+
+async fn ids_of<C: ConnectionTrait>(conn: &C, sql: Sql) -> Result<Vec<i32>, DbErr> {
+    conn.query_all_raw(sql.statement()).await?.iter().map(|row| row.try_get::<i32>("", "id")).collect()
+}
+
+async fn run<C: ConnectionTrait>(conn: &C, sql: Sql) -> Result<(), DbErr> {
+    conn.execute_raw(sql.statement()).await.map(|_| ())
+}
+
+/// ` WHERE <column> IN (ids)`, or nothing for all rows.
+fn only(sql: &mut Sql, keyword: &str, column: &str, ids: Option<&[i32]>) {
+    if let Some(ids) = ids {
+        sql.push(&format!(" {keyword} {column} IN ")).bind_ids(ids);
+    }
+}
+
+/// `project_facts` and `partnership_facts` of the projects `ids` (all when `None`).
+async fn refresh_projects<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    for table in ["partnership_facts", "project_facts"] {
+        let mut sql = Sql::new(backend);
+        sql.push(&format!("DELETE FROM {table}"));
+        only(&mut sql, "WHERE", "project_id", ids);
+        run(conn, sql).await?;
+    }
+
+    let mut sql = Sql::new(backend);
+    let year = sql.year_of("p.valid_from");
+    let targeted = "g.target_value IS NOT NULL AND g.target_value > 0";
+    sql.push(&format!(
+        "INSERT INTO project_facts (project_id, programme_id, valid_from, valid_to, start_year, budget_eur, \
+         acting_partners, cross_border, goals_with_target, goals_without_target, goals_measured, attainment_sum, \
+         attainment_count) \
+         SELECT p.id, p.programme_id, p.valid_from, p.valid_to, {year}, p.budget_eur, COALESCE(a.partners, 0), \
+         CASE WHEN a.countries > 1 THEN 1 ELSE 0 END, COALESCE(gs.with_target, 0), COALESCE(gs.without_target, 0), \
+         COALESCE(gs.measured, 0), COALESCE(gs.attainment_sum, 0), COALESCE(gs.attainment_count, 0) FROM projects p \
+         LEFT JOIN (SELECT pp.project_id, COUNT(*) AS partners, COUNT(DISTINCT o.country_id) AS countries \
+         FROM project_partners pp JOIN organisations o ON o.id = pp.organisation_id WHERE pp.role <> 'funder'"
+    ));
+    only(&mut sql, "AND", "pp.project_id", ids);
+    // Each goal's latest measured value: by the end of the period it covers, then by id.
+    sql.push(
+        " GROUP BY pp.project_id) a ON a.project_id = p.id \
+         LEFT JOIN (SELECT g.project_id, ",
+    );
+    sql.push(&format!(
+        "SUM(CASE WHEN {targeted} THEN 1 ELSE 0 END) AS with_target, \
+         SUM(CASE WHEN {targeted} THEN 0 ELSE 1 END) AS without_target, \
+         SUM(CASE WHEN {targeted} AND l.value IS NOT NULL THEN 1 ELSE 0 END) AS measured, \
+         SUM({ATTAINMENT}) AS attainment_sum, COUNT({ATTAINMENT}) AS attainment_count FROM goals g \
+         LEFT JOIN (SELECT goal_id, value FROM (SELECT iv.goal_id, iv.value, ROW_NUMBER() OVER (\
+         PARTITION BY iv.goal_id ORDER BY COALESCE(iv.period_to, iv.period_from) DESC, iv.id DESC) AS position \
+         FROM indicator_values iv WHERE iv.value IS NOT NULL AND iv.goal_id IS NOT NULL"
+    ));
+    if let Some(ids) = ids {
+        sql.push(" AND iv.goal_id IN (SELECT id FROM goals WHERE project_id IN ").bind_ids(ids).push(")");
+    }
+    sql.push(") ranked WHERE position = 1) l ON l.goal_id = g.id");
+    only(&mut sql, "WHERE", "g.project_id", ids);
+    sql.push(" GROUP BY g.project_id) gs ON gs.project_id = p.id");
+    only(&mut sql, "WHERE", "p.id", ids);
+    run(conn, sql).await?;
+
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "INSERT INTO partnership_facts (partner_id, project_id, organisation_id, municipality_id, country_id, \
+         organisation_kind, programme_id, valid_from, valid_to, start_year, cross_border) \
+         SELECT pp.id, pp.project_id, pp.organisation_id, o.municipality_id, o.country_id, o.kind, f.programme_id, \
+         f.valid_from, f.valid_to, f.start_year, f.cross_border FROM project_partners pp \
+         JOIN organisations o ON o.id = pp.organisation_id JOIN project_facts f ON f.project_id = pp.project_id \
+         WHERE pp.role <> 'funder'",
+    );
+    only(&mut sql, "AND", "pp.project_id", ids);
+    run(conn, sql).await
+}
+
+/// `placement_facts` of the placements `ids` (all when `None`).
+async fn refresh_placements<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("DELETE FROM placement_facts");
+    only(&mut sql, "WHERE", "placement_id", ids);
+    run(conn, sql).await?;
+
+    let mut sql = Sql::new(backend);
+    let year = sql.year_of("sp.valid_from");
+    sql.push(&format!(
+        "INSERT INTO placement_facts (placement_id, student_id, host_organisation_id, home_organisation_id, \
+         host_municipality_id, home_municipality_id, host_country_id, home_country_id, host_kind, home_kind, \
+         project_id, programme_id, valid_from, valid_to, start_year, cross_border) \
+         SELECT sp.id, sp.student_id, sp.host_organisation_id, st.enrolling_organisation_id, host.municipality_id, \
+         home.municipality_id, host.country_id, home.country_id, host.kind, home.kind, sp.project_id, pj.programme_id, \
+         sp.valid_from, sp.valid_to, {year}, CASE WHEN host.country_id <> home.country_id THEN 1 ELSE 0 END \
+         FROM student_placements sp JOIN students st ON st.id = sp.student_id \
+         JOIN organisations host ON host.id = sp.host_organisation_id \
+         JOIN organisations home ON home.id = st.enrolling_organisation_id LEFT JOIN projects pj ON pj.id = sp.project_id"
+    ));
+    only(&mut sql, "WHERE", "sp.id", ids);
+    run(conn, sql).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_traced_to_the_facts_they_feed() {
+        let mut stale = Stale::default();
+        stale.note("project_partners", 7, [Some(r#"{"id":7,"project_id":3}"#), Some(r#"{"id":7,"project_id":4}"#)]);
+        stale.note("goals", 9, [None, Some(r#"{"id":9,"project_id":5}"#)]);
+        stale.note("student_placements", 11, [None, None]);
+        stale.note("regions", 1, [None, None]);
+        assert_eq!(stale.projects.iter().copied().collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert_eq!(stale.placements.iter().copied().collect::<Vec<_>>(), vec![11]);
+        let mut unrelated = Stale::default();
+        unrelated.note("regions", 1, [None, None]);
+        assert!(unrelated.is_empty());
+    }
+}
