@@ -12,7 +12,7 @@ OURS.json is Samverka's answer to bench/queries/groupby.graphql:
 
 PEER.json is PostGraphile 5's answer to bench/postgraphile5/groupby.graphql:
 
-    {"data": {"partnershipFacts": {"groupedAggregates": [
+    {"data": {"partnershipRows": {"groupedAggregates": [
         {"keys": ["<region slug>" | null, "2021" | null],
          "sum": {"partnerships": "..."},
          "distinctCount": {"projectId": "...", "organisationId": "..."}}, ...]}}}

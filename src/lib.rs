@@ -22,7 +22,8 @@
 //!   ([`db::import`]; an import speaks for its own sources), keeping the database on the
 //!   shipped reference map ([`db::reference`]), list selections and the batched lookups behind DataLoaders
 //!   ([`db::queries`]), node metrics and group-by aggregates in portable hand-written SQL
-//!   ([`db::queries::metrics`], [`db::queries::aggregate`], [`db::queries::sql`]),
+//!   ([`db::queries::metrics`], [`db::queries::aggregate`], [`db::queries::sql`]) over the
+//!   derived analytical facts the write path keeps true at every commit ([`db::facts`]),
 //!   transactional versioned writes ([`db::write`]), the events outbox with its writer lock and
 //!   data version ([`db::events`]), the per-instance change feed that follows it (LISTEN/NOTIFY,
 //!   [`db::feed`]), the analytics cache keyed by data version ([`db::cache`]) and the bulk

@@ -1,14 +1,14 @@
 -- What PostGraphile 5 needs in the bench database besides Samverka's tables: the two computed
 -- columns of the nested read (shared with the PostGraphile 4 peer: included from
 -- bench/postgraphile/setup.sql, so both peers serve the same functions) and the view
--- `partnership_facts` for the partnerships-by-fylke/län×year question. The harness creates
+-- `partnership_rows` for the partnerships-by-fylke/län×year question. The harness creates
 -- them before starting PostGraphile 5 and drops them (teardown.sql) afterwards, so the database
 -- stays exactly what `samverka seed` wrote. Run with psql (`\ir` resolves the include relative to
 -- this file); every statement is idempotent.
 
 \ir ../postgraphile/setup.sql
 
--- partnership_facts: one row per fact row of Samverka's participation aggregate
+-- partnership_rows: one row per fact row of Samverka's participation aggregate
 -- (src/db/queries/aggregate.rs, `participation`) with geography {regionKinds: [FYLKE, LAN]} on
 -- the default day (asOf = today, UTC), which bench/queries/groupby.graphql asks for:
 --
@@ -50,9 +50,9 @@
 --
 -- "Today" is (now() AT TIME ZONE 'UTC')::date, the UTC date Samverka's `as_of_or_today` uses, as
 -- in the computed columns. The view has no primary key; PostGraphile 5 still gives it a
--- connection (`allPartnershipFacts`), which is where pg-aggregates adds `groupedAggregates`.
+-- connection (`allPartnershipRows`), which is where pg-aggregates adds `groupedAggregates`.
 
-CREATE OR REPLACE VIEW public.partnership_facts AS
+CREATE OR REPLACE VIEW public.partnership_rows AS
 SELECT
   p.id AS project_id,
   pp.id AS partner_id,
@@ -71,13 +71,13 @@ LEFT JOIN (
   AND (rm.valid_from IS NULL OR rm.valid_from <= (now() AT TIME ZONE 'UTC')::date)
   AND (rm.valid_to IS NULL OR rm.valid_to >= (now() AT TIME ZONE 'UTC')::date);
 
-COMMENT ON VIEW public.partnership_facts IS
+COMMENT ON VIEW public.partnership_rows IS
   'Fact rows of Samverka''s partnershipAggregate with fylke/län memberships valid today (bench/run: PostGraphile 5 peer of bench/queries/groupby.graphql).';
-COMMENT ON COLUMN public.partnership_facts.partner_id IS
+COMMENT ON COLUMN public.partnership_rows.partner_id IS
   'project_partners.id of an acting (non-funder) partner row; null on the one row of a project without acting partners.';
-COMMENT ON COLUMN public.partnership_facts.partnerships IS
+COMMENT ON COLUMN public.partnership_rows.partnerships IS
   '1 on a partner row, 0 on a partner-less project row: its sum is Samverka''s count (partner rows).';
-COMMENT ON COLUMN public.partnership_facts.region_slug IS
+COMMENT ON COLUMN public.partnership_rows.region_slug IS
   'Slug of the fylke or län the partner organisation''s municipality belongs to today (UTC); null when none.';
-COMMENT ON COLUMN public.partnership_facts.year IS
+COMMENT ON COLUMN public.partnership_rows.year IS
   'Start year of the project (null without a start date).';

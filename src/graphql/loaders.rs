@@ -47,6 +47,38 @@ pub fn request_loader(db: &Db) -> DataLoader<RegistryLoader> {
     DataLoader::new(loader, tokio::spawn).max_batch_size(500)
 }
 
+/// The loader metrics go through: its own DataLoader, which gathers keys for [`METRICS_GATHER`]
+/// instead of the usual 1 ms. A page of 50 regions with ten metric fields each takes a few
+/// milliseconds of resolver work to ask for all its keys; with 1 ms the first batch would leave
+/// with the first few regions and every metric group would run as several statements over the
+/// same facts (measured: 54 statements instead of 5 for all counties' metrics on `large`).
+pub struct MetricsLoader(pub DataLoader<RegistryLoader>);
+
+/// How long the metrics loader gathers keys before it runs a batch.
+pub const METRICS_GATHER: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// The metrics loader of one request ([`request_loader`]'s sibling).
+pub fn request_metrics_loader(db: &Db) -> MetricsLoader {
+    let loader = RegistryLoader {
+        conn: db.conn.clone(),
+        analytics: db.analytics.clone(),
+        analytics_cache: db.analytics_cache.clone(),
+        data_version: Some(Arc::default()),
+    };
+    MetricsLoader(DataLoader::new(loader, tokio::spawn).max_batch_size(500).delay(METRICS_GATHER))
+}
+
+/// The metrics loader of a WebSocket connection ([`connection_loader`]'s sibling).
+pub fn connection_metrics_loader(db: &Db) -> MetricsLoader {
+    let loader = RegistryLoader {
+        conn: db.conn.clone(),
+        analytics: db.analytics.clone(),
+        analytics_cache: db.analytics_cache.clone(),
+        data_version: None,
+    };
+    MetricsLoader(DataLoader::new(loader, tokio::spawn).max_batch_size(500).delay(METRICS_GATHER))
+}
+
 /// The loader of a WebSocket connection: like [`request_loader`], but every batch reads the
 /// current data version, so a subscription's later messages are never answered from the cache
 /// of an older one.

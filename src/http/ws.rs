@@ -26,7 +26,7 @@ use crate::db::Db;
 use crate::db::feed::Feed;
 use crate::graphql::RegistrySchema;
 use crate::graphql::error::{Code, coded};
-use crate::graphql::loaders::connection_loader;
+use crate::graphql::loaders::{connection_loader, connection_metrics_loader};
 use crate::graphql::subscription::SubscriptionSlots;
 
 /// Limits of one WebSocket connection.
@@ -177,6 +177,7 @@ async fn serve(
     connection.insert(state.feed.clone());
     connection.insert(state.db.clone());
     connection.insert(connection_loader(&state.db));
+    connection.insert(connection_metrics_loader(&state.db));
     connection.insert(SubscriptionSlots::new(limits.max_subscriptions));
     let authenticator = state.authenticator.clone();
     let executor = CodedSchema { schema: state.schema.clone(), request_id: request_id.into() };

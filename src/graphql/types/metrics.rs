@@ -5,11 +5,30 @@
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 
-use super::common::{Date, OrganisationKind, PeriodInput, PeriodOutput, SuppressedCount, load_one, period_of};
+use super::common::{Date, OrganisationKind, PeriodInput, PeriodOutput, SuppressedCount, period_of};
 use crate::domain::metrics::{GoalStats, NodeKind, PlacementStats, ProjectStats};
+use crate::graphql::error::OrInternal;
 use crate::graphql::loaders::{
-    GoalStatsOf, MetricsKey, OrganisationKindsOf, PlacementStatsOf, ProjectStatsOf, StudentsEnrolledOf,
+    GoalStatsOf, MetricsKey, MetricsLoader, OrganisationKindsOf, PlacementStatsOf, ProjectStatsOf, RegistryLoader,
+    StudentsEnrolledOf,
 };
+
+/// Loads one metric group through the request's metrics loader (the ordinary loader where
+/// there is none, as in tools that build their own context).
+async fn load_metrics<K>(
+    ctx: &Context<'_>,
+    key: K,
+) -> Result<Option<<RegistryLoader as async_graphql::dataloader::Loader<K>>::Value>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    RegistryLoader: async_graphql::dataloader::Loader<K>,
+    <RegistryLoader as async_graphql::dataloader::Loader<K>>::Error: std::fmt::Display,
+{
+    match ctx.data_opt::<MetricsLoader>() {
+        Some(MetricsLoader(loader)) => loader.load_one(key).await.or_internal(),
+        None => super::common::load_one(ctx, key).await,
+    }
+}
 
 /// What a node did in a period. Projects count when their period overlaps it; organisations are
 /// those seated in the node (for a region: in its municipalities on `asOf`; for a programme: the
@@ -31,11 +50,11 @@ impl Metrics {
     }
 
     async fn projects(&self, ctx: &Context<'_>) -> Result<ProjectStats> {
-        Ok(load_one(ctx, ProjectStatsOf(self.0)).await?.unwrap_or_default())
+        Ok(load_metrics(ctx, ProjectStatsOf(self.0)).await?.unwrap_or_default())
     }
 
     async fn placements(&self, ctx: &Context<'_>) -> Result<PlacementStats> {
-        Ok(load_one(ctx, PlacementStatsOf(self.0)).await?.unwrap_or_default())
+        Ok(load_metrics(ctx, PlacementStatsOf(self.0)).await?.unwrap_or_default())
     }
 }
 
@@ -82,12 +101,12 @@ impl Metrics {
 
     /// Organisations of the node (all kinds).
     async fn organisations(&self, ctx: &Context<'_>) -> Result<i64> {
-        let kinds = load_one(ctx, OrganisationKindsOf(self.0)).await?.unwrap_or_default();
+        let kinds = load_metrics(ctx, OrganisationKindsOf(self.0)).await?.unwrap_or_default();
         Ok(kinds.iter().map(|(_, n)| n).sum())
     }
 
     async fn organisations_by_kind(&self, ctx: &Context<'_>) -> Result<Vec<KindCount>> {
-        let kinds = load_one(ctx, OrganisationKindsOf(self.0)).await?.unwrap_or_default();
+        let kinds = load_metrics(ctx, OrganisationKindsOf(self.0)).await?.unwrap_or_default();
         Ok(kinds
             .into_iter()
             .filter_map(|(kind, count)| {
@@ -128,13 +147,13 @@ impl Metrics {
     }
 
     async fn goal_attainment(&self, ctx: &Context<'_>) -> Result<GoalAttainment> {
-        Ok(load_one(ctx, GoalStatsOf(self.0)).await?.unwrap_or_default().into())
+        Ok(load_metrics(ctx, GoalStatsOf(self.0)).await?.unwrap_or_default().into())
     }
 
     /// Students enrolled at the node's organisations during the period (for a programme:
     /// students placed within its projects).
     async fn students_enrolled(&self, ctx: &Context<'_>) -> Result<SuppressedCount> {
-        let count = load_one(ctx, StudentsEnrolledOf(self.0)).await?.unwrap_or(0);
+        let count = load_metrics(ctx, StudentsEnrolledOf(self.0)).await?.unwrap_or(0);
         Ok(SuppressedCount::for_caller(ctx, count))
     }
 
