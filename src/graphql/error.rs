@@ -40,9 +40,16 @@ pub fn not_found_by(what: &str, key_name: &str, key: &str) -> Error {
     })
 }
 
-/// Logs the cause and returns a generic `INTERNAL` error.
+/// Logs the cause and returns a generic `INTERNAL` error; a database pool that stayed busy
+/// past its wait is `BUSY` instead (retrying later is safe: nothing was done).
 pub fn internal(cause: &dyn std::fmt::Display) -> Error {
-    tracing::error!(error.cause = %cause, "internal error while resolving a request");
+    let text = cause.to_string();
+    // sqlx's pool timeout reaches here as text through DbErr and the DataLoader's error type.
+    if text.contains("Connection pool timed out") {
+        tracing::warn!(error.cause = %text, "request refused: the database pool stayed busy");
+        return coded(Code::Busy, "the server is busy with other analyses; try again shortly");
+    }
+    tracing::error!(error.cause = %text, "internal error while resolving a request");
     coded(Code::Internal, "internal error; it has been logged")
 }
 
