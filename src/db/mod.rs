@@ -50,6 +50,12 @@ pub struct Db {
     /// burst of slow analytics queues there and never holds the connections cheap reads and
     /// writes need; elsewhere (tools, tests) it is `conn`.
     pub analytics: DatabaseConnection,
+    /// Admission to analytics, one permit per analytics connection, handed out in arrival order
+    /// (tokio's semaphore is fair). A request takes its permit with its first analytical
+    /// statement and keeps it to its end (`graphql::loaders::AnalyticsTurn`), so under a burst
+    /// requests finish one after another at the rate of one client, instead of all sharing the
+    /// pool and all finishing late. Unbounded outside the server.
+    pub analytics_gate: Arc<tokio::sync::Semaphore>,
     /// Where it was opened (a background task opens its own pool there).
     pub url: Arc<str>,
     pub statements: StatementCounter,
@@ -72,6 +78,7 @@ impl Db {
         let statements = StatementCounter::default();
         let conn = open_pool(url, max_connections, statements.clone()).await?;
         Ok(Self {
+            analytics_gate: Arc::new(tokio::sync::Semaphore::new(tokio::sync::Semaphore::MAX_PERMITS)),
             analytics: conn.clone(),
             conn,
             url: url.into(),
@@ -100,6 +107,7 @@ impl Db {
             ANALYTICS_QUEUE_WAIT,
         )
         .await?;
+        self.analytics_gate = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1) as usize));
         Ok(self)
     }
 

@@ -34,17 +34,24 @@ pub struct RegistryLoader {
     /// the first one is asked for; `None` on a WebSocket, whose subscriptions outlive versions
     /// (each batch reads the version then).
     data_version: Option<Arc<OnceCell<i64>>>,
+    /// Admission to analytics ([`crate::db::Db::analytics_gate`]).
+    gate: Arc<tokio::sync::Semaphore>,
+    /// The request's analytics turn, shared by its loaders; `None` on a WebSocket, whose
+    /// connection outlives requests (each batch then takes a permit for itself).
+    turn: Option<AnalyticsTurn>,
 }
 
-/// The per-request loader.
-pub fn request_loader(db: &Db) -> DataLoader<RegistryLoader> {
-    let loader = RegistryLoader {
-        conn: db.conn.clone(),
-        analytics: db.analytics.clone(),
-        analytics_cache: db.analytics_cache.clone(),
-        data_version: Some(Arc::default()),
-    };
-    DataLoader::new(loader, tokio::spawn).max_batch_size(500)
+/// A request's admission to analytics: taken with its first analytical statement, released
+/// when the request's loaders are dropped at its end.
+#[derive(Clone, Debug, Default)]
+pub struct AnalyticsTurn(Arc<OnceCell<tokio::sync::OwnedSemaphorePermit>>);
+
+/// A permit held for one batch (a WebSocket's), or nothing when the request holds its turn.
+type BatchPermit = Option<tokio::sync::OwnedSemaphorePermit>;
+
+/// The per-request loader; its analytics share `turn` with the request's metrics loader.
+pub fn request_loader(db: &Db, turn: AnalyticsTurn) -> DataLoader<RegistryLoader> {
+    DataLoader::new(RegistryLoader::new(db, Some(turn)), tokio::spawn).max_batch_size(500)
 }
 
 /// The loader metrics go through: its own DataLoader, which gathers keys for [`METRICS_GATHER`]
@@ -57,42 +64,51 @@ pub struct MetricsLoader(pub DataLoader<RegistryLoader>);
 /// How long the metrics loader gathers keys before it runs a batch.
 pub const METRICS_GATHER: std::time::Duration = std::time::Duration::from_millis(5);
 
-/// The metrics loader of one request ([`request_loader`]'s sibling).
-pub fn request_metrics_loader(db: &Db) -> MetricsLoader {
-    let loader = RegistryLoader {
-        conn: db.conn.clone(),
-        analytics: db.analytics.clone(),
-        analytics_cache: db.analytics_cache.clone(),
-        data_version: Some(Arc::default()),
-    };
-    MetricsLoader(DataLoader::new(loader, tokio::spawn).max_batch_size(500).delay(METRICS_GATHER))
+/// The metrics loader of one request ([`request_loader`]'s sibling, sharing its `turn`).
+pub fn request_metrics_loader(db: &Db, turn: AnalyticsTurn) -> MetricsLoader {
+    MetricsLoader(
+        DataLoader::new(RegistryLoader::new(db, Some(turn)), tokio::spawn).max_batch_size(500).delay(METRICS_GATHER),
+    )
 }
 
 /// The metrics loader of a WebSocket connection ([`connection_loader`]'s sibling).
 pub fn connection_metrics_loader(db: &Db) -> MetricsLoader {
-    let loader = RegistryLoader {
-        conn: db.conn.clone(),
-        analytics: db.analytics.clone(),
-        analytics_cache: db.analytics_cache.clone(),
-        data_version: None,
-    };
-    MetricsLoader(DataLoader::new(loader, tokio::spawn).max_batch_size(500).delay(METRICS_GATHER))
+    MetricsLoader(
+        DataLoader::new(RegistryLoader::new(db, None), tokio::spawn).max_batch_size(500).delay(METRICS_GATHER),
+    )
 }
 
 /// The loader of a WebSocket connection: like [`request_loader`], but every batch reads the
 /// current data version, so a subscription's later messages are never answered from the cache
 /// of an older one.
 pub fn connection_loader(db: &Db) -> DataLoader<RegistryLoader> {
-    let loader = RegistryLoader {
-        conn: db.conn.clone(),
-        analytics: db.analytics.clone(),
-        analytics_cache: db.analytics_cache.clone(),
-        data_version: None,
-    };
-    DataLoader::new(loader, tokio::spawn).max_batch_size(500)
+    DataLoader::new(RegistryLoader::new(db, None), tokio::spawn).max_batch_size(500)
 }
 
 impl RegistryLoader {
+    fn new(db: &Db, per_request: Option<AnalyticsTurn>) -> Self {
+        Self {
+            conn: db.conn.clone(),
+            analytics: db.analytics.clone(),
+            analytics_cache: db.analytics_cache.clone(),
+            data_version: per_request.is_some().then(Arc::default),
+            gate: db.analytics_gate.clone(),
+            turn: per_request,
+        }
+    }
+
+    /// Waits for this request's analytics turn (or, on a WebSocket, a permit for one batch).
+    async fn admitted(&self) -> Result<BatchPermit, DbErr> {
+        let closed = |_| DbErr::Custom("the analytics gate is closed".into());
+        match &self.turn {
+            Some(turn) => {
+                turn.0.get_or_try_init(|| self.gate.clone().acquire_owned()).await.map_err(closed)?;
+                Ok(None)
+            }
+            None => Ok(Some(self.gate.clone().acquire_owned().await.map_err(closed)?)),
+        }
+    }
+
     /// The data version analytical answers are cached under (see `data_version`); 0 without
     /// a cache, where it is never used.
     async fn data_version(&self) -> Result<i64, DbErr> {
@@ -116,6 +132,7 @@ impl RegistryLoader {
         if let Some(value) = self.analytics_cache.get::<T>(version, &key) {
             return Ok(value);
         }
+        let _permit = self.admitted().await?;
         let value = compute.await?;
         self.analytics_cache.insert(version, key, value.clone(), bytes(&value));
         Ok(value)
@@ -489,6 +506,7 @@ macro_rules! metrics_loader {
                             None => missing.push(key.0),
                         }
                     }
+                    let _permit = if missing.is_empty() { None } else { self.admitted().await? };
                     for group in metrics_groups(missing.into_iter()) {
                         let nodes: Vec<(i32, NaiveDate)> = group.iter().map(|key| (key.id, key.as_of)).collect();
                         let batch = metrics::Batch { kind: group[0].kind, nodes: &nodes, period: group[0].period };

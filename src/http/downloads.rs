@@ -186,7 +186,7 @@ async fn download(
     if let Some((what, slug)) = unknown_slug(&db.conn, &params.filter()?).await.map_err(internal)? {
         return Err((Code::NotFound, format!("no {what} with slug `{slug}`")));
     }
-    let loader = request_loader(db);
+    let loader = request_loader(db, Default::default());
     let built = build(loader.loader(), &db.conn, &request).await.map_err(internal)?;
     let body = if format == Format::CytoscapeJson {
         let graph = built.graph.clone();

@@ -17,7 +17,7 @@ use super::writer_lane::WriterLane;
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::graphql::RegistrySchema;
-use crate::graphql::loaders::{request_loader, request_metrics_loader};
+use crate::graphql::loaders::{AnalyticsTurn, request_loader, request_metrics_loader};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -79,7 +79,11 @@ pub async fn graphql_handler(
         if wants_cost {
             request.extensions.insert("cost".into(), async_graphql::Value::Boolean(true));
         }
-        let request = request.data(request_loader(db)).data(request_metrics_loader(db)).data(principal.clone());
+        let turn = AnalyticsTurn::default();
+        let request = request
+            .data(request_loader(db, turn.clone()))
+            .data(request_metrics_loader(db, turn))
+            .data(principal.clone());
         if lane.is_some() { request.data(db.clone()) } else { request }
     };
     let batch = match batch {
