@@ -17,9 +17,13 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::queries::sql::{ATTAINMENT, Sql};
+
+/// The tables whose changes feed facts (see [`Stale::note`]).
+const FEEDING_TABLES: [&str; 7] =
+    ["student_placements", "students", "organisations", "projects", "project_partners", "goals", "indicator_values"];
 
 /// Ids per statement when refreshing (well under both backends' bind-parameter limits).
 const CHUNK: usize = 1000;
@@ -80,21 +84,11 @@ impl Stale {
 /// Recomputes the facts that the changes this transaction recorded (events after `since`) make
 /// stale. Called by every write path just before it commits.
 pub async fn flush<C: ConnectionTrait>(conn: &C, since: i64) -> Result<(), DbErr> {
-    let backend = conn.get_database_backend();
-    let statement = Statement::from_sql_and_values(
-        backend,
-        match backend {
-            DatabaseBackend::Postgres => {
-                "SELECT entity, entity_id, data, previous FROM events WHERE seq > $1 AND entity IN \
-                 ('student_placements', 'students', 'organisations', 'projects', 'project_partners', 'goals', 'indicator_values')"
-            }
-            _ => {
-                "SELECT entity, entity_id, data, previous FROM events WHERE seq > ? AND entity IN \
-                 ('student_placements', 'students', 'organisations', 'projects', 'project_partners', 'goals', 'indicator_values')"
-            }
-        },
-        [since.into()],
-    );
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push("SELECT entity, entity_id, data, previous FROM events WHERE seq > ")
+        .bind(since)
+        .push(&format!(" AND entity IN ({})", FEEDING_TABLES.map(|t| format!("'{t}'")).join(", ")));
+    let statement = sql.statement();
     let mut stale = Stale::default();
     for row in conn.query_all_raw(statement).await? {
         let entity: String = row.try_get("", "entity")?;
