@@ -10,7 +10,8 @@
 //!   [`domain::import::tabular`], [`domain::import::gazetteer`], [`domain::import::intake`]),
 //!   the mutations' rules run on whole files ([`domain::import::rules`]),
 //!   the shipped reference map (KLASS 131, SCB, NUTS) and how files are anchored on it
-//!   ([`domain::reference`]), code translation between days ([`domain::geography`]),
+//!   ([`domain::reference`]), code translation between days ([`domain::geography`]), a
+//!   region's epochs between reforms ([`domain::epochs`]),
 //!   organisation numbers and ROR ids ([`domain::identity`]), ISO 4217 and ECB rates
 //!   ([`domain::currency`]),
 //!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]),
@@ -23,7 +24,8 @@
 //!   shipped reference map ([`db::reference`]), list selections and the batched lookups behind DataLoaders
 //!   ([`db::queries`]), node metrics and group-by aggregates in portable hand-written SQL
 //!   ([`db::queries::metrics`], [`db::queries::aggregate`], [`db::queries::sql`]) over the
-//!   derived analytical facts the write path keeps true at every commit ([`db::facts`]),
+//!   derived analytical facts the write path keeps true at every commit ([`db::facts`]) and
+//!   their monthly rollups per region epoch and municipality ([`db::rollups`]),
 //!   transactional versioned writes ([`db::write`]), the events outbox with its writer lock and
 //!   data version ([`db::events`]), the per-instance change feed that follows it (LISTEN/NOTIFY,
 //!   [`db::feed`]), the analytics cache keyed by data version ([`db::cache`]) and the bulk

@@ -1,5 +1,6 @@
 //! The derived fact tables the analytical statements read (`project_facts`,
-//! `partnership_facts`, `placement_facts`; the schema and why in migration 9). They are a
+//! `partnership_facts`, `placement_facts`, migration 9; `enrolment_facts`, migration 10) and,
+//! through [`super::rollups`], their monthly rollups. They are a
 //! function of the registry's rows, kept true in the transaction of every write:
 //!
 //! - every write path (editors' mutations, imports, the reference map) records one change
@@ -20,10 +21,20 @@ use std::collections::BTreeSet;
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::queries::sql::{ATTAINMENT, Sql};
+use super::rollups::{self, Family, Rows};
 
 /// The tables whose changes feed facts (see [`Stale::note`]).
-const FEEDING_TABLES: [&str; 7] =
-    ["student_placements", "students", "organisations", "projects", "project_partners", "goals", "indicator_values"];
+const FEEDING_TABLES: [&str; 9] = [
+    "student_placements",
+    "students",
+    "organisations",
+    "projects",
+    "project_partners",
+    "goals",
+    "indicator_values",
+    "region_memberships",
+    "municipalities",
+];
 
 /// Ids per statement when refreshing (well under both backends' bind-parameter limits).
 const CHUNK: usize = 1000;
@@ -38,6 +49,10 @@ pub struct Stale {
     students: BTreeSet<i32>,
     /// Projects whose placements carry their programme.
     placement_projects: BTreeSet<i32>,
+    /// Regions whose memberships changed: their epochs, and so their rollups, are recomputed.
+    pub regions: BTreeSet<i32>,
+    /// Municipalities created or changed: their metric nodes are recomputed.
+    pub municipalities: BTreeSet<i32>,
 }
 
 impl Stale {
@@ -47,15 +62,18 @@ impl Stale {
             && self.organisations.is_empty()
             && self.students.is_empty()
             && self.placement_projects.is_empty()
+            && self.regions.is_empty()
+            && self.municipalities.is_empty()
     }
 
     /// Notes one changed row: its table, id and JSON before and after.
     pub fn note(&mut self, table: &str, id: i32, rows: [Option<&str>; 2]) {
-        let project_ids = || {
+        // The ids a row (as it was and as it is) names in `column`.
+        let named = |column: &str| {
             rows.into_iter()
                 .flatten()
                 .filter_map(|json| serde_json::from_str::<serde_json::Value>(json).ok())
-                .filter_map(|row| row.get("project_id").and_then(serde_json::Value::as_i64))
+                .filter_map(|row| row.get(column).and_then(serde_json::Value::as_i64))
                 .filter_map(|id| i32::try_from(id).ok())
                 .collect::<Vec<_>>()
         };
@@ -75,7 +93,11 @@ impl Stale {
             }
             // A partner row changes its project's partner count and cross-border flag; a goal
             // or result its project's attainment.
-            "project_partners" | "goals" | "indicator_values" => self.projects.extend(project_ids()),
+            "project_partners" | "goals" | "indicator_values" => self.projects.extend(named("project_id")),
+            "region_memberships" => self.regions.extend(named("region_id")),
+            "municipalities" => {
+                self.municipalities.insert(id);
+            }
             _ => {}
         }
     }
@@ -128,6 +150,12 @@ pub async fn refresh<C: ConnectionTrait>(conn: &C, mut stale: Stale) -> Result<(
             .push(" OR home_organisation_id IN ")
             .bind_ids(ids);
         stale.placements.extend(ids_of(conn, sql).await?);
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT id FROM students WHERE enrolling_organisation_id IN ")
+            .bind_ids(ids)
+            .push(" UNION SELECT student_id FROM enrolment_facts WHERE organisation_id IN ")
+            .bind_ids(ids);
+        stale.students.extend(ids_of(conn, sql).await?);
     }
     let students: Vec<i32> = stale.students.iter().copied().collect();
     for ids in students.chunks(CHUNK) {
@@ -147,21 +175,48 @@ pub async fn refresh<C: ConnectionTrait>(conn: &C, mut stale: Stale) -> Result<(
             .bind_ids(ids);
         stale.placements.extend(ids_of(conn, sql).await?);
     }
+    // Each family's rollup loses what the old facts gave and gains what the new ones give.
     let projects: Vec<i32> = stale.projects.iter().copied().collect();
     for ids in projects.chunks(CHUNK) {
-        refresh_projects(conn, Some(ids)).await?;
+        replace(conn, Family::Projects, ids).await?;
     }
     let placements: Vec<i32> = stale.placements.iter().copied().collect();
     for ids in placements.chunks(CHUNK) {
-        refresh_placements(conn, Some(ids)).await?;
+        replace(conn, Family::Placements, ids).await?;
+    }
+    for ids in students.chunks(CHUNK) {
+        replace(conn, Family::Enrolments, ids).await?;
+    }
+    // A changed membership changes its region's epochs: that region's rollups are recomputed
+    // from the facts (now current); other regions keep theirs.
+    let regions: Vec<i32> = stale.regions.iter().copied().collect();
+    for ids in regions.chunks(CHUNK) {
+        rollups::rebuild_nodes(conn, rollups::REGION, Some(ids)).await?;
+    }
+    let municipalities: Vec<i32> = stale.municipalities.iter().copied().collect();
+    for ids in municipalities.chunks(CHUNK) {
+        rollups::rebuild_nodes(conn, rollups::MUNICIPALITY, Some(ids)).await?;
     }
     Ok(())
 }
 
-/// Recomputes every fact row (after a bulk load, or when the tables are new).
+/// Recomputes the facts `ids` of a family, and its rollup with them.
+async fn replace<C: ConnectionTrait>(conn: &C, family: Family, ids: &[i32]) -> Result<(), DbErr> {
+    rollups::apply(conn, family, Rows::Ids(ids), -1).await?;
+    match family {
+        Family::Projects => refresh_projects(conn, Some(ids)).await?,
+        Family::Placements => refresh_placements(conn, Some(ids)).await?,
+        Family::Enrolments => refresh_enrolments(conn, Some(ids)).await?,
+    }
+    rollups::apply(conn, family, Rows::Ids(ids), 1).await
+}
+
+/// Recomputes every fact row and rollup (after a bulk load, or when the tables are new).
 pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
     refresh_projects(conn, None).await?;
-    refresh_placements(conn, None).await
+    refresh_placements(conn, None).await?;
+    refresh_enrolments(conn, None).await?;
+    rollups::rebuild(conn).await
 }
 
 async fn ids_of<C: ConnectionTrait>(conn: &C, sql: Sql) -> Result<Vec<i32>, DbErr> {
@@ -264,6 +319,24 @@ async fn refresh_placements<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -
     run(conn, sql).await
 }
 
+/// `enrolment_facts` of the students `ids` (all when `None`).
+async fn refresh_enrolments<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("DELETE FROM enrolment_facts");
+    only(&mut sql, "WHERE", "student_id", ids);
+    run(conn, sql).await?;
+
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "INSERT INTO enrolment_facts (student_id, organisation_id, municipality_id, country_id, valid_from, valid_to) \
+         SELECT st.id, st.enrolling_organisation_id, o.municipality_id, o.country_id, st.enrolled_from, st.enrolled_to \
+         FROM students st JOIN organisations o ON o.id = st.enrolling_organisation_id",
+    );
+    only(&mut sql, "WHERE", "st.id", ids);
+    run(conn, sql).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,8 +350,13 @@ mod tests {
         stale.note("regions", 1, [None, None]);
         assert_eq!(stale.projects.iter().copied().collect::<Vec<_>>(), vec![3, 4, 5]);
         assert_eq!(stale.placements.iter().copied().collect::<Vec<_>>(), vec![11]);
+        assert!(stale.regions.is_empty());
         let mut unrelated = Stale::default();
         unrelated.note("regions", 1, [None, None]);
         assert!(unrelated.is_empty());
+        let mut map = Stale::default();
+        map.note("region_memberships", 2, [Some(r#"{"id":2,"region_id":8}"#), None]);
+        assert_eq!(map.regions.iter().copied().collect::<Vec<_>>(), vec![8]);
+        assert!(!map.is_empty());
     }
 }

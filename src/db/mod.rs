@@ -9,6 +9,7 @@ pub mod feed;
 pub mod import;
 pub mod queries;
 pub mod reference;
+pub mod rollups;
 pub mod rows;
 pub mod seed;
 pub mod write;
@@ -119,15 +120,29 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), DbErr> {
         // The migrator's own checks read PostgreSQL's catalogs (about 0.2 s, most of a second
         // start); when the migrations table already lists every migration there is nothing to do.
-        if self.all_migrations_applied().await {
+        if self.all_migrations_applied().await && !self.derived_facts_missing().await? {
             return Ok(());
         }
         Migrator::up(&self.conn, None).await?;
         // A migration may have added or reshaped the derived facts: recompute them all, once,
-        // in one transaction (seconds at the `large` scale; nothing on an empty registry).
+        // in one transaction (seconds at the `large` scale; nothing on an empty registry). A
+        // process stopped between the migration's commit and this one's finds the facts missing
+        // at its next start and recomputes them then.
         let tx = self.conn.begin().await?;
         facts::rebuild(&tx).await?;
         tx.commit().await
+    }
+
+    /// True when the map is loaded but the derived facts are not (every municipality is a metric
+    /// node once they are).
+    async fn derived_facts_missing(&self) -> Result<bool, DbErr> {
+        let statement = sea_orm::Statement::from_string(
+            self.backend(),
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM municipalities) AND NOT EXISTS (SELECT 1 FROM metric_nodes) \
+             THEN 1 ELSE 0 END AS missing",
+        );
+        let row = self.conn.query_one_raw(statement).await?;
+        Ok(row.map(|row| row.try_get::<i32>("", "missing")).transpose()?.unwrap_or(0) == 1)
     }
 
     /// True when `seaql_migrations` lists exactly the migrations this binary knows.

@@ -37,6 +37,8 @@ pub struct ProjectStats {
     pub budget_total_eur: f64,
     /// Active projects whose budget could be converted to EUR.
     pub projects_with_budget: i64,
+    /// The goals of those projects.
+    pub goals: GoalStats,
 }
 
 impl ProjectStats {

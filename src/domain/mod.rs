@@ -4,6 +4,7 @@
 pub mod currency;
 pub mod dates;
 pub mod edits;
+pub mod epochs;
 pub mod geography;
 pub mod identity;
 pub mod import;

@@ -18,7 +18,7 @@ use crate::db::Db;
 use crate::db::cache::AnalyticsCache;
 use crate::db::events;
 use crate::db::queries::{batch, metrics};
-use crate::domain::metrics::{GoalStats, NodeKind, Period, PlacementStats, ProjectStats};
+use crate::domain::metrics::{NodeKind, Period, PlacementStats, ProjectStats};
 
 /// Loader errors are shared between all waiters of a batch.
 pub type LoadError = Arc<DbErr>;
@@ -529,7 +529,6 @@ macro_rules! metrics_loader {
 metrics_loader!(
     OrganisationKindsOf => organisations_by_kind -> Vec<(String, i64)>,
     ProjectStatsOf => project_stats -> ProjectStats,
-    GoalStatsOf => goal_stats -> GoalStats,
     StudentsEnrolledOf => students_enrolled -> i64,
     PlacementStatsOf => placement_stats -> PlacementStats,
 );

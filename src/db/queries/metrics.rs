@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::sql::{Sql, sum_int};
+use crate::db::rollups::{self, Family, Nodes, Rows};
 use crate::domain::metrics::{GoalStats, NodeKind, Period, PlacementStats, ProjectStats};
 
 /// A batch: nodes of one kind and one period, each with its geography day (which decides a
@@ -52,6 +53,67 @@ fn key_columns(kind: NodeKind) -> KeyColumns {
             home: "home_country_id",
         },
     }
+}
+
+/// The rollups' name for a node kind that has them (regions and municipalities).
+fn rolled_up_kind(kind: NodeKind) -> Option<&'static str> {
+    match kind {
+        NodeKind::Region => Some(rollups::REGION),
+        NodeKind::Municipality => Some(rollups::MUNICIPALITY),
+        _ => None,
+    }
+}
+
+/// A family's measures summed over the period for each node of the batch (`node_id` is the
+/// position): the rollup rows of the period's whole months, the facts of its partial months
+/// (`db::rollups::split`), for the node's epoch on its day.
+fn rolled_up(sql: &mut Sql, family: Family, batch: &Batch<'_>, kind: &'static str) {
+    let split = rollups::split(batch.period.from, batch.period.to);
+    let measures = family.measures();
+    let columns = |alias: &str| measures.iter().map(|(name, _)| format!(", {alias}.{name}")).collect::<String>();
+    node_list(sql, batch);
+    sql.push(
+        ", nodes AS (SELECT l.node_id AS position, e.node_id, e.epoch_from FROM node_list l \
+         JOIN (SELECT DISTINCT node_id, epoch_from, epoch_to FROM metric_nodes WHERE node_kind = ",
+    )
+    .bind(kind.to_owned())
+    .push(
+        ") e ON e.node_id = l.key AND e.epoch_from <= l.day AND (e.epoch_to IS NULL OR e.epoch_to >= l.day)), \
+         edges AS (SELECT nodes.position, m.edge",
+    )
+    .push(&columns("m"))
+    .push(&format!(" FROM nodes JOIN {} m ON m.node_kind = ", family.table()))
+    .bind(kind.to_owned())
+    .push(" AND m.node_id = nodes.node_id AND m.epoch_from = nodes.epoch_from WHERE (m.edge = 0");
+    if let Some(before) = split.starts_before {
+        sql.push(" AND m.month < ").bind(before);
+    }
+    sql.push(")");
+    if let Some(before) = split.ends_before {
+        sql.push(" OR (m.edge = 1 AND m.month < ").bind(before).push(")");
+    }
+    let keys: Vec<i32> = batch.nodes.iter().map(|(id, _)| *id).collect();
+    let partials = [
+        (split.starts_partial.map(|(a, b)| Rows::StartingIn(a, b)), 0),
+        (split.ends_partial.map(|(a, b)| Rows::EndingIn(a, b)), 1),
+    ];
+    for (rows, edge) in partials {
+        let Some(rows) = rows else { continue };
+        sql.push(" UNION ALL SELECT nodes.position, c.edge").push(&columns("c")).push(" FROM (");
+        rollups::contributions(sql, family, rows, Nodes::Of(kind, &keys));
+        sql.push(&format!(
+            ") c JOIN nodes ON nodes.node_id = c.node_id AND nodes.epoch_from = c.epoch_from WHERE c.edge = {edge}"
+        ));
+    }
+    let sums = measures
+        .iter()
+        .map(|(name, float)| {
+            let signed = format!("CASE WHEN edge = 0 THEN {name} ELSE -{name} END");
+            let sum = if *float { format!("SUM({signed})") } else { sum_int(&signed) };
+            format!(", {sum} AS {name}")
+        })
+        .collect::<String>();
+    sql.push(&format!(") SELECT position AS node_id{sums} FROM edges GROUP BY position"));
 }
 
 /// `WITH node_list(node_id, key, day) AS (VALUES …)`: the batch's nodes by position.
@@ -141,12 +203,35 @@ pub async fn organisations_by_kind<C: ConnectionTrait>(
     Ok(result)
 }
 
-/// Active projects, partnerships, cross-border projects and budgets per node.
+/// Active projects, partnerships, cross-border projects, budgets and goals per node: one
+/// statement for regions and municipalities (their rollup), two for other kinds.
 pub async fn project_stats<C: ConnectionTrait>(
     conn: &C,
     batch: &Batch<'_>,
 ) -> Result<HashMap<i32, ProjectStats>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
+    if let Some(kind) = rolled_up_kind(batch.kind) {
+        rolled_up(&mut sql, Family::Projects, batch, kind);
+        let mut result = HashMap::new();
+        for row in conn.query_all_raw(sql.statement()).await? {
+            let projects: i64 = row.try_get::<Option<i64>>("", "projects")?.unwrap_or(0);
+            if projects == 0 {
+                continue;
+            }
+            result.insert(
+                row.try_get::<i32>("", "node_id")?,
+                ProjectStats {
+                    active_projects: projects,
+                    partnerships: row.try_get::<Option<i64>>("", "partner_rows")?.unwrap_or(0),
+                    cross_border_projects: row.try_get::<Option<i64>>("", "cross_border")?.unwrap_or(0),
+                    budget_total_eur: row.try_get::<Option<f64>>("", "budget_eur")?.unwrap_or(0.0),
+                    projects_with_budget: row.try_get::<Option<i64>>("", "budgets")?.unwrap_or(0),
+                    goals: rolled_up_goals(&row)?,
+                },
+            );
+        }
+        return Ok(result);
+    }
     node_projects(&mut sql, batch);
     sql.push(&format!(
         " SELECT np.node_id, COUNT(*) AS projects, {partnerships} AS partnerships, {cross} AS cross_border, \
@@ -165,14 +250,31 @@ pub async fn project_stats<C: ConnectionTrait>(
                 cross_border_projects: row.try_get::<Option<i64>>("", "cross_border")?.unwrap_or(0),
                 budget_total_eur: row.try_get::<Option<f64>>("", "budget_eur")?.unwrap_or(0.0),
                 projects_with_budget: row.try_get("", "with_budget")?,
+                goals: GoalStats::default(),
             },
         );
+    }
+    for (node, goals) in goal_stats(conn, batch).await? {
+        result.entry(node).or_default().goals = goals;
     }
     Ok(result)
 }
 
-/// Goal attainment of each node's active projects (each project's goals counted once per node).
-pub async fn goal_stats<C: ConnectionTrait>(conn: &C, batch: &Batch<'_>) -> Result<HashMap<i32, GoalStats>, DbErr> {
+/// A node's goal statistics from its rolled-up project row.
+fn rolled_up_goals(row: &sea_orm::QueryResult) -> Result<GoalStats, DbErr> {
+    let count = row.try_get::<Option<i64>>("", "attainment_count")?.unwrap_or(0);
+    let sum = row.try_get::<Option<f64>>("", "attainment_sum")?.unwrap_or(0.0);
+    Ok(GoalStats {
+        goals_with_target: row.try_get::<Option<i64>>("", "goals_with_target")?.unwrap_or(0),
+        goals_without_target: row.try_get::<Option<i64>>("", "goals_without_target")?.unwrap_or(0),
+        goals_measured: row.try_get::<Option<i64>>("", "goals_measured")?.unwrap_or(0),
+        average_attainment: (count > 0).then(|| sum / count as f64),
+    })
+}
+
+/// Goal attainment of each node's active projects (each project's goals counted once per node),
+/// for the node kinds without rollups.
+async fn goal_stats<C: ConnectionTrait>(conn: &C, batch: &Batch<'_>) -> Result<HashMap<i32, GoalStats>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
     node_projects(&mut sql, batch);
     sql.push(&format!(
@@ -203,6 +305,17 @@ pub async fn goal_stats<C: ConnectionTrait>(conn: &C, batch: &Batch<'_>) -> Resu
 pub async fn students_enrolled<C: ConnectionTrait>(conn: &C, batch: &Batch<'_>) -> Result<HashMap<i32, i64>, DbErr> {
     let Period { from, to } = batch.period;
     let mut sql = Sql::new(conn.get_database_backend());
+    if let Some(kind) = rolled_up_kind(batch.kind) {
+        rolled_up(&mut sql, Family::Enrolments, batch, kind);
+        let mut result = HashMap::new();
+        for row in conn.query_all_raw(sql.statement()).await? {
+            let enrolments = row.try_get::<Option<i64>>("", "enrolments")?.unwrap_or(0);
+            if enrolments != 0 {
+                result.insert(row.try_get::<i32>("", "node_id")?, enrolments);
+            }
+        }
+        return Ok(result);
+    }
     if batch.kind == NodeKind::Programme {
         node_list(&mut sql, batch);
         sql.push(
@@ -237,6 +350,21 @@ pub async fn placement_stats<C: ConnectionTrait>(
 ) -> Result<HashMap<i32, PlacementStats>, DbErr> {
     let Period { from, to } = batch.period;
     let mut sql = Sql::new(conn.get_database_backend());
+    if let Some(kind) = rolled_up_kind(batch.kind) {
+        rolled_up(&mut sql, Family::Placements, batch, kind);
+        let mut result = HashMap::new();
+        for row in conn.query_all_raw(sql.statement()).await? {
+            let stats = PlacementStats {
+                incoming: row.try_get::<Option<i64>>("", "placements_in")?.unwrap_or(0),
+                outgoing: row.try_get::<Option<i64>>("", "placements_out")?.unwrap_or(0),
+                cross_border: row.try_get::<Option<i64>>("", "cross_border")?.unwrap_or(0),
+            };
+            if stats != PlacementStats::default() {
+                result.insert(row.try_get::<i32>("", "node_id")?, stats);
+            }
+        }
+        return Ok(result);
+    }
     if batch.kind == NodeKind::Programme {
         node_list(&mut sql, batch);
         sql.push(&format!(

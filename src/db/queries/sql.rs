@@ -88,6 +88,14 @@ impl Sql {
         }
     }
 
+    /// The first day of a date column's month, as a date (NULL stays NULL).
+    pub fn month_of(&self, column: &str) -> String {
+        match self.backend {
+            DatabaseBackend::Postgres => format!("CAST(date_trunc('month', CAST({column} AS TIMESTAMP)) AS DATE)"),
+            _ => format!("date({column}, 'start of month')"),
+        }
+    }
+
     pub fn statement(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }

@@ -9,7 +9,7 @@ use super::common::{Date, OrganisationKind, PeriodInput, PeriodOutput, Suppresse
 use crate::domain::metrics::{GoalStats, NodeKind, PlacementStats, ProjectStats};
 use crate::graphql::error::OrInternal;
 use crate::graphql::loaders::{
-    GoalStatsOf, MetricsKey, MetricsLoader, OrganisationKindsOf, PlacementStatsOf, ProjectStatsOf, RegistryLoader,
+    MetricsKey, MetricsLoader, OrganisationKindsOf, PlacementStatsOf, ProjectStatsOf, RegistryLoader,
     StudentsEnrolledOf,
 };
 
@@ -147,7 +147,7 @@ impl Metrics {
     }
 
     async fn goal_attainment(&self, ctx: &Context<'_>) -> Result<GoalAttainment> {
-        Ok(load_metrics(ctx, GoalStatsOf(self.0)).await?.unwrap_or_default().into())
+        Ok(self.projects(ctx).await?.goals.into())
     }
 
     /// Students enrolled at the node's organisations during the period (for a programme:
