@@ -36,7 +36,8 @@
 //! - [`auth`]: bearer JWTs (HS256/RS256), roles, the principal of a request.
 //! - [`jobs`]: heavy CPU work (network builds, analyses): one slot per core, a niced pool,
 //!   stopped when its request goes away.
-//! - [`graphql`]: schema and limits, query cost before execution ([`graphql::cost`]), the root
+//! - [`graphql`]: schema and limits, query cost before execution ([`graphql::cost`]), response
+//!   fields in the query's order ([`graphql::field_order`]), the root
 //!   query (registry lists + `analytics`), mutation and subscription
 //!   ([`graphql::subscription`]), object wrappers around entity models, DataLoaders, guards,
 //!   pagination, error codes, `network(…)` ([`graphql::network`]), `importFile`

@@ -5,6 +5,7 @@ pub mod access;
 pub mod analytics;
 pub mod cost;
 pub mod error;
+pub mod field_order;
 pub mod import_file;
 pub mod loaders;
 pub mod mutation;
@@ -42,7 +43,10 @@ pub fn build_schema(db: Option<Db>, limits: Limits) -> RegistrySchema {
         // large nested reads; requests are traced by the HTTP layer.
         // Complexity is limited per role by the cost extension (a schema-wide limit would answer
         // without a code, before the role is known).
-        .extension(cost::Cost(cost::CostLimits::default().capped(limits.max_complexity), limits.max_depth));
+        .extension(cost::Cost(cost::CostLimits::default().capped(limits.max_complexity), limits.max_depth))
+        // Response fields in the order the query asked for them (async-graphql writes them as
+        // they complete).
+        .extension(field_order::FieldOrder);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

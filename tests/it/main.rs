@@ -10,6 +10,7 @@ mod access;
 mod analytics;
 mod api_errors;
 mod facts;
+mod field_order;
 mod ground_truth;
 mod import;
 mod importers;

@@ -60,6 +60,8 @@ pub struct WsClient {
     pub protocol: Protocol,
     /// Keep-alive messages seen (`ping` or `ka`).
     pub keepalives: usize,
+    /// The raw text of the last message returned (for byte-level checks such as field order).
+    pub last_text: String,
 }
 
 impl WsClient {
@@ -73,7 +75,7 @@ impl WsClient {
             response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
             Some(protocol.header())
         );
-        Self { socket, protocol, keepalives: 0 }
+        Self { socket, protocol, keepalives: 0, last_text: String::new() }
     }
 
     /// Opens and completes `connection_init` with `token` (if any); panics unless acknowledged.
@@ -124,6 +126,7 @@ impl WsClient {
             };
             let value: Value = serde_json::from_str(&text).unwrap();
             if !self.keepalive(&value).await {
+                self.last_text = text;
                 return Some(Some(value));
             }
         }
