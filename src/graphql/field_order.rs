@@ -158,12 +158,8 @@ impl Extension for FieldOrderExtension {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let response = next.run(ctx, operation_name).await;
-        let document = self.document.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        match document {
-            Some(document) => ordered(response, &document, operation_name),
-            None => response,
-        }
+        // The operation `prepare_request` noted is the one executed.
+        self.apply(next.run(ctx, operation_name).await)
     }
 
     fn subscribe<'s>(
