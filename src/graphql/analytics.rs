@@ -2,15 +2,18 @@
 //! and `compare` (regions × periods). Resolvers only translate arguments; the SQL is in
 //! `db::queries::aggregate` and `db::queries::metrics`, disclosure control in `domain::privacy`.
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
-use entity::region;
+use entity::{programme, region};
 use sea_orm::sea_query::{PostgresQueryBuilder, SelectStatement};
 
 use super::error::{OrInternal, bad_input, not_found};
 use super::loaders::{ProgrammeById, RegionById};
 use super::query::{PlacementFilter, ProjectFilter, analytics_db, db};
 use super::types::common::{
-    Date, OrganisationKind, PeriodInput, PeriodOutput, RegionKind, SuppressedCount, as_of_or_today, load_one, loader,
+    Date, OrganisationKind, PeriodInput, PeriodOutput, RegionKind, SuppressedCount, as_of_or_today, loader,
 };
 use super::types::geography::Region;
 use super::types::metrics::Metrics;
@@ -114,55 +117,74 @@ fn too_many<T>(rows: &[T]) -> Result<()> {
     Ok(())
 }
 
+/// The regions and programmes an aggregate's keys name, loaded with one loader call for all
+/// its groups: thousands of groups each awaiting the loader per key cost more than the SQL.
+#[derive(Default)]
+struct KeyNames {
+    regions: HashMap<i32, region::Model>,
+    programmes: HashMap<i32, programme::Model>,
+}
+
+impl KeyNames {
+    async fn load<'a>(ctx: &Context<'_>, groups: impl Iterator<Item = &'a GroupKeys>) -> Result<Arc<Self>> {
+        let (mut region_ids, mut programme_ids) = (BTreeSet::new(), BTreeSet::new());
+        for keys in groups {
+            region_ids.extend([keys.region_id, keys.home_region_id, keys.host_region_id].into_iter().flatten());
+            programme_ids.extend(keys.programme_id);
+        }
+        let regions = loader(ctx).load_many(region_ids.into_iter().map(RegionById)).await.or_internal()?;
+        let programmes = loader(ctx).load_many(programme_ids.into_iter().map(ProgrammeById)).await.or_internal()?;
+        Ok(Arc::new(Self {
+            regions: regions.into_iter().map(|(RegionById(id), model)| (id, model)).collect(),
+            programmes: programmes.into_iter().map(|(ProgrammeById(id), model)| (id, model)).collect(),
+        }))
+    }
+
+    fn region(&self, id: Option<i32>) -> Option<Region> {
+        id.and_then(|id| self.regions.get(&id)).cloned().map(Region)
+    }
+}
+
 /// The keys of a group; keys not grouped by are null.
-pub struct AggregateKeys(GroupKeys);
+pub struct AggregateKeys {
+    keys: GroupKeys,
+    names: Arc<KeyNames>,
+}
 
 #[Object]
 impl AggregateKeys {
     async fn country(&self) -> Option<&str> {
-        self.0.country.as_deref()
+        self.keys.country.as_deref()
     }
 
-    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        match self.0.region_id {
-            Some(id) => Ok(load_one(ctx, RegionById(id)).await?.map(Region)),
-            None => Ok(None),
-        }
+    async fn region(&self) -> Option<Region> {
+        self.names.region(self.keys.region_id)
     }
 
     /// The student's enrolling organisation's region (placements grouped by `HOME_REGION`).
-    async fn home_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        match self.0.home_region_id {
-            Some(id) => Ok(load_one(ctx, RegionById(id)).await?.map(Region)),
-            None => Ok(None),
-        }
+    async fn home_region(&self) -> Option<Region> {
+        self.names.region(self.keys.home_region_id)
     }
 
     /// The host organisation's region (placements grouped by `HOST_REGION`).
-    async fn host_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        match self.0.host_region_id {
-            Some(id) => Ok(load_one(ctx, RegionById(id)).await?.map(Region)),
-            None => Ok(None),
-        }
+    async fn host_region(&self) -> Option<Region> {
+        self.names.region(self.keys.host_region_id)
     }
 
-    async fn programme(&self, ctx: &Context<'_>) -> Result<Option<Programme>> {
-        match self.0.programme_id {
-            Some(id) => Ok(load_one(ctx, ProgrammeById(id)).await?.map(Programme)),
-            None => Ok(None),
-        }
+    async fn programme(&self) -> Option<Programme> {
+        self.keys.programme_id.and_then(|id| self.names.programmes.get(&id)).cloned().map(Programme)
     }
 
     async fn organisation_kind(&self) -> Option<OrganisationKind> {
-        self.0.organisation_kind.as_deref().and_then(entity::enums::OrganisationKind::parse).map(Into::into)
+        self.keys.organisation_kind.as_deref().and_then(entity::enums::OrganisationKind::parse).map(Into::into)
     }
 
     async fn year(&self) -> Option<i32> {
-        self.0.year
+        self.keys.year
     }
 
     async fn cross_border(&self) -> Option<bool> {
-        self.0.cross_border
+        self.keys.cross_border
     }
 }
 
@@ -185,66 +207,72 @@ impl From<aggregate::BudgetStats> for BudgetStats {
 
 /// A group of projects. A project counts once in every group its partners fall into, so the
 /// groups of an organisation dimension add up to more than the whole.
-pub struct ProjectGroup(aggregate::ParticipationGroup);
+pub struct ProjectGroup {
+    group: aggregate::ParticipationGroup,
+    names: Arc<KeyNames>,
+}
 
 #[Object]
 impl ProjectGroup {
     async fn keys(&self) -> AggregateKeys {
-        AggregateKeys(self.0.keys.clone())
+        AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() }
     }
 
     /// Distinct projects.
     async fn count(&self) -> i64 {
-        self.0.projects
+        self.group.projects
     }
 
     /// Their acting (non-funder) partner rows in the group.
     async fn partnerships(&self) -> i64 {
-        self.0.partnerships
+        self.group.partnerships
     }
 
     /// Distinct acting partner organisations in the group.
     async fn organisations(&self) -> i64 {
-        self.0.organisations
+        self.group.organisations
     }
 
     async fn budget_eur(&self) -> BudgetStats {
-        self.0.budget.into()
+        self.group.budget.into()
     }
 
     /// Mean over the group's projects of their mean goal attainment (result ÷ target).
     async fn average_attainment(&self) -> Option<f64> {
-        self.0.average_attainment
+        self.group.average_attainment
     }
 }
 
 /// A group of partnerships (acting partner rows).
-pub struct PartnershipGroup(aggregate::ParticipationGroup);
+pub struct PartnershipGroup {
+    group: aggregate::ParticipationGroup,
+    names: Arc<KeyNames>,
+}
 
 #[Object]
 impl PartnershipGroup {
     async fn keys(&self) -> AggregateKeys {
-        AggregateKeys(self.0.keys.clone())
+        AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() }
     }
 
     /// Partner rows.
     async fn count(&self) -> i64 {
-        self.0.partnerships
+        self.group.partnerships
     }
 
     /// Distinct projects.
     async fn projects(&self) -> i64 {
-        self.0.projects
+        self.group.projects
     }
 
     /// Distinct organisations.
     async fn organisations(&self) -> i64 {
-        self.0.organisations
+        self.group.organisations
     }
 
     /// Budgets of the distinct projects (each once per group).
     async fn budget_eur(&self) -> BudgetStats {
-        self.0.budget.into()
+        self.group.budget.into()
     }
 }
 
@@ -253,6 +281,7 @@ impl PartnershipGroup {
 /// subtraction (see `withheldGroups`).
 pub struct PlacementGroup {
     group: aggregate::PlacementGroup,
+    names: Arc<KeyNames>,
     withheld: bool,
     trusted: bool,
 }
@@ -267,7 +296,7 @@ impl PlacementGroup {
 #[Object]
 impl PlacementGroup {
     async fn keys(&self) -> AggregateKeys {
-        AggregateKeys(self.group.keys.clone())
+        AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() }
     }
 
     async fn placements(&self) -> SuppressedCount {
@@ -322,9 +351,13 @@ async fn participation(
     group_by: Vec<AggregateDimension>,
     geography: Option<GeographyInput>,
 ) -> Result<Vec<aggregate::ParticipationGroup>> {
-    let filter = match filter {
-        Some(filter) => {
-            let select = lists::projects_select(&filter.into_db()?, Sort::default()).or_internal()?;
+    let (period, rest) = match filter {
+        Some(filter) => filter.into_db()?.split_period(),
+        None => Default::default(),
+    };
+    let rest = match rest {
+        Some(rest) => {
+            let select = lists::projects_select(&rest, Sort::default()).or_internal()?;
             Some(crate::db::queries::ids_of(select, entity::project::Column::Id))
         }
         None => None,
@@ -342,8 +375,10 @@ async fn participation(
         ));
     }
     let geography = geography.unwrap_or_default().into_db();
-    let key = format!("participation {} {dimensions:?} {geography:?} {measures:?}", statement_text(filter.as_ref()));
-    let run = aggregate::participation(analytics_db(ctx), filter.as_ref(), &dimensions, &geography, measures);
+    let key =
+        format!("participation {period:?} {} {dimensions:?} {geography:?} {measures:?}", statement_text(rest.as_ref()));
+    let rows = aggregate::Rows { period, rest: rest.as_ref() };
+    let run = aggregate::participation(analytics_db(ctx), rows, &dimensions, &geography, measures);
     let groups = loader(ctx)
         .loader()
         .cached(key, |groups: &Vec<_>| groups.len() * crate::db::cache::ROW_BYTES, run)
@@ -366,7 +401,9 @@ impl AnalyticsQuery {
         geography: Option<GeographyInput>,
     ) -> Result<Aggregate<ProjectGroup>> {
         let groups = participation(ctx, filter, group_by, geography).await?;
-        Ok(Aggregate { rows: groups.into_iter().map(ProjectGroup).collect(), withheld_groups: 0 })
+        let names = KeyNames::load(ctx, groups.iter().map(|g| &g.keys)).await?;
+        let rows = groups.into_iter().map(|group| ProjectGroup { group, names: names.clone() }).collect();
+        Ok(Aggregate { rows, withheld_groups: 0 })
     }
 
     /// Partnerships (acting partner rows of the filtered projects) grouped by `groupBy`.
@@ -378,7 +415,9 @@ impl AnalyticsQuery {
         geography: Option<GeographyInput>,
     ) -> Result<Aggregate<PartnershipGroup>> {
         let groups = participation(ctx, filter, group_by, geography).await?;
-        Ok(Aggregate { rows: groups.into_iter().map(PartnershipGroup).collect(), withheld_groups: 0 })
+        let names = KeyNames::load(ctx, groups.iter().map(|g| &g.keys)).await?;
+        let rows = groups.into_iter().map(|group| PartnershipGroup { group, names: names.clone() }).collect();
+        Ok(Aggregate { rows, withheld_groups: 0 })
     }
 
     /// Student placements grouped by `groupBy`, organisation dimensions on `side` (default the
@@ -392,10 +431,14 @@ impl AnalyticsQuery {
         geography: Option<GeographyInput>,
         #[graphql(default)] side: PlacementSide,
     ) -> Result<Aggregate<PlacementGroup>> {
-        let filter = match filter {
-            Some(filter) => {
+        let (period, rest) = match filter {
+            Some(filter) => filter.into_db()?.split_period(),
+            None => Default::default(),
+        };
+        let rest = match rest {
+            Some(rest) => {
                 let sort = Sort { field: SortField::Slug, descending: false };
-                let select = lists::placements_select(&filter.into_db()?, sort).or_internal()?;
+                let select = lists::placements_select(&rest, sort).or_internal()?;
                 Some(crate::db::queries::ids_of(select, entity::student_placement::Column::Id))
             }
             None => None,
@@ -406,8 +449,10 @@ impl AnalyticsQuery {
             PlacementSide::Home => aggregate::PlacementSide::Home,
         };
         let geography = geography.unwrap_or_default().into_db();
-        let key = format!("placements {} {dimensions:?} {geography:?} {side:?}", statement_text(filter.as_ref()));
-        let run = aggregate::placements(analytics_db(ctx), filter.as_ref(), &dimensions, &geography, side);
+        let key =
+            format!("placements {period:?} {} {dimensions:?} {geography:?} {side:?}", statement_text(rest.as_ref()));
+        let rows = aggregate::Rows { period, rest: rest.as_ref() };
+        let run = aggregate::placements(analytics_db(ctx), rows, &dimensions, &geography, side);
         let groups = loader(ctx)
             .loader()
             .cached(key, |groups: &Vec<_>| groups.len() * crate::db::cache::ROW_BYTES, run)
@@ -415,14 +460,20 @@ impl AnalyticsQuery {
             .or_internal()?;
         too_many(&groups)?;
         let trusted = super::access::role_of(ctx) >= crate::auth::Role::Analyst;
-        let cells: Vec<(Vec<Option<String>>, i64)> =
-            groups.iter().map(|g| (g.keys.as_strings(&dimensions), g.students)).collect();
-        let withheld = suppressed_cells(&cells);
-        let withheld_groups = if trusted { 0 } else { withheld.iter().filter(|w| **w).count() as i64 };
+        // Analysts and up see every count: no disclosure control to work out for them.
+        let withheld = if trusted {
+            vec![false; groups.len()]
+        } else {
+            let cells: Vec<(Vec<Option<String>>, i64)> =
+                groups.iter().map(|g| (g.keys.as_strings(&dimensions), g.students)).collect();
+            suppressed_cells(&cells)
+        };
+        let withheld_groups = withheld.iter().filter(|w| **w).count() as i64;
+        let names = KeyNames::load(ctx, groups.iter().map(|g| &g.keys)).await?;
         let rows = groups
             .into_iter()
             .zip(withheld)
-            .map(|(group, withheld)| PlacementGroup { group, withheld, trusted })
+            .map(|(group, withheld)| PlacementGroup { group, names: names.clone(), withheld, trusted })
             .collect();
         Ok(Aggregate { rows, withheld_groups })
     }

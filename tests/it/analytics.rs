@@ -324,6 +324,170 @@ async fn partnerships_by_region(app: &TestApp, geography: Value) -> BTreeMap<Str
         .collect()
 }
 
+/// Acting partner rows (or the project alone, without any) of projects dated in `FROM`–`TO`,
+/// with the project's programme slug, cross-border flag and budget, for grouping in Rust.
+const PROJECTS_IN_PERIOD: &str = "SELECT p.id, pg.slug, p.budget_eur, pp.organisation_id, \
+     (SELECT COUNT(DISTINCT o2.country_id) FROM project_partners pp2 JOIN organisations o2 ON o2.id = pp2.organisation_id \
+      WHERE pp2.project_id = p.id AND pp2.role <> 'funder') > 1 AS cross_border \
+     FROM projects p LEFT JOIN programmes pg ON pg.id = p.programme_id \
+     LEFT JOIN project_partners pp ON pp.project_id = p.id AND pp.role <> 'funder' \
+     LEFT JOIN organisations o ON o.id = pp.organisation_id";
+
+/// Rows, distinct projects, distinct organisations and the budgets (each project once) of a group.
+#[derive(Default)]
+struct ProgrammeTally {
+    rows: i64,
+    projects: BTreeSet<i32>,
+    organisations: BTreeSet<i32>,
+    budgets: BTreeMap<i32, f64>,
+}
+
+#[tokio::test]
+async fn partnerships_by_programme_and_cross_border_over_a_period_match_independent_grouping() {
+    let app = TestApp::spawn_synthetic().await;
+    let programme =
+        rows(&app, "SELECT slug FROM programmes ORDER BY id LIMIT 1").await[0].try_get_by_index::<String>(0).unwrap();
+    // The bench's question (the period alone), and the period with a programme: the period is
+    // read on the fact rows and the rest of the filter as a subquery, both must agree with SQL.
+    for filter in [
+        json!({ "period": { "from": FROM, "to": TO } }),
+        json!({ "period": { "from": FROM, "to": TO }, "programme": programme }),
+    ] {
+        let body = app
+            .post(
+                r#"query($filter: ProjectFilter) { partnershipAggregate(groupBy: [PROGRAMME, CROSS_BORDER], filter: $filter,
+                    geography: {asOf: "2024-06-01"}) {
+                    rows { keys { programme { slug } crossBorder } count projects organisations budgetEur { sum projects } } } }"#,
+                json!({ "filter": filter }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        let mut served = BTreeMap::new();
+        for row in body["data"]["partnershipAggregate"]["rows"].as_array().unwrap() {
+            let key = (
+                row["keys"]["programme"]["slug"].as_str().map(str::to_owned),
+                row["keys"]["crossBorder"].as_bool().unwrap(),
+            );
+            let sum = (row["budgetEur"]["sum"].as_f64().unwrap_or(0.0) * 100.0).round() as i64;
+            served.insert(
+                key,
+                (
+                    int(&row["count"]),
+                    int(&row["projects"]),
+                    int(&row["organisations"]),
+                    sum,
+                    int(&row["budgetEur"]["projects"]),
+                ),
+            );
+        }
+        let mut condition = format!(
+            "(p.valid_from IS NOT NULL OR p.valid_to IS NOT NULL) AND {}",
+            overlapping_in("p.valid_from", "p.valid_to", Some(FROM), Some(TO))
+        );
+        if filter.get("programme").is_some() {
+            condition += &format!(" AND pg.slug = '{programme}'");
+        }
+        let mut groups: BTreeMap<(Option<String>, bool), ProgrammeTally> = BTreeMap::new();
+        for row in rows(&app, &format!("{PROJECTS_IN_PERIOD} WHERE {condition}")).await {
+            let project: i32 = row.try_get_by_index(0).unwrap();
+            let cross_border = row.try_get_by_index::<bool>(4).unwrap();
+            let group = groups.entry((row.try_get_by_index(1).unwrap(), cross_border)).or_default();
+            group.projects.insert(project);
+            if let Some(organisation) = row.try_get_by_index::<Option<i32>>(3).unwrap() {
+                group.rows += 1;
+                group.organisations.insert(organisation);
+            }
+            if let Some(budget) = row.try_get_by_index::<Option<f64>>(2).unwrap() {
+                group.budgets.insert(project, budget);
+            }
+        }
+        let expected: BTreeMap<_, _> = groups
+            .into_iter()
+            .map(|(key, tally)| {
+                let sum = (tally.budgets.values().sum::<f64>() * 100.0).round() as i64;
+                let counts = (tally.rows, tally.projects.len() as i64, tally.organisations.len() as i64);
+                (key, (counts.0, counts.1, counts.2, sum, tally.budgets.len() as i64))
+            })
+            .collect();
+        println!("partnerships by programme × cross-border, {filter}: {} groups", expected.len());
+        // Every programme and both sides of the border; one programme may all cross it.
+        let least = if filter.get("programme").is_some() { 1 } else { 4 };
+        assert!(expected.len() >= least, "{filter}: {expected:?}");
+        assert_eq!(served, expected, "{filter}");
+    }
+}
+
+/// Home region slug, host region slug and start year.
+type PlacementCell = (Option<String>, Option<String>, i64);
+
+#[tokio::test]
+async fn placements_by_home_and_host_region_over_a_period_match_independent_grouping() {
+    let app = TestApp::spawn_synthetic().await;
+    let membership = |alias: &str, organisation: &str| {
+        format!(
+            "LEFT JOIN region_memberships {alias} ON {alias}.municipality_id = {organisation}.municipality_id \
+             AND (({alias}.valid_from IS NULL OR {alias}.valid_from <= '{AS_OF}') AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= '{AS_OF}')) \
+             AND {alias}.region_id IN (SELECT id FROM regions WHERE kind IN ('fylke', 'lan')) \
+             LEFT JOIN regions r_{alias} ON r_{alias}.id = {alias}.region_id"
+        )
+    };
+    // The bench's question (the period alone), and the period with placement kinds.
+    for filter in [
+        json!({ "period": { "from": FROM, "to": TO } }),
+        json!({ "period": { "from": FROM, "to": TO }, "kindIn": ["THESIS", "VFU"] }),
+    ] {
+        let body = app
+            .post_role(
+                Role::Analyst,
+                r#"query($filter: PlacementFilter) { placementAggregate(groupBy: [HOME_REGION, HOST_REGION, YEAR], filter: $filter,
+                    geography: {asOf: "2021-06-01"}) {
+                    withheldGroups rows { keys { homeRegion { slug } hostRegion { slug } year }
+                    placements { value } students { value } crossBorder { value } } } }"#,
+                json!({ "filter": filter }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        assert_eq!(int(&body["data"]["placementAggregate"]["withheldGroups"]), 0);
+        let mut served = BTreeMap::new();
+        for row in body["data"]["placementAggregate"]["rows"].as_array().unwrap() {
+            let keys = &row["keys"];
+            let slug = |side: &str| keys[side]["slug"].as_str().map(str::to_owned);
+            served.insert(
+                (slug("homeRegion"), slug("hostRegion"), int(&keys["year"])),
+                (int(&row["placements"]["value"]), int(&row["students"]["value"]), int(&row["crossBorder"]["value"])),
+            );
+        }
+        let mut condition = overlapping_in("sp.valid_from", "sp.valid_to", Some(FROM), Some(TO));
+        if filter.get("kindIn").is_some() {
+            condition += " AND sp.kind IN ('thesis', 'vfu')";
+        }
+        let sql = format!(
+            "SELECT r_mh.slug, r_mo.slug, sp.valid_from, sp.student_id, home.country_id <> host.country_id \
+             FROM student_placements sp JOIN students s ON s.id = sp.student_id \
+             JOIN organisations home ON home.id = s.enrolling_organisation_id \
+             JOIN organisations host ON host.id = sp.host_organisation_id {} {} WHERE {condition}",
+            membership("mh", "home"),
+            membership("mo", "host"),
+        );
+        let mut groups: BTreeMap<PlacementCell, (i64, BTreeSet<i32>, i64)> = BTreeMap::new();
+        for row in rows(&app, &sql).await {
+            let start: NaiveDate = row.try_get_by_index(2).unwrap();
+            let key = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap(), i64::from(start.year()));
+            let group = groups.entry(key).or_default();
+            group.0 += 1;
+            group.1.insert(row.try_get_by_index(3).unwrap());
+            group.2 += i64::from(row.try_get_by_index::<bool>(4).unwrap());
+        }
+        let expected: BTreeMap<_, _> = groups
+            .into_iter()
+            .map(|(key, (placements, students, cross))| (key, (placements, students.len() as i64, cross)))
+            .collect();
+        println!("placements by home × host region × year, {filter}: {} groups", expected.len());
+        assert!(expected.len() > 10);
+        assert_eq!(served, expected, "{filter}");
+    }
+}
+
 #[tokio::test]
 async fn region_grouping_is_stable_across_the_telemark_style_reform() {
     let app = TestApp::spawn_synthetic().await;

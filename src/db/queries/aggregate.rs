@@ -8,6 +8,7 @@ use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use super::sql::{Sql, sum_int};
+use crate::domain::metrics::Period;
 
 /// Most groups one aggregate may return; more is an error asking for a narrower request.
 pub const MAX_GROUPS: usize = 10_000;
@@ -184,17 +185,36 @@ fn read_keys(row: &QueryResult, dimensions: &[Dimension]) -> Result<GroupKeys, D
     Ok(keys)
 }
 
+/// Which source rows an aggregate counts: those dated in `period`, read on the fact rows' own
+/// dates (the common filter then needs no join back to the source table), and, when the list
+/// filter asks for more than a period, those of `rest` (a subquery selecting source ids).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rows<'a> {
+    pub period: Period,
+    pub rest: Option<&'a SelectStatement>,
+}
+
+impl Rows<'_> {
+    /// ` WHERE …` over the fact alias `f`'s dates and its source id column `id_column`.
+    fn push_where(&self, sql: &mut Sql, dates: &str, id_column: &str) {
+        sql.push(" WHERE 1 = 1");
+        sql.and_dated_overlap(&format!("{dates}.valid_from"), &format!("{dates}.valid_to"), self.period);
+        if let Some(rest) = self.rest {
+            sql.push(&format!(" AND {id_column} IN (")).embed(rest).push(")");
+        }
+    }
+}
+
 /// Why a dimension cannot group a fact.
 #[derive(Debug, thiserror::Error)]
 #[error("{0:?} groups placements only")]
 pub struct NotForProjects(pub Dimension);
 
-/// Projects and partnerships grouped by `dimensions`; `projects` limits the projects (a list
-/// filter selecting `projects.id`). Reads `project_facts` and `partnership_facts` (`db::facts`):
+/// Projects and partnerships grouped by `dimensions`, of the projects `projects` selects. Reads `project_facts` and `partnership_facts` (`db::facts`):
 /// one row per acting partnership, plus one per project without any.
 pub async fn participation<C: ConnectionTrait>(
     conn: &C,
-    projects: Option<&SelectStatement>,
+    projects: Rows<'_>,
     dimensions: &[Dimension],
     geography: &Geography,
     measures: ParticipationMeasures,
@@ -257,9 +277,7 @@ pub async fn participation<C: ConnectionTrait>(
     if dimensions.contains(&Dimension::Region) {
         region_join(&mut sql, geography, "rm", "f.municipality_id", "p.valid_from");
     }
-    if let Some(filter) = projects {
-        sql.push(" WHERE p.project_id IN (").embed(filter).push(")");
-    }
+    projects.push_where(&mut sql, "p", "p.project_id");
     sql.push(") fact");
     group_and_limit(&mut sql, &keys);
     let rows = conn.query_all_raw(sql.statement()).await?;
@@ -288,11 +306,11 @@ pub async fn participation<C: ConnectionTrait>(
         .collect()
 }
 
-/// Placements grouped by `dimensions`, organisation dimensions taken on `side`; `placements`
-/// limits the rows (a list filter selecting `student_placements.id`). Reads `placement_facts`.
+/// The placements `placements` selects, grouped by `dimensions`, organisation dimensions taken
+/// on `side`. Reads `placement_facts`.
 pub async fn placements<C: ConnectionTrait>(
     conn: &C,
-    placements: Option<&SelectStatement>,
+    placements: Rows<'_>,
     dimensions: &[Dimension],
     geography: &Geography,
     side: PlacementSide,
@@ -334,9 +352,7 @@ pub async fn placements<C: ConnectionTrait>(
     if dimensions.contains(&Dimension::HostRegion) {
         region_join(&mut sql, geography, "rm_host", "f.host_municipality_id", "f.valid_from");
     }
-    if let Some(filter) = placements {
-        sql.push(" WHERE f.placement_id IN (").embed(filter).push(")");
-    }
+    placements.push_where(&mut sql, "f", "f.placement_id");
     group_and_limit(&mut sql, &keys);
     let rows = conn.query_all_raw(sql.statement()).await?;
     rows.iter()

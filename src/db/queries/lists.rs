@@ -9,6 +9,7 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStateme
 use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, Select};
 
 use super::{col, ids_where, overlaps, valid_on};
+use crate::domain::metrics::Period;
 use crate::domain::text::{LIKE_ESCAPE, contains_pattern, search_form};
 
 /// What a list can be ordered by. Not every entity has every field.
@@ -282,7 +283,7 @@ pub fn programmes_select(filter: &ProgrammeFilter, sort: Sort) -> Result<Select<
     ordered(select, sort, column, programme::Column::Id)
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProjectFilter {
     pub name_contains: Option<String>,
     pub programme: Option<String>,
@@ -297,6 +298,15 @@ pub struct ProjectFilter {
     pub period_to: Option<NaiveDate>,
     pub cross_border: Option<bool>,
     pub verified: Option<bool>,
+}
+
+impl ProjectFilter {
+    /// The period apart from the rest of the filter (`None` when the period was all of it):
+    /// aggregates read the period on their fact rows' own dates.
+    pub fn split_period(mut self) -> (Period, Option<Self>) {
+        let period = Period { from: self.period_from.take(), to: self.period_to.take() };
+        (period, (self != Self::default()).then_some(self))
+    }
 }
 
 pub fn projects_select(filter: &ProjectFilter, sort: Sort) -> Result<Select<project::Entity>, UnsupportedSort> {
@@ -546,13 +556,21 @@ pub fn students_select(filter: &StudentFilter, sort: Sort) -> Result<Select<stud
     ordered(select, sort, column, student::Column::Id)
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementFilter {
     pub host_organisation: Option<String>,
     pub project: Option<String>,
     pub kinds: Option<Vec<PlacementKind>>,
     pub period_from: Option<NaiveDate>,
     pub period_to: Option<NaiveDate>,
+}
+
+impl PlacementFilter {
+    /// The period apart from the rest of the filter, as `ProjectFilter::split_period`.
+    pub fn split_period(mut self) -> (Period, Option<Self>) {
+        let period = Period { from: self.period_from.take(), to: self.period_to.take() };
+        (period, (self != Self::default()).then_some(self))
+    }
 }
 
 pub fn placements_select(

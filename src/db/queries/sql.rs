@@ -8,6 +8,8 @@ use std::fmt::Write;
 use chrono::NaiveDate;
 use sea_orm::{DatabaseBackend, Statement, Value};
 
+use crate::domain::metrics::Period;
+
 #[derive(Debug)]
 pub struct Sql {
     backend: DatabaseBackend,
@@ -71,6 +73,16 @@ impl Sql {
         }
         if let Some(from) = from {
             self.push(&format!(" AND ({to_column} IS NULL OR {to_column} >= ")).bind(from).push(")");
+        }
+        self
+    }
+
+    /// ` AND <period overlaps [from, to]>` as list filters mean it: also, when a bound is given,
+    /// the row has at least one date (a row of unknown dates is in no period).
+    pub fn and_dated_overlap(&mut self, from_column: &str, to_column: &str, period: Period) -> &mut Self {
+        if period.from.is_some() || period.to.is_some() {
+            self.and_overlaps(from_column, to_column, period.from, period.to);
+            self.push(&format!(" AND ({from_column} IS NOT NULL OR {to_column} IS NOT NULL)"));
         }
         self
     }
