@@ -1,8 +1,12 @@
 //! The errors clients see. Every GraphQL error carries `extensions.code` from a closed set
 //!; internal causes (SQL, file paths) are logged once here and never sent.
 
-use async_graphql::{Error, ErrorExtensions};
+use std::any::Any;
 
+use async_graphql::{Error, ErrorExtensions};
+use sea_orm::{ConnAcquireErr, DbErr};
+
+use super::loaders::LoadError;
 use crate::db::write::WriteError;
 
 pub use crate::codes::Code;
@@ -42,15 +46,20 @@ pub fn not_found_by(what: &str, key_name: &str, key: &str) -> Error {
 
 /// Logs the cause and returns a generic `INTERNAL` error; a database pool that stayed busy
 /// past its wait is `BUSY` instead (retrying later is safe: nothing was done).
-pub fn internal(cause: &dyn std::fmt::Display) -> Error {
-    let text = cause.to_string();
-    // sqlx's pool timeout reaches here as text through DbErr and the DataLoader's error type.
-    if text.contains("Connection pool timed out") {
-        tracing::warn!(error.cause = %text, "request refused: the database pool stayed busy");
+pub fn internal<E: std::fmt::Display + 'static>(cause: &E) -> Error {
+    if is_pool_timeout(cause) {
+        tracing::warn!(error.cause = %cause, "request refused: the database pool stayed busy");
         return coded(Code::Busy, "the server is busy with other analyses; try again shortly");
     }
-    tracing::error!(error.cause = %text, "internal error while resolving a request");
+    tracing::error!(error.cause = %cause, "internal error while resolving a request");
     coded(Code::Internal, "internal error; it has been logged")
+}
+
+/// Whether a failure is sqlx's pool timeout, as SeaORM passes it on: a `DbErr`, or the
+/// DataLoader's shared `Arc<DbErr>`.
+fn is_pool_timeout(cause: &dyn Any) -> bool {
+    let db = cause.downcast_ref::<DbErr>().or_else(|| cause.downcast_ref::<LoadError>().map(|shared| &**shared));
+    matches!(db, Some(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)))
 }
 
 /// Maps database and loader errors to `INTERNAL` (cause logged) at the resolver boundary.
@@ -58,7 +67,7 @@ pub trait OrInternal<T> {
     fn or_internal(self) -> async_graphql::Result<T>;
 }
 
-impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
+impl<T, E: std::fmt::Display + 'static> OrInternal<T> for Result<T, E> {
     fn or_internal(self) -> async_graphql::Result<T> {
         self.map_err(|cause| internal(&cause))
     }
@@ -98,5 +107,26 @@ pub trait OrCoded<T> {
 impl<T> OrCoded<T> for Result<T, WriteError> {
     fn or_coded(self) -> async_graphql::Result<T> {
         self.map_err(write_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn code(error: &Error) -> String {
+        error.extensions.as_ref().and_then(|e| e.get("code")).map(|code| code.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_pool_timeout_is_busy_by_its_type_not_by_its_text() {
+        let timeout = DbErr::ConnectionAcquire(ConnAcquireErr::Timeout);
+        assert_eq!(code(&internal(&timeout)), "\"BUSY\"");
+        assert_eq!(code(&internal(&Arc::new(timeout))), "\"BUSY\"");
+        // The same words in another error are not a timeout.
+        assert_eq!(code(&internal(&DbErr::Custom("Connection pool timed out".into()))), "\"INTERNAL\"");
+        assert_eq!(code(&internal(&DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))), "\"INTERNAL\"");
     }
 }
