@@ -258,7 +258,8 @@ async fn refresh_projects<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> 
          FROM project_partners pp JOIN organisations o ON o.id = pp.organisation_id WHERE pp.role <> 'funder'"
     ));
     only(&mut sql, "AND", "pp.project_id", ids);
-    // Each goal's latest measured value: by the end of the period it covers, then by id.
+    // Each goal's latest measured value: by the end of the period it covers (undated last:
+    // PostgreSQL and SQLite would otherwise sort NULLs to opposite ends), then by id.
     sql.push(
         " GROUP BY pp.project_id) a ON a.project_id = p.id \
          LEFT JOIN (SELECT g.project_id, ",
@@ -269,7 +270,7 @@ async fn refresh_projects<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> 
          SUM(CASE WHEN {targeted} AND l.value IS NOT NULL THEN 1 ELSE 0 END) AS measured, \
          SUM({ATTAINMENT}) AS attainment_sum, COUNT({ATTAINMENT}) AS attainment_count FROM goals g \
          LEFT JOIN (SELECT goal_id, value FROM (SELECT iv.goal_id, iv.value, ROW_NUMBER() OVER (\
-         PARTITION BY iv.goal_id ORDER BY COALESCE(iv.period_to, iv.period_from) DESC, iv.id DESC) AS position \
+         PARTITION BY iv.goal_id ORDER BY COALESCE(iv.period_to, iv.period_from) DESC NULLS LAST, iv.id DESC) AS position \
          FROM indicator_values iv WHERE iv.value IS NOT NULL AND iv.goal_id IS NOT NULL"
     ));
     if let Some(ids) = ids {

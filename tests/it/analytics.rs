@@ -488,6 +488,98 @@ async fn placements_by_home_and_host_region_over_a_period_match_independent_grou
     }
 }
 
+/// How recent a result is: dated before undated, then by the end (or start) of its period, then by id.
+type ResultRank = (bool, Option<NaiveDate>, i32);
+
+#[tokio::test]
+async fn goal_attainment_per_programme_matches_independent_computation() {
+    let app = TestApp::spawn_synthetic().await;
+    // An undated result beside the dated results of a goal with a target: the dated ones stay
+    // the goal's latest, on both backends (SQL puts NULLs at different ends of a DESC sort).
+    let goal = &rows(
+        &app,
+        "SELECT g.slug, p.slug FROM goals g JOIN projects p ON p.id = g.project_id WHERE g.target_value > 0 \
+         AND p.programme_id IS NOT NULL AND EXISTS (SELECT 1 FROM indicator_values iv WHERE iv.goal_id = g.id \
+         AND iv.value IS NOT NULL AND iv.period_from IS NOT NULL) ORDER BY g.id LIMIT 1",
+    )
+    .await[0];
+    let added = app
+        .post_role(
+            Role::Editor,
+            "mutation($i: IndicatorValueInput!) { addIndicatorValue(input: $i) { slug } }",
+            json!({ "i": {
+                "slug": "test-undated-result", "project": goal.try_get_by_index::<String>(1).unwrap(),
+                "goal": goal.try_get_by_index::<String>(0).unwrap(), "text": "undated", "value": 1.0e6
+            } }),
+        )
+        .await;
+    assert!(added.get("errors").is_none(), "{added:#}");
+    let body = app
+        .post(
+            "{ programmes(first: 100) { nodes { slug metrics { goalAttainment { average goalsWithTarget goalsWithoutTarget goalsMeasured } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    // Each goal's latest result in Rust: the latest end (or start) of period, undated last, then
+    // the highest id.
+    let mut latest: HashMap<i32, (ResultRank, f64)> = HashMap::new();
+    let values = "SELECT goal_id, id, COALESCE(period_to, period_from), value FROM indicator_values \
+                  WHERE goal_id IS NOT NULL AND value IS NOT NULL";
+    for row in rows(&app, values).await {
+        let rank = (
+            row.try_get_by_index::<Option<NaiveDate>>(2).unwrap().is_some(),
+            row.try_get_by_index::<Option<NaiveDate>>(2).unwrap(),
+            row.try_get_by_index::<i32>(1).unwrap(),
+        );
+        let value: f64 = row.try_get_by_index(3).unwrap();
+        let entry = latest.entry(row.try_get_by_index(0).unwrap()).or_insert((rank, value));
+        if rank > entry.0 {
+            *entry = (rank, value);
+        }
+    }
+    let goals = "SELECT pg.slug, g.id, g.target_value, g.target_comparator FROM goals g \
+                 JOIN projects p ON p.id = g.project_id JOIN programmes pg ON pg.id = p.programme_id";
+    // Per programme: goals with a target, without, measured, and the attainments.
+    let mut expected: BTreeMap<String, (i64, i64, i64, Vec<f64>)> = BTreeMap::new();
+    for row in rows(&app, goals).await {
+        let tally = expected.entry(row.try_get_by_index(0).unwrap()).or_default();
+        let target = row.try_get_by_index::<Option<f64>>(2).unwrap().filter(|t| *t > 0.0);
+        let Some(target) = target else {
+            tally.1 += 1;
+            continue;
+        };
+        tally.0 += 1;
+        let Some((_, value)) = latest.get(&row.try_get_by_index::<i32>(1).unwrap()) else { continue };
+        tally.2 += 1;
+        let at_most = matches!(row.try_get_by_index::<Option<String>>(3).unwrap().as_deref(), Some("<=" | "<"));
+        match (at_most, *value > 0.0) {
+            (true, true) => tally.3.push(target / value),
+            (true, false) => {}
+            (false, _) => tally.3.push(value / target),
+        }
+    }
+    let mut served = BTreeMap::new();
+    for node in body["data"]["programmes"]["nodes"].as_array().unwrap() {
+        let stats = &node["metrics"]["goalAttainment"];
+        let counts = (int(&stats["goalsWithTarget"]), int(&stats["goalsWithoutTarget"]), int(&stats["goalsMeasured"]));
+        served.insert(node["slug"].as_str().unwrap().to_owned(), (counts, stats["average"].as_f64()));
+    }
+    for (slug, (with_target, without_target, measured, attainments)) in &expected {
+        let (counts, average) = served.get(slug).unwrap_or_else(|| panic!("{slug} not served"));
+        assert_eq!(*counts, (*with_target, *without_target, *measured), "{slug}");
+        let mean = (!attainments.is_empty()).then(|| attainments.iter().sum::<f64>() / attainments.len() as f64);
+        match (average, mean) {
+            (Some(served), Some(mean)) => {
+                assert!((served - mean).abs() <= 1e-9 * mean.abs().max(1.0), "{slug}: {served} vs {mean}")
+            }
+            (served, mean) => assert_eq!(*served, mean, "{slug}"),
+        }
+    }
+    println!("goal attainment of {} programmes checked", expected.len());
+    assert!(expected.values().filter(|tally| tally.2 > 0).count() > 1);
+}
+
 #[tokio::test]
 async fn region_grouping_is_stable_across_the_telemark_style_reform() {
     let app = TestApp::spawn_synthetic().await;
