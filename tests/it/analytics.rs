@@ -347,6 +347,16 @@ async fn partnerships_by_programme_and_cross_border_over_a_period_match_independ
     let app = TestApp::spawn_synthetic().await;
     let programme =
         rows(&app, "SELECT slug FROM programmes ORDER BY id LIMIT 1").await[0].try_get_by_index::<String>(0).unwrap();
+    // A project without partners: a group's project but none of its partnerships or organisations.
+    let created = app
+        .post_role(
+            Role::Editor,
+            "mutation($p: ProjectInput!) { createProject(input: $p) { slug } }",
+            json!({ "p": { "slug": "test-no-partners", "name": "No partners yet", "programme": programme,
+                           "validFrom": "2019-03-01", "validTo": "2019-09-30" } }),
+        )
+        .await;
+    assert!(created.get("errors").is_none(), "{created:#}");
     // The bench's question (the period alone), and the period with a programme: the period is
     // read on the fact rows and the rest of the filter as a subquery, both must agree with SQL.
     for filter in [
@@ -409,6 +419,30 @@ async fn partnerships_by_programme_and_cross_border_over_a_period_match_independ
                 (key, (counts.0, counts.1, counts.2, sum, tally.budgets.len() as i64))
             })
             .collect();
+        // Asked without budgets, the counts come from another statement shape: partner rows,
+        // then the projects without any, no join.
+        let counts_only = app
+            .post(
+                r#"query($filter: ProjectFilter) { partnershipAggregate(groupBy: [PROGRAMME, CROSS_BORDER], filter: $filter) {
+                    rows { keys { programme { slug } crossBorder } count projects organisations } } }"#,
+                json!({ "filter": filter }),
+            )
+            .await;
+        assert!(counts_only.get("errors").is_none(), "{counts_only:#}");
+        let counts: BTreeMap<_, _> = counts_only["data"]["partnershipAggregate"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                let key = (
+                    row["keys"]["programme"]["slug"].as_str().map(str::to_owned),
+                    row["keys"]["crossBorder"].as_bool().unwrap(),
+                );
+                (key, (int(&row["count"]), int(&row["projects"]), int(&row["organisations"])))
+            })
+            .collect();
+        let expected_counts: BTreeMap<_, _> = expected.iter().map(|(key, v)| (key.clone(), (v.0, v.1, v.2))).collect();
+        assert_eq!(counts, expected_counts, "{filter}, counts only");
         println!("partnerships by programme × cross-border, {filter}: {} groups", expected.len());
         // Every programme and both sides of the border; one programme may all cross it.
         let least = if filter.get("programme").is_some() { 1 } else { 4 };
@@ -490,6 +524,60 @@ async fn placements_by_home_and_host_region_over_a_period_match_independent_grou
 
 /// How recent a result is: dated before undated, then by the end (or start) of its period, then by id.
 type ResultRank = (bool, Option<NaiveDate>, i32);
+
+#[tokio::test]
+async fn budgets_by_partner_region_count_each_project_once_per_region() {
+    let app = TestApp::spawn_synthetic().await;
+    let body = app
+        .post(
+            r#"query($asOf: Date) { projectAggregate(groupBy: [REGION], geography: {asOf: $asOf}) {
+                rows { keys { region { slug } } count budgetEur { sum min max projects } } } }"#,
+            json!({ "asOf": AS_OF }),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let mut served = BTreeMap::new();
+    for row in body["data"]["projectAggregate"]["rows"].as_array().unwrap() {
+        let Some(slug) = row["keys"]["region"]["slug"].as_str() else { continue };
+        let budget = &row["budgetEur"];
+        let cents = |value: &Value| value.as_f64().map(|v| (v * 100.0).round() as i64);
+        served.insert(
+            slug.to_owned(),
+            (
+                int(&row["count"]),
+                cents(&budget["sum"]),
+                cents(&budget["min"]),
+                cents(&budget["max"]),
+                int(&budget["projects"]),
+            ),
+        );
+    }
+    // Each project once per region any of its acting partners is seated in on the day.
+    let sql = format!(
+        "SELECT DISTINCT r.slug, p.id, p.budget_eur FROM project_partners pp JOIN projects p ON p.id = pp.project_id \
+         JOIN organisations o ON o.id = pp.organisation_id JOIN region_memberships m ON m.municipality_id = o.municipality_id \
+         AND (m.valid_from IS NULL OR m.valid_from <= '{AS_OF}') AND (m.valid_to IS NULL OR m.valid_to >= '{AS_OF}') \
+         JOIN regions r ON r.id = m.region_id AND r.kind IN ('fylke', 'lan') WHERE pp.role <> 'funder'"
+    );
+    let mut budgets: BTreeMap<String, (i64, Vec<f64>)> = BTreeMap::new();
+    for row in rows(&app, &sql).await {
+        let region = budgets.entry(row.try_get_by_index(0).unwrap()).or_default();
+        region.0 += 1;
+        region.1.extend(row.try_get_by_index::<Option<f64>>(2).unwrap());
+    }
+    let cents = |value: f64| (value * 100.0).round() as i64;
+    let expected: BTreeMap<_, _> = budgets
+        .into_iter()
+        .map(|(slug, (projects, values))| {
+            let sum = (!values.is_empty()).then(|| cents(values.iter().sum()));
+            let min = values.iter().copied().reduce(f64::min).map(cents);
+            let max = values.iter().copied().reduce(f64::max).map(cents);
+            (slug, (projects, sum, min, max, values.len() as i64))
+        })
+        .collect();
+    assert!(expected.len() > 10 && expected.values().any(|v| v.4 > 1));
+    assert_eq!(served, expected);
+}
 
 #[tokio::test]
 async fn goal_attainment_per_programme_matches_independent_computation() {

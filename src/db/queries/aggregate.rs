@@ -3,6 +3,8 @@
 //! the fact rows with their dimension keys, grouped. Region keys use the memberships valid on one day, or on each row's own start date, so
 //! a territorial reform does not make a time series jump.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
@@ -46,7 +48,7 @@ pub struct Geography {
 }
 
 /// The keys of one group; a key is `None` when the dimension was not asked for or is unknown.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct GroupKeys {
     pub country: Option<String>,
     pub region_id: Option<i32>,
@@ -210,8 +212,94 @@ impl Rows<'_> {
 #[error("{0:?} groups placements only")]
 pub struct NotForProjects(pub Dimension);
 
-/// Projects and partnerships grouped by `dimensions`, of the projects `projects` selects. Reads `project_facts` and `partnership_facts` (`db::facts`):
-/// one row per acting partnership, plus one per project without any.
+/// The key expression of a participation dimension over the partner rows `f` (which carry their
+/// project's programme, year and flag), their country `c` and region membership `rm`.
+fn partner_key(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::Country => "c.code",
+        Dimension::Region => "rm.region_id",
+        Dimension::Programme => "f.programme_id",
+        Dimension::OrganisationKind => "f.organisation_kind",
+        Dimension::Year => "f.start_year",
+        Dimension::CrossBorder => "f.cross_border",
+        Dimension::HomeRegion | Dimension::HostRegion => unreachable!("placements only, refused before"),
+    }
+}
+
+/// ` LEFT JOIN`s the partner dimensions need: countries and region memberships of `f`.
+fn partner_joins(sql: &mut Sql, dimensions: &[Dimension], geography: &Geography) {
+    if dimensions.contains(&Dimension::Country) {
+        sql.push(" LEFT JOIN countries c ON c.id = f.country_id");
+    }
+    if dimensions.contains(&Dimension::Region) {
+        region_join(sql, geography, "rm", "f.municipality_id", "f.valid_from");
+    }
+}
+
+/// The fact rows when only counts are asked: every acting partner row, then one row for each
+/// project without any (partner keys null). No join of projects to partners: the partner rows
+/// carry what the project dimensions need.
+fn partners_then_partnerless(sql: &mut Sql, projects: Rows<'_>, dimensions: &[Dimension], geography: &Geography) {
+    sql.push("SELECT ");
+    for (index, dimension) in dimensions.iter().enumerate() {
+        sql.push(&format!("{} AS k{index}, ", partner_key(*dimension)));
+    }
+    sql.push("f.project_id, f.partner_id AS partner_row, f.organisation_id FROM partnership_facts f");
+    partner_joins(sql, dimensions, geography);
+    projects.push_where(sql, "f", "f.project_id");
+    sql.push(" UNION ALL SELECT ");
+    for (index, dimension) in dimensions.iter().enumerate() {
+        sql.push(&format!("{} AS k{index}, ", project_key(*dimension).unwrap_or("NULL")));
+    }
+    sql.push("p.project_id, NULL AS partner_row, NULL AS organisation_id FROM project_facts p");
+    projects.push_where(sql, "p", "p.project_id");
+    sql.push(" AND p.acting_partners = 0");
+}
+
+/// The fact rows when budgets or attainment are asked: projects joined to their partner rows
+/// (one row for a project without any), each project's first row in its group marked, so a
+/// budget counts once per group.
+fn projects_with_partners(
+    sql: &mut Sql,
+    projects: Rows<'_>,
+    dimensions: &[Dimension],
+    geography: &Geography,
+    measures: ParticipationMeasures,
+) {
+    // The project's own columns for its dimensions: a project without partners has no `f` row.
+    let expressions: Vec<&str> = dimensions.iter().map(|d| project_key(*d).unwrap_or(partner_key(*d))).collect();
+    sql.push("SELECT ");
+    for (index, expression) in expressions.iter().enumerate() {
+        sql.push(&format!("{expression} AS k{index}, "));
+    }
+    sql.push("p.project_id, f.partner_id AS partner_row, f.organisation_id, p.budget_eur AS eur");
+    if measures.attainment {
+        // Each project's mean attainment over its measured, targeted goals.
+        sql.push(", CASE WHEN p.attainment_count > 0 THEN p.attainment_sum / p.attainment_count END AS attainment");
+    }
+    sql.push(&format!(
+        ", ROW_NUMBER() OVER (PARTITION BY {}p.project_id ORDER BY f.partner_id) AS first_in_group",
+        expressions.iter().map(|e| format!("{e}, ")).collect::<String>()
+    ));
+    sql.push(" FROM project_facts p LEFT JOIN partnership_facts f ON f.project_id = p.project_id");
+    partner_joins(sql, dimensions, geography);
+    projects.push_where(sql, "p", "p.project_id");
+}
+
+/// The key expression of a dimension of the project itself (programme, start year, cross-border
+/// flag) over `project_facts p`; `None` for the partner dimensions.
+fn project_key(dimension: Dimension) -> Option<&'static str> {
+    match dimension {
+        Dimension::Programme => Some("p.programme_id"),
+        Dimension::Year => Some("p.start_year"),
+        Dimension::CrossBorder => Some("p.cross_border"),
+        _ => None,
+    }
+}
+
+/// Projects and partnerships grouped by `dimensions`, of the projects `projects` selects. Reads
+/// `project_facts` and `partnership_facts` (`db::facts`): one row per acting partnership, plus
+/// one per project without any.
 pub async fn participation<C: ConnectionTrait>(
     conn: &C,
     projects: Rows<'_>,
@@ -222,30 +310,53 @@ pub async fn participation<C: ConnectionTrait>(
     if let Some(dimension) = dimensions.iter().find(|d| matches!(d, Dimension::HomeRegion | Dimension::HostRegion)) {
         return Err(DbErr::Custom(NotForProjects(*dimension).to_string()));
     }
-    let mut sql = Sql::new(conn.get_database_backend());
-    let mut expressions = Vec::new();
-    for dimension in dimensions {
-        let expression = match dimension {
-            Dimension::Country => "c.code",
-            Dimension::Region => "rm.region_id",
-            Dimension::Programme => "p.programme_id",
-            Dimension::OrganisationKind => "f.organisation_kind",
-            Dimension::Year => "p.start_year",
-            Dimension::CrossBorder => "p.cross_border",
-            Dimension::HomeRegion | Dimension::HostRegion => unreachable!("refused above"),
-        };
-        expressions.push(expression);
+    let per_project = measures.budget || measures.attainment;
+    let project_level = dimensions.iter().all(|d| project_key(*d).is_some());
+    let counts_only = ParticipationMeasures::default();
+    if per_project && !project_level {
+        // A project's partner rows fall into several groups: mark its first row in each.
+        let mut sql = Sql::new(conn.get_database_backend());
+        counts_select(&mut sql, dimensions, measures);
+        projects_with_partners(&mut sql, projects, dimensions, geography, measures);
+        return read_groups(conn, sql, dimensions, measures).await;
     }
+    let mut sql = Sql::new(conn.get_database_backend());
+    counts_select(&mut sql, dimensions, counts_only);
+    partners_then_partnerless(&mut sql, projects, dimensions, geography);
+    let mut groups = read_groups(conn, sql, dimensions, counts_only).await?;
+    if per_project {
+        // All of a project's rows are in one group: its budget and attainment are the project's
+        // own, grouped straight from `project_facts`, and the two answers share their keys.
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push("SELECT ");
+        for (index, dimension) in dimensions.iter().enumerate() {
+            sql.push(&format!("{} AS k{index}, ", project_key(*dimension).unwrap_or("NULL")));
+        }
+        sql.push(
+            "SUM(p.budget_eur) AS budget_sum, AVG(p.budget_eur) AS budget_avg, MIN(p.budget_eur) AS budget_min, \
+             MAX(p.budget_eur) AS budget_max, COUNT(p.budget_eur) AS budgets, \
+             AVG(CASE WHEN p.attainment_count > 0 THEN p.attainment_sum / p.attainment_count END) AS attainment \
+             FROM project_facts p",
+        );
+        projects.push_where(&mut sql, "p", "p.project_id");
+        group_and_limit(&mut sql, &key_columns(dimensions));
+        let mut by_keys: HashMap<GroupKeys, (BudgetStats, Option<f64>)> = HashMap::new();
+        for row in conn.query_all_raw(sql.statement()).await? {
+            let (budget, attainment) = read_measures(&row, measures)?;
+            by_keys.insert(read_keys(&row, dimensions)?, (budget, attainment));
+        }
+        for group in &mut groups {
+            if let Some((budget, attainment)) = by_keys.remove(&group.keys) {
+                (group.budget, group.average_attainment) = (budget, attainment);
+            }
+        }
+    }
+    Ok(groups)
+}
+
+/// `SELECT keys, counts[, measures] FROM (`: the grouped columns over the fact rows that follow.
+fn counts_select(sql: &mut Sql, dimensions: &[Dimension], measures: ParticipationMeasures) {
     let keys = key_columns(dimensions);
-    // Budgets and attainment count each project once per group: the first of its partner rows.
-    let first = if measures.budget || measures.attainment {
-        format!(
-            ", ROW_NUMBER() OVER (PARTITION BY {}p.project_id ORDER BY f.partner_id) AS first_in_group",
-            expressions.iter().map(|e| format!("{e}, ")).collect::<String>()
-        )
-    } else {
-        String::new()
-    };
     sql.push("SELECT ");
     if !keys.is_empty() {
         sql.push(&keys).push(", ");
@@ -260,50 +371,49 @@ pub async fn participation<C: ConnectionTrait>(
     if measures.attainment {
         sql.push(", AVG(CASE WHEN first_in_group = 1 THEN attainment END) AS attainment");
     }
-    sql.push(" FROM (SELECT ");
-    for (index, expression) in expressions.iter().enumerate() {
-        sql.push(&format!("{expression} AS k{index}, "));
-    }
-    sql.push("p.project_id, f.partner_id AS partner_row, f.organisation_id, p.budget_eur AS eur");
-    if measures.attainment {
-        // Each project's mean attainment over its measured, targeted goals.
-        sql.push(", CASE WHEN p.attainment_count > 0 THEN p.attainment_sum / p.attainment_count END AS attainment");
-    }
-    sql.push(&first);
-    sql.push(" FROM project_facts p LEFT JOIN partnership_facts f ON f.project_id = p.project_id");
-    if dimensions.contains(&Dimension::Country) {
-        sql.push(" LEFT JOIN countries c ON c.id = f.country_id");
-    }
-    if dimensions.contains(&Dimension::Region) {
-        region_join(&mut sql, geography, "rm", "f.municipality_id", "p.valid_from");
-    }
-    projects.push_where(&mut sql, "p", "p.project_id");
+    sql.push(" FROM (");
+}
+
+/// Closes `counts_select`'s fact rows, groups them and reads the groups.
+async fn read_groups<C: ConnectionTrait>(
+    conn: &C,
+    mut sql: Sql,
+    dimensions: &[Dimension],
+    measures: ParticipationMeasures,
+) -> Result<Vec<ParticipationGroup>, DbErr> {
     sql.push(") fact");
-    group_and_limit(&mut sql, &keys);
+    group_and_limit(&mut sql, &key_columns(dimensions));
     let rows = conn.query_all_raw(sql.statement()).await?;
     rows.iter()
         .map(|row| {
-            let budget = if measures.budget {
-                BudgetStats {
-                    sum: row.try_get("", "budget_sum")?,
-                    average: row.try_get("", "budget_avg")?,
-                    min: row.try_get("", "budget_min")?,
-                    max: row.try_get("", "budget_max")?,
-                    projects: row.try_get("", "budgets")?,
-                }
-            } else {
-                BudgetStats::default()
-            };
+            let (budget, average_attainment) = read_measures(row, measures)?;
             Ok(ParticipationGroup {
                 keys: read_keys(row, dimensions)?,
                 projects: row.try_get("", "projects")?,
                 partnerships: row.try_get("", "partnerships")?,
                 organisations: row.try_get("", "organisations")?,
                 budget,
-                average_attainment: if measures.attainment { row.try_get("", "attainment")? } else { None },
+                average_attainment,
             })
         })
         .collect()
+}
+
+/// The budget and attainment columns of a group's row, as far as they were asked.
+fn read_measures(row: &QueryResult, measures: ParticipationMeasures) -> Result<(BudgetStats, Option<f64>), DbErr> {
+    let budget = if measures.budget {
+        BudgetStats {
+            sum: row.try_get("", "budget_sum")?,
+            average: row.try_get("", "budget_avg")?,
+            min: row.try_get("", "budget_min")?,
+            max: row.try_get("", "budget_max")?,
+            projects: row.try_get("", "budgets")?,
+        }
+    } else {
+        BudgetStats::default()
+    };
+    let attainment = if measures.attainment { row.try_get("", "attainment")? } else { None };
+    Ok((budget, attainment))
 }
 
 /// The placements `placements` selects, grouped by `dimensions`, organisation dimensions taken
