@@ -18,7 +18,7 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
 use super::queries::sql::{ATTAINMENT, Sql};
 use super::rollups::{self, Family, Rows};
@@ -227,6 +227,23 @@ async fn run<C: ConnectionTrait>(conn: &C, sql: Sql) -> Result<(), DbErr> {
     conn.execute_raw(sql.statement()).await.map(|_| ())
 }
 
+/// `DELETE`s the rows of `ids` (by `column`) from the fact table `table`. All of them, when `None`,
+/// go by `TRUNCATE` on PostgreSQL: a full rebuild deletes and re-inserts every row in one
+/// transaction, which cannot reuse the dead rows' space, so the table would double for good
+/// (measured on `large`: `placement_facts` 111 → 222 MB, every scan reading both halves).
+/// TRUNCATE is transactional there; it holds readers off until the rebuild commits, which runs
+/// at migration and bulk-load time. (SQLite's unconditional DELETE already truncates.)
+pub(crate) fn clear(backend: DatabaseBackend, table: &str, column: &str, ids: Option<&[i32]>) -> Sql {
+    let mut sql = Sql::new(backend);
+    if ids.is_none() && backend == DatabaseBackend::Postgres {
+        sql.push(&format!("TRUNCATE {table}"));
+    } else {
+        sql.push(&format!("DELETE FROM {table}"));
+        only(&mut sql, "WHERE", column, ids);
+    }
+    sql
+}
+
 /// ` WHERE <column> IN (ids)`, or nothing for all rows.
 fn only(sql: &mut Sql, keyword: &str, column: &str, ids: Option<&[i32]>) {
     if let Some(ids) = ids {
@@ -238,10 +255,7 @@ fn only(sql: &mut Sql, keyword: &str, column: &str, ids: Option<&[i32]>) {
 async fn refresh_projects<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     for table in ["partnership_facts", "project_facts"] {
-        let mut sql = Sql::new(backend);
-        sql.push(&format!("DELETE FROM {table}"));
-        only(&mut sql, "WHERE", "project_id", ids);
-        run(conn, sql).await?;
+        run(conn, clear(backend, table, "project_id", ids)).await?;
     }
 
     let mut sql = Sql::new(backend);
@@ -298,10 +312,7 @@ async fn refresh_projects<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> 
 /// `placement_facts` of the placements `ids` (all when `None`).
 async fn refresh_placements<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
-    let mut sql = Sql::new(backend);
-    sql.push("DELETE FROM placement_facts");
-    only(&mut sql, "WHERE", "placement_id", ids);
-    run(conn, sql).await?;
+    run(conn, clear(backend, "placement_facts", "placement_id", ids)).await?;
 
     let mut sql = Sql::new(backend);
     let year = sql.year_of("sp.valid_from");
@@ -323,10 +334,7 @@ async fn refresh_placements<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -
 /// `enrolment_facts` of the students `ids` (all when `None`).
 async fn refresh_enrolments<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
-    let mut sql = Sql::new(backend);
-    sql.push("DELETE FROM enrolment_facts");
-    only(&mut sql, "WHERE", "student_id", ids);
-    run(conn, sql).await?;
+    run(conn, clear(backend, "enrolment_facts", "student_id", ids)).await?;
 
     let mut sql = Sql::new(backend);
     sql.push(

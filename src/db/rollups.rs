@@ -239,9 +239,16 @@ async fn sum_into<C: ConnectionTrait>(
     conn.execute_raw(sql.statement()).await.map(|_| ())
 }
 
+/// The tables keyed by metric node: the nodes and their rollups.
+const NODE_TABLES: [&str; 4] = ["metric_nodes", "project_months", "placement_months", "enrolment_months"];
+
 /// Recomputes `metric_nodes` from the memberships and municipalities as they are, then every
 /// rollup from the facts.
 pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    // Emptied whole first (`facts::clear`: no doubled tables on PostgreSQL).
+    for table in NODE_TABLES {
+        conn.execute_raw(super::facts::clear(conn.get_database_backend(), table, "node_id", None).statement()).await?;
+    }
     rebuild_nodes(conn, REGION, None).await?;
     rebuild_nodes(conn, MUNICIPALITY, None).await
 }
@@ -250,7 +257,7 @@ pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
 /// rollups from the facts.
 pub async fn rebuild_nodes<C: ConnectionTrait>(conn: &C, kind: &str, ids: Option<&[i32]>) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
-    for table in ["metric_nodes", "project_months", "placement_months", "enrolment_months"] {
+    for table in NODE_TABLES {
         let mut sql = Sql::new(backend);
         sql.push(&format!("DELETE FROM {table} WHERE node_kind = ")).bind(kind.to_owned());
         if let Some(ids) = ids {
