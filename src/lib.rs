@@ -25,7 +25,8 @@
 //!   ([`db::queries`]), node metrics and group-by aggregates in portable hand-written SQL
 //!   ([`db::queries::metrics`], [`db::queries::aggregate`], [`db::queries::sql`]) over the
 //!   derived analytical facts the write path keeps true at every commit ([`db::facts`]) and
-//!   their monthly rollups per region epoch and municipality ([`db::rollups`]),
+//!   their monthly rollups per region epoch and municipality ([`db::rollups`]) and today's-map
+//!   partnership cells per region and year ([`db::cells`]),
 //!   transactional versioned writes ([`db::write`]), the events outbox with its writer lock and
 //!   data version ([`db::events`]), the per-instance change feed that follows it (LISTEN/NOTIFY,
 //!   [`db::feed`]), the analytics cache keyed by data version ([`db::cache`]) and the bulk

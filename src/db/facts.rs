@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
+use super::cells;
 use super::queries::sql::{ATTAINMENT, Sql};
 use super::rollups::{self, Family, Rows};
 
@@ -176,10 +177,15 @@ pub async fn refresh<C: ConnectionTrait>(conn: &C, mut stale: Stale) -> Result<(
         stale.placements.extend(ids_of(conn, sql).await?);
     }
     // Each family's rollup loses what the old facts gave and gains what the new ones give.
+    // The partnership cells of the projects' partner rows as they were and as they are.
     let projects: Vec<i32> = stale.projects.iter().copied().collect();
+    let mut cells = BTreeSet::new();
     for ids in projects.chunks(CHUNK) {
+        cells.extend(cells::touched_by(conn, ids).await?);
         replace(conn, Family::Projects, ids).await?;
+        cells.extend(cells::touched_by(conn, ids).await?);
     }
+    cells::recompute_cells(conn, &cells).await?;
     let placements: Vec<i32> = stale.placements.iter().copied().collect();
     for ids in placements.chunks(CHUNK) {
         replace(conn, Family::Placements, ids).await?;

@@ -3,6 +3,7 @@
 //! schema in `migration`; SQL lives here and nowhere above.
 
 pub mod cache;
+pub mod cells;
 pub mod events;
 pub mod facts;
 pub mod feed;

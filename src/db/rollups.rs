@@ -328,6 +328,10 @@ pub async fn rebuild_nodes<C: ConnectionTrait>(conn: &C, kind: &str, ids: Option
     for family in Family::ALL {
         sum_into(conn, family, Rows::All, nodes, 1, false).await?;
     }
+    if kind == REGION {
+        // New epochs, perhaps a new open one: the regions' partnership cells follow.
+        super::cells::recompute(conn, ids, None).await?;
+    }
     Ok(())
 }
 

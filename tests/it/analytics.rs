@@ -259,48 +259,88 @@ pub async fn check_metrics(
 #[tokio::test]
 async fn partnerships_by_region_and_year_match_independent_grouping() {
     let app = TestApp::spawn_synthetic().await;
+    // Groups without a region on every map: a project without partners, and a partner seated
+    // nowhere (a foreign organisation without a municipality) in a project that has others.
+    let project: String =
+        rows(&app, "SELECT slug FROM projects ORDER BY id LIMIT 1").await[0].try_get_by_index(0).unwrap();
+    for (query, variables) in [
+        (
+            "mutation($p: ProjectInput!) { createProject(input: $p) { slug } }",
+            json!({ "p": { "slug": "test-no-partners", "name": "No partners yet", "validFrom": "2019-03-01" } }),
+        ),
+        (
+            "mutation($o: OrganisationInput!) { createOrganisation(input: $o) { slug } }",
+            json!({ "o": { "slug": "test-seated-nowhere", "name": "Seated nowhere", "kind": "COMPANY", "country": "DK" } }),
+        ),
+        (
+            "mutation($p: PartnerInput!) { addProjectPartner(input: $p) { role } }",
+            json!({ "p": { "organisation": "test-seated-nowhere", "project": project, "role": "PARTNER" } }),
+        ),
+    ] {
+        let body = app.post_role(Role::Editor, query, variables).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+    }
+    // On a day of the synthetic registry's past map (grouped from the facts), and on today's
+    // (read from the partnership cells, `db::cells`).
+    let today = chrono::Utc::now().date_naive().to_string();
+    for as_of in [AS_OF, today.as_str()] {
+        check_partnerships_by_region_and_year(&app, as_of).await;
+    }
+}
+
+/// The region × year groups on `as_of` (those without a region, "(none)", included), against
+/// the same grouping done in Rust over plain joined rows.
+async fn check_partnerships_by_region_and_year(app: &TestApp, as_of: &str) {
     let body = app
         .post(
             r#"query($asOf: Date) { partnershipAggregate(groupBy: [REGION, YEAR], geography: {asOf: $asOf}) {
                 rows { keys { region { slug } year } count projects organisations } } }"#,
-            json!({ "asOf": AS_OF }),
+            json!({ "asOf": as_of }),
         )
         .await;
     assert!(body.get("errors").is_none(), "{body:#}");
     let mut served: BTreeMap<(String, i64), (i64, i64, i64)> = BTreeMap::new();
     for row in body["data"]["partnershipAggregate"]["rows"].as_array().unwrap() {
-        let Some(slug) = row["keys"]["region"]["slug"].as_str() else { continue };
-        let key = (slug.to_owned(), int(&row["keys"]["year"]));
-        served.insert(key, (int(&row["count"]), int(&row["projects"]), int(&row["organisations"])));
+        let slug = row["keys"]["region"]["slug"].as_str().unwrap_or("(none)");
+        let key = (slug.to_owned(), row["keys"]["year"].as_i64().unwrap_or(0));
+        let counts = (int(&row["count"]), int(&row["projects"]), int(&row["organisations"]));
+        assert!(served.insert(key.clone(), counts).is_none(), "{key:?} twice on {as_of}");
     }
-    // The same grouping done in Rust over plain joined rows.
+    // Every acting partner row with the fylke or län of its seat on the day (if any), and every
+    // project without one.
     let sql = format!(
         "SELECT r.slug, p.valid_from, pp.project_id, pp.organisation_id FROM project_partners pp \
          JOIN projects p ON p.id = pp.project_id JOIN organisations o ON o.id = pp.organisation_id \
-         JOIN region_memberships m ON m.municipality_id = o.municipality_id \
-         AND (m.valid_from IS NULL OR m.valid_from <= '{AS_OF}') AND (m.valid_to IS NULL OR m.valid_to >= '{AS_OF}') \
-         JOIN regions r ON r.id = m.region_id AND r.kind IN ('fylke', 'lan') WHERE pp.role <> 'funder'"
+         LEFT JOIN (region_memberships m JOIN regions r ON r.id = m.region_id AND r.kind IN ('fylke', 'lan')) \
+         ON m.municipality_id = o.municipality_id \
+         AND (m.valid_from IS NULL OR m.valid_from <= '{as_of}') AND (m.valid_to IS NULL OR m.valid_to >= '{as_of}') \
+         WHERE pp.role <> 'funder' \
+         UNION ALL SELECT NULL, p.valid_from, p.id, NULL FROM projects p WHERE NOT EXISTS \
+         (SELECT 1 FROM project_partners pp WHERE pp.project_id = p.id AND pp.role <> 'funder')"
     );
     let mut groups: HashMap<(String, i64), Tally> = HashMap::new();
-    for row in rows(&app, &sql).await {
-        let slug: String = row.try_get_by_index(0).unwrap();
-        let start: NaiveDate = row.try_get_by_index(1).unwrap();
-        let group = groups.entry((slug, i64::from(start.year()))).or_default();
-        group.0 += 1;
+    for row in rows(app, &sql).await {
+        let slug: Option<String> = row.try_get_by_index(0).unwrap();
+        let start: Option<NaiveDate> = row.try_get_by_index(1).unwrap();
+        let key = (slug.unwrap_or_else(|| "(none)".to_owned()), start.map_or(0, |day| i64::from(day.year())));
+        let group = groups.entry(key).or_default();
+        let organisation: Option<i32> = row.try_get_by_index(3).unwrap();
+        group.0 += i64::from(organisation.is_some());
         group.1.insert(row.try_get_by_index(2).unwrap());
-        group.2.insert(row.try_get_by_index(3).unwrap());
+        group.2.extend(organisation);
     }
     let expected: BTreeMap<(String, i64), (i64, i64, i64)> = groups
         .into_iter()
         .map(|(key, (rows, projects, organisations))| (key, (rows, projects.len() as i64, organisations.len() as i64)))
         .collect();
+    let without_region = expected.keys().filter(|(slug, _)| slug == "(none)").count();
     println!(
-        "partnerships by region × year: {} groups, {} partnerships",
+        "partnerships by region × year on {as_of}: {} groups ({without_region} without a region), {} partnerships",
         expected.len(),
         expected.values().map(|v| v.0).sum::<i64>()
     );
-    assert!(expected.len() > 100);
-    assert_eq!(served, expected);
+    assert!(expected.len() > 100 && without_region > 0);
+    assert_eq!(served, expected, "on {as_of}");
 }
 
 /// Rows, distinct projects and distinct organisations of one group.

@@ -24,6 +24,7 @@ const TABLES: &[(&str, &str, &str)] = &[
     ("project_months", ROLLUP_KEY, "projects <> 0"),
     ("placement_months", ROLLUP_KEY, "placements_in <> 0 OR placements_out <> 0"),
     ("enrolment_months", ROLLUP_KEY, "enrolments <> 0"),
+    ("partnership_cells", "region_id, start_year", "1 = 1"),
 ];
 
 /// A column as text; sums of floating-point values kept by adding and subtracting differ from a

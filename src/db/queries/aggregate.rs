@@ -3,6 +3,7 @@
 //! the fact rows with their dimension keys, grouped. Region keys use the memberships valid on one day, or on each row's own start date, so
 //! a territorial reform does not make a time series jump.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -311,6 +312,9 @@ pub async fn participation<C: ConnectionTrait>(
         return Err(DbErr::Custom(NotForProjects(*dimension).to_string()));
     }
     let per_project = measures.budget || measures.attainment;
+    if !per_project && let Some(groups) = from_cells(conn, projects, dimensions, geography).await? {
+        return Ok(groups);
+    }
     let project_level = dimensions.iter().all(|d| project_key(*d).is_some());
     let counts_only = ParticipationMeasures::default();
     if per_project && !project_level {
@@ -352,6 +356,119 @@ pub async fn participation<C: ConnectionTrait>(
         }
     }
     Ok(groups)
+}
+
+/// ` IN (SELECT id FROM regions WHERE kind IN (…))`: the regions of the geography's kinds.
+fn in_regions_of_kinds(sql: &mut Sql, geography: &Geography) {
+    sql.push(" IN (SELECT id FROM regions WHERE kind IN (");
+    for (index, kind) in geography.region_kinds.iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.bind(kind.clone());
+    }
+    sql.push("))");
+}
+
+/// Partnerships by region × year from `partnership_cells` (`db::cells`) when that is the whole
+/// question: counts of every project, regions on a day on or after the last change to the map
+/// of the kinds asked (so each region is its open epoch). `None` when it is not.
+///
+/// The cells hold the partner rows seated in a region; the rest (rows seated outside every
+/// region of the kinds, or nowhere, and projects without partners) form the groups without a
+/// region, counted from the facts through the seat index.
+async fn from_cells<C: ConnectionTrait>(
+    conn: &C,
+    projects: Rows<'_>,
+    dimensions: &[Dimension],
+    geography: &Geography,
+) -> Result<Option<Vec<ParticipationGroup>>, DbErr> {
+    let GeographyDay::On(day) = geography.day else { return Ok(None) };
+    let region_by_year =
+        dimensions.len() == 2 && dimensions.contains(&Dimension::Region) && dimensions.contains(&Dimension::Year);
+    if !region_by_year || projects.rest.is_some() || projects.period != Period::default() {
+        return Ok(None);
+    }
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT MAX(epoch_from) AS last_from, MAX(epoch_to) AS last_to FROM metric_nodes WHERE node_kind = 'region' AND node_id");
+    in_regions_of_kinds(&mut sql, geography);
+    let Some(row) = conn.query_one_raw(sql.statement()).await? else { return Ok(None) };
+    let last_from: Option<NaiveDate> = row.try_get("", "last_from")?;
+    let last_to: Option<NaiveDate> = row.try_get("", "last_to")?;
+    let todays_map = last_from.is_some_and(|from| day >= from) && last_to.is_none_or(|to| day > to);
+    if !todays_map {
+        return Ok(None);
+    }
+
+    let group = |region_id, year, row: &QueryResult| -> Result<ParticipationGroup, DbErr> {
+        Ok(ParticipationGroup {
+            keys: GroupKeys { region_id, year, ..GroupKeys::default() },
+            projects: row.try_get("", "projects")?,
+            partnerships: row.try_get("", "partnerships")?,
+            organisations: row.try_get("", "organisations")?,
+            ..ParticipationGroup::default()
+        })
+    };
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "SELECT region_id, start_year, partnerships, projects, organisations FROM partnership_cells WHERE region_id",
+    );
+    in_regions_of_kinds(&mut sql, geography);
+    let mut groups = Vec::new();
+    for row in conn.query_all_raw(sql.statement()).await? {
+        let year: i32 = row.try_get("", "start_year")?;
+        groups.push(group(Some(row.try_get("", "region_id")?), (year != 0).then_some(year), &row)?);
+    }
+
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "SELECT m.id FROM municipalities m WHERE NOT EXISTS (SELECT 1 FROM metric_nodes n \
+         WHERE n.node_kind = 'region' AND n.epoch_to IS NULL AND n.municipality_id = m.id AND n.node_id",
+    );
+    in_regions_of_kinds(&mut sql, geography);
+    sql.push(")");
+    let outside: Vec<i32> =
+        conn.query_all_raw(sql.statement()).await?.iter().map(|row| row.try_get("", "id")).collect::<Result<_, _>>()?;
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "SELECT start_year, COUNT(DISTINCT project_id) AS projects, COUNT(partner_row) AS partnerships, \
+         COUNT(DISTINCT organisation_id) AS organisations FROM (SELECT f.start_year, f.project_id, \
+         f.partner_id AS partner_row, f.organisation_id FROM partnership_facts f \
+         WHERE f.municipality_id IS NULL OR f.municipality_id IN ",
+    )
+    .bind_ids(&outside)
+    .push(
+        " UNION ALL SELECT p.start_year, p.project_id, NULL, NULL FROM project_facts p WHERE p.acting_partners = 0) x \
+         GROUP BY start_year",
+    );
+    for row in conn.query_all_raw(sql.statement()).await? {
+        groups.push(group(None, row.try_get("", "start_year")?, &row)?);
+    }
+
+    // The order the grouped statement gives: by the keys as asked, NULL last on PostgreSQL and
+    // first on SQLite.
+    let nulls_first = backend == sea_orm::DatabaseBackend::Sqlite;
+    let key = |group: &ParticipationGroup, dimension: &Dimension| match dimension {
+        Dimension::Region => group.keys.region_id,
+        _ => group.keys.year,
+    };
+    groups.sort_by(|a, b| {
+        dimensions
+            .iter()
+            .map(|dimension| match (key(a, dimension), key(b, dimension)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) if nulls_first => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) if nulls_first => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+            })
+            .find(|order| order.is_ne())
+            .unwrap_or(Ordering::Equal)
+    });
+    groups.truncate(MAX_GROUPS + 1);
+    Ok(Some(groups))
 }
 
 /// `SELECT keys, counts[, measures] FROM (`: the grouped columns over the fact rows that follow.
