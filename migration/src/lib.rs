@@ -15,6 +15,7 @@ mod m20261129_000009_analytics_facts;
 mod m20261206_000010_metric_rollups;
 mod m20261206_000011_rebuild_derived_facts;
 mod m20261206_000012_current_map_cells;
+mod m20261206_000013_placement_cells;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_metric_rollups::Migration),
             Box::new(m20261206_000011_rebuild_derived_facts::Migration),
             Box::new(m20261206_000012_current_map_cells::Migration),
+            Box::new(m20261206_000013_placement_cells::Migration),
         ]
     }
 }

@@ -187,9 +187,13 @@ pub async fn refresh<C: ConnectionTrait>(conn: &C, mut stale: Stale) -> Result<(
     }
     cells::recompute_cells(conn, &cells).await?;
     let placements: Vec<i32> = stale.placements.iter().copied().collect();
+    let mut placement_cells = BTreeSet::new();
     for ids in placements.chunks(CHUNK) {
+        placement_cells.extend(cells::placements_touched_by(conn, ids).await?);
         replace(conn, Family::Placements, ids).await?;
+        placement_cells.extend(cells::placements_touched_by(conn, ids).await?);
     }
+    cells::recompute_placement_cells(conn, &placement_cells).await?;
     for ids in students.chunks(CHUNK) {
         replace(conn, Family::Enrolments, ids).await?;
     }

@@ -329,8 +329,13 @@ pub async fn rebuild_nodes<C: ConnectionTrait>(conn: &C, kind: &str, ids: Option
         sum_into(conn, family, Rows::All, nodes, 1, false).await?;
     }
     if kind == REGION {
-        // New epochs, perhaps a new open one: the regions' partnership cells follow.
+        // New epochs, perhaps a new open one: the regions' cells follow, on either side of a
+        // placement.
         super::cells::recompute(conn, ids, None).await?;
+        super::cells::recompute_placements(conn, ids, None, None).await?;
+        if ids.is_some() {
+            super::cells::recompute_placements(conn, None, ids, None).await?;
+        }
     }
     Ok(())
 }

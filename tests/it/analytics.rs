@@ -497,69 +497,114 @@ type PlacementCell = (Option<String>, Option<String>, i64);
 #[tokio::test]
 async fn placements_by_home_and_host_region_over_a_period_match_independent_grouping() {
     let app = TestApp::spawn_synthetic().await;
+    // Groups with no region on a side: placements hosted by an organisation seated nowhere, one
+    // of them starting before the period and running into it.
+    let student: String =
+        rows(&app, "SELECT slug FROM students ORDER BY id LIMIT 1").await[0].try_get_by_index(0).unwrap();
+    let writes = [
+        (
+            "mutation($o: OrganisationInput!) { createOrganisation(input: $o) { slug } }",
+            json!({ "o": { "slug": "test-host-nowhere", "name": "Hosted nowhere", "kind": "COMPANY", "country": "DK" } }),
+        ),
+        (
+            "mutation($i: PlacementInput!) { addPlacement(input: $i) { slug } }",
+            json!({ "i": { "slug": "test-abroad-1", "student": student, "host": "test-host-nowhere",
+                           "kind": "INTERNSHIP", "validFrom": "2017-11-01", "validTo": "2018-02-28" } }),
+        ),
+        (
+            "mutation($i: PlacementInput!) { addPlacement(input: $i) { slug } }",
+            json!({ "i": { "slug": "test-abroad-2", "student": student, "host": "test-host-nowhere",
+                           "kind": "INTERNSHIP", "validFrom": "2019-04-01", "validTo": "2019-06-30" } }),
+        ),
+    ];
+    for (query, variables) in writes {
+        let body = app.post_role(Role::Admin, query, variables).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+    }
+    // On a past map (grouped from the facts) and on today's (the placement cells, `db::cells`,
+    // and the facts around them): the bench's question (whole years), a period of partial
+    // years, all placements, and a period with placement kinds (always from the facts).
+    let today = chrono::Utc::now().date_naive().to_string();
+    for as_of in [AS_OF, today.as_str()] {
+        for filter in [
+            json!({ "period": { "from": FROM, "to": TO } }),
+            json!({ "period": { "from": "2018-03-15", "to": "2020-06-30" } }),
+            json!({}),
+            json!({ "period": { "from": FROM, "to": TO }, "kindIn": ["THESIS", "VFU"] }),
+        ] {
+            check_placements_by_home_and_host_region(&app, as_of, &filter).await;
+        }
+    }
+}
+
+/// The home region × host region × year groups of the placements `filter` selects, regions on
+/// `as_of`, against the same grouping done in Rust over plain joined rows.
+async fn check_placements_by_home_and_host_region(app: &TestApp, as_of: &str, filter: &Value) {
     let membership = |alias: &str, organisation: &str| {
         format!(
             "LEFT JOIN region_memberships {alias} ON {alias}.municipality_id = {organisation}.municipality_id \
-             AND (({alias}.valid_from IS NULL OR {alias}.valid_from <= '{AS_OF}') AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= '{AS_OF}')) \
+             AND (({alias}.valid_from IS NULL OR {alias}.valid_from <= '{as_of}') AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= '{as_of}')) \
              AND {alias}.region_id IN (SELECT id FROM regions WHERE kind IN ('fylke', 'lan')) \
              LEFT JOIN regions r_{alias} ON r_{alias}.id = {alias}.region_id"
         )
     };
-    // The bench's question (the period alone), and the period with placement kinds.
-    for filter in [
-        json!({ "period": { "from": FROM, "to": TO } }),
-        json!({ "period": { "from": FROM, "to": TO }, "kindIn": ["THESIS", "VFU"] }),
-    ] {
-        let body = app
-            .post_role(
-                Role::Analyst,
-                r#"query($filter: PlacementFilter) { placementAggregate(groupBy: [HOME_REGION, HOST_REGION, YEAR], filter: $filter,
-                    geography: {asOf: "2021-06-01"}) {
-                    withheldGroups rows { keys { homeRegion { slug } hostRegion { slug } year }
-                    placements { value } students { value } crossBorder { value } } } }"#,
-                json!({ "filter": filter }),
-            )
-            .await;
-        assert!(body.get("errors").is_none(), "{body:#}");
-        assert_eq!(int(&body["data"]["placementAggregate"]["withheldGroups"]), 0);
-        let mut served = BTreeMap::new();
-        for row in body["data"]["placementAggregate"]["rows"].as_array().unwrap() {
-            let keys = &row["keys"];
-            let slug = |side: &str| keys[side]["slug"].as_str().map(str::to_owned);
-            served.insert(
-                (slug("homeRegion"), slug("hostRegion"), int(&keys["year"])),
-                (int(&row["placements"]["value"]), int(&row["students"]["value"]), int(&row["crossBorder"]["value"])),
-            );
-        }
-        let mut condition = overlapping_in("sp.valid_from", "sp.valid_to", Some(FROM), Some(TO));
-        if filter.get("kindIn").is_some() {
-            condition += " AND sp.kind IN ('thesis', 'vfu')";
-        }
-        let sql = format!(
-            "SELECT r_mh.slug, r_mo.slug, sp.valid_from, sp.student_id, home.country_id <> host.country_id \
-             FROM student_placements sp JOIN students s ON s.id = sp.student_id \
-             JOIN organisations home ON home.id = s.enrolling_organisation_id \
-             JOIN organisations host ON host.id = sp.host_organisation_id {} {} WHERE {condition}",
-            membership("mh", "home"),
-            membership("mo", "host"),
-        );
-        let mut groups: BTreeMap<PlacementCell, (i64, BTreeSet<i32>, i64)> = BTreeMap::new();
-        for row in rows(&app, &sql).await {
-            let start: NaiveDate = row.try_get_by_index(2).unwrap();
-            let key = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap(), i64::from(start.year()));
-            let group = groups.entry(key).or_default();
-            group.0 += 1;
-            group.1.insert(row.try_get_by_index(3).unwrap());
-            group.2 += i64::from(row.try_get_by_index::<bool>(4).unwrap());
-        }
-        let expected: BTreeMap<_, _> = groups
-            .into_iter()
-            .map(|(key, (placements, students, cross))| (key, (placements, students.len() as i64, cross)))
-            .collect();
-        println!("placements by home × host region × year, {filter}: {} groups", expected.len());
-        assert!(expected.len() > 10);
-        assert_eq!(served, expected, "{filter}");
+    let body = app
+        .post_role(
+            Role::Analyst,
+            r#"query($filter: PlacementFilter, $asOf: Date) { placementAggregate(groupBy: [HOME_REGION, HOST_REGION, YEAR],
+                filter: $filter, geography: {asOf: $asOf}) {
+                withheldGroups rows { keys { homeRegion { slug } hostRegion { slug } year }
+                placements { value } students { value } crossBorder { value } } } }"#,
+            json!({ "filter": filter, "asOf": as_of }),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    assert_eq!(int(&body["data"]["placementAggregate"]["withheldGroups"]), 0);
+    let mut served = BTreeMap::new();
+    for row in body["data"]["placementAggregate"]["rows"].as_array().unwrap() {
+        let keys = &row["keys"];
+        let slug = |side: &str| keys[side]["slug"].as_str().map(str::to_owned);
+        let key = (slug("homeRegion"), slug("hostRegion"), int(&keys["year"]));
+        let counts =
+            (int(&row["placements"]["value"]), int(&row["students"]["value"]), int(&row["crossBorder"]["value"]));
+        assert!(served.insert(key.clone(), counts).is_none(), "{key:?} twice");
     }
+    let period = &filter["period"];
+    let mut condition = overlapping_in("sp.valid_from", "sp.valid_to", period["from"].as_str(), period["to"].as_str());
+    if filter.get("kindIn").is_some() {
+        condition += " AND sp.kind IN ('thesis', 'vfu')";
+    }
+    let sql = format!(
+        "SELECT r_mh.slug, r_mo.slug, sp.valid_from, sp.student_id, home.country_id <> host.country_id \
+         FROM student_placements sp JOIN students s ON s.id = sp.student_id \
+         JOIN organisations home ON home.id = s.enrolling_organisation_id \
+         JOIN organisations host ON host.id = sp.host_organisation_id {} {} WHERE {condition}",
+        membership("mh", "home"),
+        membership("mo", "host"),
+    );
+    let mut groups: BTreeMap<PlacementCell, (i64, BTreeSet<i32>, i64)> = BTreeMap::new();
+    for row in rows(app, &sql).await {
+        let start: NaiveDate = row.try_get_by_index(2).unwrap();
+        let key = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap(), i64::from(start.year()));
+        let group = groups.entry(key).or_default();
+        group.0 += 1;
+        group.1.insert(row.try_get_by_index(3).unwrap());
+        group.2 += i64::from(row.try_get_by_index::<bool>(4).unwrap());
+    }
+    let expected: BTreeMap<_, _> = groups
+        .into_iter()
+        .map(|(key, (placements, students, cross))| (key, (placements, students.len() as i64, cross)))
+        .collect();
+    let without_host = expected.keys().filter(|(_, host, _)| host.is_none()).count();
+    println!(
+        "placements by home × host region × year on {as_of}, {filter}: {} groups ({without_host} without a host region)",
+        expected.len()
+    );
+    assert!(expected.len() > 10);
+    if filter.get("kindIn").is_none() {
+        assert!(without_host > 0, "the placements hosted nowhere are in the period");
+    }
+    assert_eq!(served, expected, "on {as_of}, {filter}");
 }
 
 /// How recent a result is: dated before undated, then by the end (or start) of its period, then by id.

@@ -25,6 +25,7 @@ const TABLES: &[(&str, &str, &str)] = &[
     ("placement_months", ROLLUP_KEY, "placements_in <> 0 OR placements_out <> 0"),
     ("enrolment_months", ROLLUP_KEY, "enrolments <> 0"),
     ("partnership_cells", "region_id, start_year", "1 = 1"),
+    ("placement_cells", "home_region_id, host_region_id, start_year", "1 = 1"),
 ];
 
 /// A column as text; sums of floating-point values kept by adding and subtracting differ from a

@@ -11,6 +11,7 @@ use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use super::sql::{Sql, sum_int};
+use crate::db::cells;
 use crate::domain::metrics::Period;
 
 /// Most groups one aggregate may return; more is an error asking for a narrower request.
@@ -389,17 +390,10 @@ async fn from_cells<C: ConnectionTrait>(
     if !region_by_year || projects.rest.is_some() || projects.period != Period::default() {
         return Ok(None);
     }
-    let backend = conn.get_database_backend();
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT MAX(epoch_from) AS last_from, MAX(epoch_to) AS last_to FROM metric_nodes WHERE node_kind = 'region' AND node_id");
-    in_regions_of_kinds(&mut sql, geography);
-    let Some(row) = conn.query_one_raw(sql.statement()).await? else { return Ok(None) };
-    let last_from: Option<NaiveDate> = row.try_get("", "last_from")?;
-    let last_to: Option<NaiveDate> = row.try_get("", "last_to")?;
-    let todays_map = last_from.is_some_and(|from| day >= from) && last_to.is_none_or(|to| day > to);
-    if !todays_map {
+    if !is_todays_map(conn, geography, day).await? {
         return Ok(None);
     }
+    let backend = conn.get_database_backend();
 
     let group = |region_id, year, row: &QueryResult| -> Result<ParticipationGroup, DbErr> {
         Ok(ParticipationGroup {
@@ -446,14 +440,42 @@ async fn from_cells<C: ConnectionTrait>(
         groups.push(group(None, row.try_get("", "start_year")?, &row)?);
     }
 
-    // The order the grouped statement gives: by the keys as asked, NULL last on PostgreSQL and
-    // first on SQLite.
+    sort_as_grouped(backend, dimensions, &mut groups, |group| &group.keys);
+    Ok(Some(groups))
+}
+
+/// Whether memberships on `day` are today's map for the geography's region kinds: the day is on
+/// or after the last change to any of their regions, so each region is its open epoch.
+async fn is_todays_map<C: ConnectionTrait>(conn: &C, geography: &Geography, day: NaiveDate) -> Result<bool, DbErr> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push("SELECT MAX(epoch_from) AS last_from, MAX(epoch_to) AS last_to FROM metric_nodes WHERE node_kind = 'region' AND node_id");
+    in_regions_of_kinds(&mut sql, geography);
+    let Some(row) = conn.query_one_raw(sql.statement()).await? else { return Ok(false) };
+    let last_from: Option<NaiveDate> = row.try_get("", "last_from")?;
+    let last_to: Option<NaiveDate> = row.try_get("", "last_to")?;
+    Ok(last_from.is_some_and(|from| day >= from) && last_to.is_none_or(|to| day > to))
+}
+
+/// Groups put in the order the grouped statement gives (`group_and_limit`): by the keys as
+/// asked, NULL last on PostgreSQL and first on SQLite; one more than `MAX_GROUPS` kept.
+fn sort_as_grouped<G>(
+    backend: sea_orm::DatabaseBackend,
+    dimensions: &[Dimension],
+    groups: &mut Vec<G>,
+    keys: impl Fn(&G) -> &GroupKeys,
+) {
     let nulls_first = backend == sea_orm::DatabaseBackend::Sqlite;
-    let key = |group: &ParticipationGroup, dimension: &Dimension| match dimension {
-        Dimension::Region => group.keys.region_id,
-        _ => group.keys.year,
+    let key = |keys: &GroupKeys, dimension: &Dimension| match dimension {
+        Dimension::Region => keys.region_id,
+        Dimension::HomeRegion => keys.home_region_id,
+        Dimension::HostRegion => keys.host_region_id,
+        Dimension::Programme => keys.programme_id,
+        Dimension::Year => keys.year,
+        // Not grouped from cells.
+        Dimension::Country | Dimension::OrganisationKind | Dimension::CrossBorder => None,
     };
     groups.sort_by(|a, b| {
+        let (a, b) = (keys(a), keys(b));
         dimensions
             .iter()
             .map(|dimension| match (key(a, dimension), key(b, dimension)) {
@@ -468,7 +490,6 @@ async fn from_cells<C: ConnectionTrait>(
             .unwrap_or(Ordering::Equal)
     });
     groups.truncate(MAX_GROUPS + 1);
-    Ok(Some(groups))
 }
 
 /// `SELECT keys, counts[, measures] FROM (`: the grouped columns over the fact rows that follow.
@@ -534,7 +555,7 @@ fn read_measures(row: &QueryResult, measures: ParticipationMeasures) -> Result<(
 }
 
 /// The placements `placements` selects, grouped by `dimensions`, organisation dimensions taken
-/// on `side`. Reads `placement_facts`.
+/// on `side`. Reads `placement_facts`, or `placement_cells` when they answer (`placements_from_cells`).
 pub async fn placements<C: ConnectionTrait>(
     conn: &C,
     placements: Rows<'_>,
@@ -542,6 +563,9 @@ pub async fn placements<C: ConnectionTrait>(
     geography: &Geography,
     side: PlacementSide,
 ) -> Result<Vec<PlacementGroup>, DbErr> {
+    if let Some(groups) = placements_from_cells(conn, placements, dimensions, geography).await? {
+        return Ok(groups);
+    }
     let mut sql = Sql::new(conn.get_database_backend());
     let org = match side {
         PlacementSide::Host => "host",
@@ -592,4 +616,167 @@ pub async fn placements<C: ConnectionTrait>(
             })
         })
         .collect()
+}
+
+/// Placements by home region × host region × year from `placement_cells` (`db::cells`) when that
+/// is the question: fylker and län on a day of today's map, the placements of a period (or all)
+/// and nothing else. `None` when it is not.
+///
+/// A placement is in a period when it overlaps it; grouped by start year, every placement that
+/// starts in a whole year of the period is in it, so those years are read from the cells. The
+/// rest come from the facts: those that started before the first whole year and still ran
+/// (through the index by start year and end), those that started in the period's last, partial
+/// year, and those with no fylke or län on a side (NULL keys, through the seat indexes).
+async fn placements_from_cells<C: ConnectionTrait>(
+    conn: &C,
+    rows: Rows<'_>,
+    dimensions: &[Dimension],
+    geography: &Geography,
+) -> Result<Option<Vec<PlacementGroup>>, DbErr> {
+    use chrono::Datelike;
+
+    let GeographyDay::On(day) = geography.day else { return Ok(None) };
+    let asked = [Dimension::HomeRegion, Dimension::HostRegion, Dimension::Year];
+    let mut kinds: Vec<&str> = geography.region_kinds.iter().map(String::as_str).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let mut cell_kinds = cells::PLACEMENT_CELL_KINDS.to_vec();
+    cell_kinds.sort_unstable();
+    if dimensions.len() != asked.len()
+        || !asked.iter().all(|d| dimensions.contains(d))
+        || rows.rest.is_some()
+        || kinds != cell_kinds
+    {
+        return Ok(None);
+    }
+    let period = rows.period;
+    // The whole years of the period (open ends: none to read from the facts on that side).
+    let first_whole = period.from.map(|from| if from.ordinal() == 1 { from.year() } else { from.year() + 1 });
+    let last_whole = period.to.map(|to| if to.month() == 12 && to.day() == 31 { to.year() } else { to.year() - 1 });
+    if let (Some(first), Some(last)) = (first_whole, last_whole)
+        && first > last
+    {
+        // No whole year: the period's placements are few, grouped from the facts.
+        return Ok(None);
+    }
+    if !is_todays_map(conn, geography, day).await? {
+        return Ok(None);
+    }
+    let backend = conn.get_database_backend();
+    let read = |row: &QueryResult, (home, host): (Option<i32>, Option<i32>)| -> Result<PlacementGroup, DbErr> {
+        Ok(PlacementGroup {
+            keys: GroupKeys {
+                home_region_id: home,
+                host_region_id: host,
+                year: row.try_get("", "start_year")?,
+                ..GroupKeys::default()
+            },
+            placements: row.try_get("", "placements")?,
+            students: row.try_get("", "students")?,
+            cross_border: row.try_get::<Option<i64>>("", "cross_border")?.unwrap_or(0),
+        })
+    };
+    let mut statements = Vec::new();
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "SELECT home_region_id AS home, host_region_id AS host, start_year, placements, students, cross_border \
+         FROM placement_cells WHERE 1 = 1",
+    );
+    if let Some(first) = first_whole {
+        sql.push(" AND start_year >= ").bind(first);
+    }
+    if let Some(last) = last_whole {
+        sql.push(" AND start_year <= ").bind(last);
+    }
+    statements.push(sql);
+    if let (Some(first), Some(from)) = (first_whole, period.from) {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT MIN(start_year) AS first FROM placement_facts");
+        let earliest: Option<i32> = match conn.query_one_raw(sql.statement()).await? {
+            Some(row) => row.try_get("", "first")?,
+            None => None,
+        };
+        if let Some(earliest) = earliest.filter(|earliest| *earliest < first) {
+            // Started in an earlier year and ended in the period or later (or not yet): one
+            // probe per earlier year of the index by start year and end, each branch its own.
+            let years: Vec<i32> = (earliest..first).collect();
+            let started = |sql: &mut Sql| {
+                sql.push("f.start_year IN ").bind_ids(&years);
+                if let Some(to) = period.to {
+                    sql.push(" AND f.valid_from <= ").bind(to);
+                }
+            };
+            let mut sql = Sql::new(backend);
+            cells::push_placement_groups(
+                &mut sql,
+                true,
+                vec![
+                    Box::new(|sql: &mut Sql| {
+                        started(sql);
+                        sql.push(" AND f.valid_to >= ").bind(from);
+                    }),
+                    Box::new(|sql: &mut Sql| {
+                        started(sql);
+                        sql.push(" AND f.valid_to IS NULL");
+                    }),
+                ],
+            );
+            statements.push(sql);
+        }
+    }
+    if let Some(to) = period.to.filter(|to| last_whole.is_some_and(|last| last < to.year())) {
+        // Started in the period's last, partial year: one probe of the same index.
+        let branch = |sql: &mut Sql| {
+            sql.push("f.start_year = ").bind(to.year()).push(" AND f.valid_from <= ").bind(to);
+        };
+        let branches: Vec<cells::Condition<'_>> = match period.from {
+            Some(from) => vec![
+                Box::new(move |sql: &mut Sql| {
+                    branch(sql);
+                    sql.push(" AND f.valid_to >= ").bind(from);
+                }),
+                Box::new(move |sql: &mut Sql| {
+                    branch(sql);
+                    sql.push(" AND f.valid_to IS NULL");
+                }),
+            ],
+            None => vec![Box::new(branch)],
+        };
+        let mut sql = Sql::new(backend);
+        cells::push_placement_groups(&mut sql, true, branches);
+        statements.push(sql);
+    }
+    let mut groups = Vec::new();
+    for sql in statements {
+        for row in conn.query_all_raw(sql.statement()).await? {
+            groups.push(read(&row, (Some(row.try_get("", "home")?), Some(row.try_get("", "host")?)))?);
+        }
+    }
+
+    // Placements with no fylke or län on a side: seated nowhere, or in a municipality outside them.
+    let mut sql = Sql::new(backend);
+    sql.push(&format!(
+        "SELECT m.id FROM municipalities m WHERE m.id NOT IN (SELECT t.municipality_id FROM {} t)",
+        cells::todays_regions()
+    ));
+    let outside: Vec<i32> =
+        conn.query_all_raw(sql.statement()).await?.iter().map(|row| row.try_get("", "id")).collect::<Result<_, _>>()?;
+    let mut sql = Sql::new(backend);
+    cells::push_placement_groups(
+        &mut sql,
+        false,
+        vec![Box::new(|sql: &mut Sql| {
+            sql.push("(f.home_municipality_id IS NULL OR f.host_municipality_id IS NULL OR f.home_municipality_id IN ")
+                .bind_ids(&outside)
+                .push(" OR f.host_municipality_id IN ")
+                .bind_ids(&outside)
+                .push(")");
+            sql.and_dated_overlap("f.valid_from", "f.valid_to", period);
+        })],
+    );
+    for row in conn.query_all_raw(sql.statement()).await? {
+        groups.push(read(&row, (row.try_get("", "home")?, row.try_get("", "host")?))?);
+    }
+    sort_as_grouped(backend, dimensions, &mut groups, |group| &group.keys);
+    Ok(Some(groups))
 }
