@@ -25,28 +25,30 @@ pub fn disclosed_count(count: i64, trusted: bool) -> Option<i64> {
 pub fn suppressed_cells(cells: &[(Vec<Option<String>>, i64)]) -> Vec<bool> {
     let mut withheld: Vec<bool> = cells.iter().map(|(_, count)| *count < K_ANONYMITY).collect();
     let dimensions = cells.first().map_or(0, |(keys, _)| keys.len());
-    loop {
-        let mut changed = false;
-        for dimension in 0..dimensions.max(1) {
-            // Lines along `dimension`: cells equal in every other key.
-            let mut lines: std::collections::BTreeMap<Vec<Option<String>>, Vec<usize>> = Default::default();
+    // Lines along each dimension (cells equal in every other key), worked out once: only the
+    // flags change from one pass to the next.
+    let lines: Vec<Vec<usize>> = (0..dimensions.max(1))
+        .flat_map(|dimension| {
+            // By the other keys, in their order (the order the passes go through them in).
+            let mut lines: std::collections::BTreeMap<Vec<&Option<String>>, Vec<usize>> = Default::default();
             for (index, (keys, _)) in cells.iter().enumerate() {
-                let mut rest = keys.clone();
-                if dimension < rest.len() {
-                    rest.remove(dimension);
-                }
+                let rest = keys.iter().enumerate().filter(|(d, _)| *d != dimension).map(|(_, key)| key).collect();
                 lines.entry(rest).or_default().push(index);
             }
-            for members in lines.values() {
-                let hidden = members.iter().filter(|i| withheld[**i]).count();
-                if hidden != 1 || members.len() < 2 {
-                    continue;
-                }
-                let smallest = members.iter().filter(|i| !withheld[**i]).min_by_key(|i| (cells[**i].1, **i));
-                if let Some(&smallest) = smallest {
-                    withheld[smallest] = true;
-                    changed = true;
-                }
+            lines.into_values().collect::<Vec<_>>()
+        })
+        .collect();
+    loop {
+        let mut changed = false;
+        for members in &lines {
+            let hidden = members.iter().filter(|i| withheld[**i]).count();
+            if hidden != 1 || members.len() < 2 {
+                continue;
+            }
+            let smallest = members.iter().filter(|i| !withheld[**i]).min_by_key(|i| (cells[**i].1, **i));
+            if let Some(&smallest) = smallest {
+                withheld[smallest] = true;
+                changed = true;
             }
         }
         if !changed {
