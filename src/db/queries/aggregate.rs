@@ -136,14 +136,8 @@ fn key_columns(dimensions: &[Dimension]) -> String {
 /// dated by `row_date` (a column) when the geography asks for each row's own date.
 fn region_join(sql: &mut Sql, geography: &Geography, alias: &str, municipality: &str, row_date: &str) {
     sql.push(&format!(" LEFT JOIN region_memberships {alias} ON {alias}.municipality_id = {municipality}"));
-    sql.push(&format!(" AND {alias}.region_id IN (SELECT id FROM regions WHERE kind IN ("));
-    for (index, kind) in geography.region_kinds.iter().enumerate() {
-        if index > 0 {
-            sql.push(", ");
-        }
-        sql.bind(kind.clone());
-    }
-    sql.push("))");
+    sql.push(&format!(" AND {alias}.region_id"));
+    in_regions_of_kinds(sql, geography);
     let (from, to) = (format!("{alias}.valid_from"), format!("{alias}.valid_to"));
     match geography.day {
         GeographyDay::On(day) => {
@@ -313,7 +307,7 @@ pub async fn participation<C: ConnectionTrait>(
         return Err(DbErr::Custom(NotForProjects(*dimension).to_string()));
     }
     let per_project = measures.budget || measures.attainment;
-    if !per_project && let Some(groups) = from_cells(conn, projects, dimensions, geography).await? {
+    if !per_project && let Some(groups) = participation_from_cells(conn, projects, dimensions, geography).await? {
         return Ok(groups);
     }
     let project_level = dimensions.iter().all(|d| project_key(*d).is_some());
@@ -378,7 +372,7 @@ fn in_regions_of_kinds(sql: &mut Sql, geography: &Geography) {
 /// The cells hold the partner rows seated in a region; the rest (rows seated outside every
 /// region of the kinds, or nowhere, and projects without partners) form the groups without a
 /// region, counted from the facts through the seat index.
-async fn from_cells<C: ConnectionTrait>(
+async fn participation_from_cells<C: ConnectionTrait>(
     conn: &C,
     projects: Rows<'_>,
     dimensions: &[Dimension],
