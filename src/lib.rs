@@ -38,7 +38,8 @@
 //! - [`jobs`]: heavy CPU work (network builds, analyses): one slot per core, a niced pool,
 //!   stopped when its request goes away.
 //! - [`graphql`]: schema and limits, query cost before execution ([`graphql::cost`]), response
-//!   fields in the query's order ([`graphql::field_order`]), the root
+//!   fields in the query's order ([`graphql::field_order`]), objects that come by the
+//!   thousand resolved without the per-field extension chain ([`graphql::direct`]), the root
 //!   query (registry lists + `analytics`), mutation and subscription
 //!   ([`graphql::subscription`]), object wrappers around entity models, DataLoaders, guards,
 //!   pagination, error codes, `network(…)` ([`graphql::network`]), `importFile`

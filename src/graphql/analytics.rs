@@ -9,6 +9,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use entity::{programme, region};
 use sea_orm::sea_query::{PostgresQueryBuilder, SelectStatement};
 
+use super::direct::Direct;
 use super::error::{OrInternal, bad_input, not_found};
 use super::loaders::{ProgrammeById, RegionById};
 use super::query::{PlacementFilter, ProjectFilter, analytics_db, db};
@@ -140,8 +141,8 @@ impl KeyNames {
         }))
     }
 
-    fn region(&self, id: Option<i32>) -> Option<Region> {
-        id.and_then(|id| self.regions.get(&id)).cloned().map(Region)
+    fn region(&self, id: Option<i32>) -> Option<Direct<Region>> {
+        id.and_then(|id| self.regions.get(&id)).cloned().map(|model| Direct(Region(model)))
     }
 }
 
@@ -157,22 +158,26 @@ impl AggregateKeys {
         self.keys.country.as_deref()
     }
 
-    async fn region(&self) -> Option<Region> {
+    async fn region(&self) -> Option<Direct<Region>> {
         self.names.region(self.keys.region_id)
     }
 
     /// The student's enrolling organisation's region (placements grouped by `HOME_REGION`).
-    async fn home_region(&self) -> Option<Region> {
+    async fn home_region(&self) -> Option<Direct<Region>> {
         self.names.region(self.keys.home_region_id)
     }
 
     /// The host organisation's region (placements grouped by `HOST_REGION`).
-    async fn host_region(&self) -> Option<Region> {
+    async fn host_region(&self) -> Option<Direct<Region>> {
         self.names.region(self.keys.host_region_id)
     }
 
-    async fn programme(&self) -> Option<Programme> {
-        self.keys.programme_id.and_then(|id| self.names.programmes.get(&id)).cloned().map(Programme)
+    async fn programme(&self) -> Option<Direct<Programme>> {
+        self.keys
+            .programme_id
+            .and_then(|id| self.names.programmes.get(&id))
+            .cloned()
+            .map(|model| Direct(Programme(model)))
     }
 
     async fn organisation_kind(&self) -> Option<OrganisationKind> {
@@ -214,8 +219,8 @@ pub struct ProjectGroup {
 
 #[Object]
 impl ProjectGroup {
-    async fn keys(&self) -> AggregateKeys {
-        AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() }
+    async fn keys(&self) -> Direct<AggregateKeys> {
+        Direct(AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() })
     }
 
     /// Distinct projects.
@@ -233,8 +238,8 @@ impl ProjectGroup {
         self.group.organisations
     }
 
-    async fn budget_eur(&self) -> BudgetStats {
-        self.group.budget.into()
+    async fn budget_eur(&self) -> Direct<BudgetStats> {
+        Direct(self.group.budget.into())
     }
 
     /// Mean over the group's projects of their mean goal attainment (result ÷ target).
@@ -251,8 +256,8 @@ pub struct PartnershipGroup {
 
 #[Object]
 impl PartnershipGroup {
-    async fn keys(&self) -> AggregateKeys {
-        AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() }
+    async fn keys(&self) -> Direct<AggregateKeys> {
+        Direct(AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() })
     }
 
     /// Partner rows.
@@ -271,8 +276,8 @@ impl PartnershipGroup {
     }
 
     /// Budgets of the distinct projects (each once per group).
-    async fn budget_eur(&self) -> BudgetStats {
-        self.group.budget.into()
+    async fn budget_eur(&self) -> Direct<BudgetStats> {
+        Direct(self.group.budget.into())
     }
 }
 
@@ -287,30 +292,30 @@ pub struct PlacementGroup {
 }
 
 impl PlacementGroup {
-    fn count(&self, value: i64, part_of: Option<i64>) -> SuppressedCount {
+    fn count(&self, value: i64, part_of: Option<i64>) -> Direct<SuppressedCount> {
         let hidden = !self.trusted && (self.withheld || part_of.is_some_and(|total| part_withheld(value, total)));
-        SuppressedCount { value: (!hidden).then_some(value), suppressed: hidden }
+        Direct(SuppressedCount { value: (!hidden).then_some(value), suppressed: hidden })
     }
 }
 
 #[Object]
 impl PlacementGroup {
-    async fn keys(&self) -> AggregateKeys {
-        AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() }
+    async fn keys(&self) -> Direct<AggregateKeys> {
+        Direct(AggregateKeys { keys: self.group.keys.clone(), names: self.names.clone() })
     }
 
-    async fn placements(&self) -> SuppressedCount {
+    async fn placements(&self) -> Direct<SuppressedCount> {
         self.count(self.group.placements, None)
     }
 
     /// Distinct students.
-    async fn students(&self) -> SuppressedCount {
+    async fn students(&self) -> Direct<SuppressedCount> {
         self.count(self.group.students, None)
     }
 
     /// Placements whose host and enrolling organisations are in different countries (withheld
     /// also when the rest of the group would be below k).
-    async fn cross_border(&self) -> SuppressedCount {
+    async fn cross_border(&self) -> Direct<SuppressedCount> {
         self.count(self.group.cross_border, Some(self.group.placements))
     }
 }
@@ -320,8 +325,8 @@ impl PlacementGroup {
 #[graphql(concrete(name = "ProjectAggregate", params(ProjectGroup)))]
 #[graphql(concrete(name = "PartnershipAggregate", params(PartnershipGroup)))]
 #[graphql(concrete(name = "PlacementAggregate", params(PlacementGroup)))]
-pub struct Aggregate<T: async_graphql::OutputType> {
-    pub rows: Vec<T>,
+pub struct Aggregate<T: async_graphql::OutputType + async_graphql::ContainerType> {
+    pub rows: Vec<Direct<T>>,
     /// Groups withheld from this caller (always 0 for analysts and up).
     pub withheld_groups: i64,
 }
@@ -402,7 +407,7 @@ impl AnalyticsQuery {
     ) -> Result<Aggregate<ProjectGroup>> {
         let groups = participation(ctx, filter, group_by, geography).await?;
         let names = KeyNames::load(ctx, groups.iter().map(|g| &g.keys)).await?;
-        let rows = groups.into_iter().map(|group| ProjectGroup { group, names: names.clone() }).collect();
+        let rows = groups.into_iter().map(|group| Direct(ProjectGroup { group, names: names.clone() })).collect();
         Ok(Aggregate { rows, withheld_groups: 0 })
     }
 
@@ -416,7 +421,7 @@ impl AnalyticsQuery {
     ) -> Result<Aggregate<PartnershipGroup>> {
         let groups = participation(ctx, filter, group_by, geography).await?;
         let names = KeyNames::load(ctx, groups.iter().map(|g| &g.keys)).await?;
-        let rows = groups.into_iter().map(|group| PartnershipGroup { group, names: names.clone() }).collect();
+        let rows = groups.into_iter().map(|group| Direct(PartnershipGroup { group, names: names.clone() })).collect();
         Ok(Aggregate { rows, withheld_groups: 0 })
     }
 
@@ -473,7 +478,7 @@ impl AnalyticsQuery {
         let rows = groups
             .into_iter()
             .zip(withheld)
-            .map(|(group, withheld)| PlacementGroup { group, names: names.clone(), withheld, trusted })
+            .map(|(group, withheld)| Direct(PlacementGroup { group, names: names.clone(), withheld, trusted }))
             .collect();
         Ok(Aggregate { rows, withheld_groups })
     }

@@ -20,9 +20,7 @@ use async_graphql::extensions::{
     NextValidation,
 };
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Field, Selection, SelectionSet};
-use async_graphql::{
-    Context, Request, Response, ServerError, ServerResult, TypeDirective, ValidationResult, Value, Variables,
-};
+use async_graphql::{Request, Response, ServerError, ServerResult, TypeDirective, ValidationResult, Value, Variables};
 
 use crate::auth::{Principal, Role};
 use crate::codes::Code;
@@ -110,7 +108,7 @@ pub fn download_cost(
 pub struct Spent(AtomicU64);
 
 /// Adds `units` to the request's actual cost.
-pub fn charge(ctx: &Context<'_>, units: u64) {
+pub fn charge<Item>(ctx: &async_graphql::context::ContextBase<'_, Item>, units: u64) {
     if let Some(spent) = ctx.data_opt::<Arc<Spent>>() {
         spent.0.fetch_add(units, Ordering::Relaxed);
     }

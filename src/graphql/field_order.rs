@@ -105,12 +105,23 @@ impl<'d> Plan<'d> {
         Self { keys }
     }
 
+    /// Whether `object` holds exactly the plan's keys, in its order.
+    fn in_order(&self, object: &IndexMap<Name, Value>) -> bool {
+        object.len() == self.keys.len() && object.keys().zip(&self.keys).all(|(name, (key, _))| name.as_str() == *key)
+    }
+
     /// Puts the keys of every object in `value` in the plan's order.
     fn apply(&self, value: &mut Value) {
         match value {
             Value::List(items) => {
                 for item in items {
                     self.apply(item);
+                }
+            }
+            Value::Object(object) if self.in_order(object) => {
+                // Resolved in order already (`graphql::direct`): only the values to visit.
+                for ((_, plan), child) in self.keys.iter().zip(object.values_mut()) {
+                    plan.apply(child);
                 }
             }
             Value::Object(object) if !self.keys.is_empty() => {

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod analytics;
 pub mod cost;
+pub mod direct;
 pub mod error;
 pub mod field_order;
 pub mod import_file;

@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::BoxFuture;
 
+use super::direct::Direct;
 use super::error::{OrInternal, bad_input};
 use crate::db::queries::Window;
 
@@ -93,7 +94,9 @@ impl TotalCount {
     }
 }
 
-pub type Page<T> = Connection<OffsetCursor, T, TotalCount>;
+/// A page of nodes; each node is resolved directly (see [`Direct`]): pages nest, and at four
+/// levels of ten they hold thousands of objects.
+pub type Page<T> = Connection<OffsetCursor, Direct<T>, TotalCount>;
 
 /// Builds one page: `count` is awaited only when needed (for `last` without `before`, or when
 /// the client selects `totalCount`); `fetch` gets the window to read.
@@ -104,7 +107,7 @@ pub async fn page<T, M, CountFut, FetchFut>(
     wrap: impl Fn(M) -> T,
 ) -> Result<Page<T>>
 where
-    T: OutputType,
+    T: OutputType + async_graphql::ContainerType,
     CountFut: std::future::Future<Output = std::result::Result<u64, sea_orm::DbErr>> + Send + 'static,
     FetchFut: std::future::Future<Output = std::result::Result<Vec<M>, sea_orm::DbErr>>,
 {
@@ -162,7 +165,9 @@ where
     };
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
     connection.edges.extend(
-        rows.into_iter().enumerate().map(|(i, row)| Edge::new(OffsetCursor(window_start + i as u64), wrap(row))),
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, row)| Edge::new(OffsetCursor(window_start + i as u64), Direct(wrap(row)))),
     );
     Ok(connection)
 }

@@ -227,7 +227,7 @@ async fn list<E, T>(
 where
     E: EntityTrait,
     E::Model: Sync,
-    T: async_graphql::OutputType,
+    T: async_graphql::OutputType + async_graphql::ContainerType,
 {
     let select = select.map_err(|error| bad_input("orderBy", error.to_string()))?;
     let conn = db(ctx).clone();

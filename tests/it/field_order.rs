@@ -70,3 +70,50 @@ async fn subscription_messages_follow_the_query() {
         .collect();
     assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "fields out of the query's order: {text}");
 }
+
+/// Page nodes, nested lists and aggregate rows resolve their fields directly
+/// (`graphql::direct`); an inline fragment sends the same selection through async-graphql's own
+/// resolution. Both answer the same bytes: values, order, `__typename`, aliases, the request's
+/// actual cost, and a refused field's error with its path.
+#[tokio::test]
+async fn objects_resolved_directly_answer_as_async_graphql_does() {
+    let app = TestApp::spawn().await;
+    let node = "__typename label: name slug municipalityCount municipalities(first: 2) { slug name }";
+    let row = "keys { region { slug name } year } count budgetEur { sum projects }";
+    let organisation = "slug students(first: 1) { slug }";
+    let query = |wrap: &dyn Fn(&str, &str) -> String| {
+        format!(
+            "{{ regions(first: 5) {{ nodes {{ {} }} }} projectAggregate(groupBy: [REGION, YEAR]) {{ rows {{ {} }} }} \
+             organisations(first: 2) {{ nodes {{ {} }} }} }}",
+            wrap("Region", node),
+            wrap("ProjectGroup", row),
+            wrap("Organisation", organisation)
+        )
+    };
+    let direct = query(&|_, fields| fields.to_owned());
+    let through_fragments = query(&|on, fields| format!("... on {on} {{ {fields} }}"));
+    let asked = |query: String| serde_json::json!({ "query": query, "extensions": { "cost": true } });
+    let direct = raw(&app, asked(direct)).await;
+    let through_fragments = raw(&app, asked(through_fragments)).await;
+    // Data and cost byte for byte; the errors differ only in where the document says them.
+    let before_errors = |text: &str| text[..text.find(",\"errors\":").unwrap_or(text.len())].to_owned();
+    assert_eq!(before_errors(&direct), before_errors(&through_fragments));
+    let errors = |text: &str| {
+        let mut body: serde_json::Value = serde_json::from_str(text).unwrap();
+        for error in body["errors"].as_array_mut().into_iter().flatten() {
+            error.as_object_mut().unwrap().remove("locations");
+            error["extensions"].as_object_mut().unwrap().remove("requestId");
+        }
+        body["errors"].take()
+    };
+    assert_eq!(errors(&direct), errors(&through_fragments));
+    let body: serde_json::Value = serde_json::from_str(&direct).unwrap();
+    assert_eq!(body["data"]["regions"]["nodes"][0]["__typename"], "Region", "{body}");
+    assert!(body["data"]["projectAggregate"]["rows"].as_array().is_some_and(|rows| !rows.is_empty()), "{body}");
+    // The public may not list students: one FORBIDDEN per organisation, at its own path.
+    let errors = body["errors"].as_array().expect("the refused students");
+    assert_eq!(errors.len(), 2, "{body}");
+    assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    assert_eq!(errors[0]["path"], serde_json::json!(["organisations", "nodes", 0, "students"]), "{body}");
+    assert!(body["extensions"]["cost"]["actual"].as_u64().is_some_and(|actual| actual > 20), "{body}");
+}

@@ -11,6 +11,7 @@ use super::history::{DatedName, OrganisationChange, name_on, sorted_names};
 use super::nested_limit;
 use super::work::{Collaboration, Project, ProjectPartner};
 use crate::graphql::access::{Role, RoleGuard};
+use crate::graphql::direct::Direct;
 use crate::graphql::loaders::*;
 
 /// The organisations `ids` (distinct), by name.
@@ -178,27 +179,27 @@ impl Organisation {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 50)] first: i32,
-    ) -> Result<Vec<ProjectPartner>> {
+    ) -> Result<Vec<Direct<ProjectPartner>>> {
         let limit = nested_limit(first)?;
         let rows = load_one(ctx, PartnersByOrganisation(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().take(limit).map(ProjectPartner).collect())
+        Ok(rows.into_iter().take(limit).map(|row| Direct(ProjectPartner(row))).collect())
     }
     /// Projects the organisation takes part in, by name.
     #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false)))]
-    async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Project>> {
+    async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Direct<Project>>> {
         let limit = nested_limit(first)?;
         // Windowed in SQL: a hub's thousands of projects never leave the database.
         let mut projects = load_one(ctx, FirstProjectsByOrganisation(self.0.id, limit)).await?.unwrap_or_default();
         projects.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-        Ok(projects.into_iter().map(Project).collect())
+        Ok(projects.into_iter().map(|row| Direct(Project(row))).collect())
     }
     async fn project_count(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(load_one(ctx, ProjectCountByOrganisation(self.0.id)).await?.unwrap_or(0))
     }
     /// Explicit ties to other organisations.
-    async fn collaborations(&self, ctx: &Context<'_>) -> Result<Vec<Collaboration>> {
+    async fn collaborations(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Collaboration>>> {
         let rows = load_one(ctx, CollaborationsByOrganisation(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Collaboration).collect())
+        Ok(rows.into_iter().map(|row| Direct(Collaboration(row))).collect())
     }
     /// How many students are enrolled here (suppressed below k = 5 for the public).
     async fn student_count(&self, ctx: &Context<'_>) -> Result<SuppressedCount> {
@@ -211,10 +212,10 @@ impl Organisation {
         complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false))
     )]
 
-    async fn students(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Student>> {
+    async fn students(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Direct<Student>>> {
         let limit = nested_limit(first)?;
         let rows = load_one(ctx, StudentsByEnrollingOrganisation(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().take(limit).map(Student).collect())
+        Ok(rows.into_iter().take(limit).map(|row| Direct(Student(row))).collect())
     }
     /// Placements hosted here (analysts and up).
     #[graphql(
@@ -226,10 +227,10 @@ impl Organisation {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 50)] first: i32,
-    ) -> Result<Vec<Placement>> {
+    ) -> Result<Vec<Direct<Placement>>> {
         let limit = nested_limit(first)?;
         let rows = load_one(ctx, PlacementsByHost(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().take(limit).map(Placement).collect())
+        Ok(rows.into_iter().take(limit).map(|row| Direct(Placement(row))).collect())
     }
 }
 
@@ -268,9 +269,9 @@ impl Student {
     async fn enrolling_organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         Ok(load_one(ctx, OrganisationById(self.0.enrolling_organisation_id)).await?.map(Organisation))
     }
-    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Placement>> {
+    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Placement>>> {
         let rows = load_one(ctx, PlacementsByStudent(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Placement).collect())
+        Ok(rows.into_iter().map(|row| Direct(Placement(row))).collect())
     }
     async fn verified(&self) -> bool {
         self.0.verified

@@ -10,6 +10,7 @@ use super::common::{
 use super::history::{DatedName, MunicipalityChange, RegionChange, name_on, sorted_names};
 use super::nested_limit;
 use crate::domain::dates::periods_overlap;
+use crate::graphql::direct::Direct;
 use crate::graphql::loaders::*;
 
 /// A country (ISO 3166-1 alpha-2).
@@ -238,7 +239,7 @@ impl Region {
         ctx: &Context<'_>,
         as_of: Option<Date>,
         #[graphql(default = 50)] first: i32,
-    ) -> Result<Vec<Municipality>> {
+    ) -> Result<Vec<Direct<Municipality>>> {
         let limit = nested_limit(first)?;
         let ids = load_one(ctx, MunicipalityIdsByRegionOn(self.0.id, as_of_or_today(as_of))).await?.unwrap_or_default();
         let mut municipalities: Vec<municipality::Model> = super::common::loader(ctx)
@@ -248,7 +249,7 @@ impl Region {
             .into_values()
             .collect();
         municipalities.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-        Ok(municipalities.into_iter().take(limit).map(Municipality).collect())
+        Ok(municipalities.into_iter().take(limit).map(|row| Direct(Municipality(row))).collect())
     }
 
     /// How many municipalities belonged to the region on `asOf` (default today).
@@ -404,13 +405,13 @@ impl Municipality {
         Ok(rows.into_iter().map(MunicipalityChange).collect())
     }
     /// Other municipalities whose area became (part of) this one, by name.
-    async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
+    async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Municipality>>> {
         let rows = load_one(ctx, ChangesToMunicipality(self.0.id)).await?.unwrap_or_default();
         let ids = rows.iter().filter_map(|c| c.from_municipality_id).filter(|id| *id != self.0.id);
         others(ctx, ids).await
     }
     /// Other municipalities that took over (part of) this one's area, by name.
-    async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
+    async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Municipality>>> {
         let rows = load_one(ctx, ChangesFromMunicipality(self.0.id)).await?.unwrap_or_default();
         let ids = rows.iter().filter_map(|c| c.to_municipality_id).filter(|id| *id != self.0.id);
         others(ctx, ids).await
@@ -430,9 +431,9 @@ impl Municipality {
     }
 
     /// Region memberships, all of them or those valid on `asOf`.
-    async fn memberships(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<RegionMembership>> {
+    async fn memberships(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Direct<RegionMembership>>> {
         let rows = load_one(ctx, MembershipsByMunicipality(self.0.id, as_of.map(|d| d.0))).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(RegionMembership).collect())
+        Ok(rows.into_iter().map(|row| Direct(RegionMembership(row))).collect())
     }
 
     /// Regions the municipality belonged to on `asOf` (default today), optionally of some kinds.
@@ -441,7 +442,7 @@ impl Municipality {
         ctx: &Context<'_>,
         as_of: Option<Date>,
         kinds: Option<Vec<RegionKind>>,
-    ) -> Result<Vec<Region>> {
+    ) -> Result<Vec<Direct<Region>>> {
         let day = as_of_or_today(as_of);
         let rows = load_one(ctx, MembershipsByMunicipality(self.0.id, Some(day))).await?.unwrap_or_default();
         let regions = super::common::loader(ctx)
@@ -455,17 +456,21 @@ impl Municipality {
             })
             .collect();
         regions.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(regions.into_iter().map(Region).collect())
+        Ok(regions.into_iter().map(|row| Direct(Region(row))).collect())
     }
 
     /// Organisations seated in the municipality, by name.
     #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false)))]
-    async fn organisations(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Organisation>> {
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<Direct<Organisation>>> {
         let limit = nested_limit(first)?;
         // Windowed in SQL: a big municipality's thousands of organisations never leave the database.
         let mut rows = load_one(ctx, FirstOrganisationsBySeat(self.0.id, limit)).await?.unwrap_or_default();
         rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-        Ok(rows.into_iter().map(Organisation).collect())
+        Ok(rows.into_iter().map(|row| Direct(Organisation(row))).collect())
     }
 
     async fn organisation_count(&self, ctx: &Context<'_>) -> Result<i64> {
@@ -480,7 +485,7 @@ impl Municipality {
 }
 
 /// The municipalities `ids` (distinct), by name.
-async fn others(ctx: &Context<'_>, ids: impl Iterator<Item = i32>) -> Result<Vec<Municipality>> {
+async fn others(ctx: &Context<'_>, ids: impl Iterator<Item = i32>) -> Result<Vec<Direct<Municipality>>> {
     let ids: std::collections::BTreeSet<i32> = ids.collect();
     let mut rows: Vec<municipality::Model> = super::common::loader(ctx)
         .load_many(ids.into_iter().map(MunicipalityById))
@@ -489,7 +494,7 @@ async fn others(ctx: &Context<'_>, ids: impl Iterator<Item = i32>) -> Result<Vec
         .into_values()
         .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    Ok(rows.into_iter().map(Municipality).collect())
+    Ok(rows.into_iter().map(|row| Direct(Municipality(row))).collect())
 }
 
 /// A municipality's membership of a region over a period.

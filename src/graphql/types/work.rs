@@ -10,6 +10,7 @@ use super::common::{
 use super::geography::{Country, country_of};
 use super::nested_limit;
 use crate::graphql::access::{Role, RoleGuard};
+use crate::graphql::direct::Direct;
 use crate::graphql::loaders::*;
 
 /// A funding programme (Interreg Sverige-Norge, ESF, Byregionprogrammet…).
@@ -77,11 +78,11 @@ impl Programme {
     }
     /// Projects of the programme, by name.
     #[graphql(complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false)))]
-    async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Project>> {
+    async fn projects(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Direct<Project>>> {
         let limit = nested_limit(first)?;
         let mut rows = load_one(ctx, ProjectsByProgramme(self.0.id)).await?.unwrap_or_default();
         rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-        Ok(rows.into_iter().take(limit).map(Project).collect())
+        Ok(rows.into_iter().take(limit).map(|row| Direct(Project(row))).collect())
     }
     async fn project_count(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(load_one(ctx, ProjectCountByProgramme(self.0.id)).await?.unwrap_or(0))
@@ -175,9 +176,9 @@ impl Project {
         source_of(ctx, self.0.budget_source_id).await
     }
     /// Every budget figure the sources give (approved and final totals, EU and national shares).
-    async fn budget_lines(&self, ctx: &Context<'_>) -> Result<Vec<BudgetLine>> {
+    async fn budget_lines(&self, ctx: &Context<'_>) -> Result<Vec<Direct<BudgetLine>>> {
         let rows = load_one(ctx, BudgetLinesByProject(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(BudgetLine).collect())
+        Ok(rows.into_iter().map(|row| Direct(BudgetLine(row))).collect())
     }
     async fn verified(&self) -> bool {
         self.0.verified
@@ -232,13 +233,13 @@ impl Project {
         Ok(load_one(ctx, GoalCountByProject(self.0.id)).await?.unwrap_or(0))
     }
     /// Every measured value of the project, including figures not tied to a goal.
-    async fn indicator_values(&self, ctx: &Context<'_>) -> Result<Vec<IndicatorValue>> {
+    async fn indicator_values(&self, ctx: &Context<'_>) -> Result<Vec<Direct<IndicatorValue>>> {
         let rows = load_one(ctx, IndicatorValuesByProject(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(IndicatorValue).collect())
+        Ok(rows.into_iter().map(|row| Direct(IndicatorValue(row))).collect())
     }
-    async fn collaborations(&self, ctx: &Context<'_>) -> Result<Vec<Collaboration>> {
+    async fn collaborations(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Collaboration>>> {
         let rows = load_one(ctx, CollaborationsByProject(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Collaboration).collect())
+        Ok(rows.into_iter().map(|row| Direct(Collaboration(row))).collect())
     }
     /// Student placements within the project (analysts and up).
     #[graphql(
@@ -246,10 +247,14 @@ impl Project {
         complexity = "crate::graphql::cost::nested(first, child_complexity)", directive = crate::graphql::cost::list_size::apply(Some(50), Some(vec!["first".into()]), Some(false))
     )]
 
-    async fn placements(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> Result<Vec<Placement>> {
+    async fn placements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<Direct<Placement>>> {
         let limit = nested_limit(first)?;
         let rows = load_one(ctx, PlacementsByProject(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().take(limit).map(Placement).collect())
+        Ok(rows.into_iter().take(limit).map(|row| Direct(Placement(row))).collect())
     }
 }
 
@@ -409,9 +414,9 @@ impl Goal {
         Ok(load_one(ctx, ProjectById(self.0.project_id)).await?.map(Project))
     }
     /// Measured results for this goal.
-    async fn indicator_values(&self, ctx: &Context<'_>) -> Result<Vec<IndicatorValue>> {
+    async fn indicator_values(&self, ctx: &Context<'_>) -> Result<Vec<Direct<IndicatorValue>>> {
         let rows = load_one(ctx, IndicatorValuesByGoal(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(IndicatorValue).collect())
+        Ok(rows.into_iter().map(|row| Direct(IndicatorValue(row))).collect())
     }
     async fn verified(&self) -> bool {
         self.0.verified
