@@ -192,14 +192,27 @@ pub async fn first_projects_by_organisation<C: ConnectionTrait>(
 ) -> Result<Vec<(i32, project::Model)>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
     let order = by_bytes(&sql, "p.name");
-    sql.push(&format!(
-        "SELECT * FROM (SELECT p.*, pp.organisation_id AS parent_id, ROW_NUMBER() OVER (\
-         PARTITION BY pp.organisation_id ORDER BY {order}, p.id) AS position \
-         FROM (SELECT DISTINCT organisation_id, project_id FROM project_partners WHERE organisation_id IN "
-    ))
-    .bind_ids(organisation_ids)
-    .push(") pp JOIN projects p ON p.id = pp.project_id) ranked WHERE position <= ")
-    .bind(limit as i64);
+    if sql.backend() == sea_orm::DatabaseBackend::Postgres {
+        // Per organisation (LATERAL): PostgreSQL then probes the projects of each by key. Over
+        // the whole batch at once it merge-joined all projects instead (large: 17 → 10 ms).
+        sql.push(&format!(
+            "SELECT p.*, o.id AS parent_id FROM organisations o CROSS JOIN LATERAL (SELECT p.* FROM \
+             (SELECT DISTINCT project_id FROM project_partners WHERE organisation_id = o.id) pp \
+             JOIN projects p ON p.id = pp.project_id ORDER BY {order}, p.id LIMIT "
+        ))
+        .bind(limit as i64)
+        .push(") p WHERE o.id IN ")
+        .bind_ids(organisation_ids);
+    } else {
+        sql.push(&format!(
+            "SELECT * FROM (SELECT p.*, pp.organisation_id AS parent_id, ROW_NUMBER() OVER (\
+             PARTITION BY pp.organisation_id ORDER BY {order}, p.id) AS position \
+             FROM (SELECT DISTINCT organisation_id, project_id FROM project_partners WHERE organisation_id IN "
+        ))
+        .bind_ids(organisation_ids)
+        .push(") pp JOIN projects p ON p.id = pp.project_id) ranked WHERE position <= ")
+        .bind(limit as i64);
+    }
     let rows = conn.query_all_raw(sql.statement()).await?;
     rows.iter().map(|row| Ok((row.try_get("", "parent_id")?, project::Model::from_query_result(row, "")?))).collect()
 }
