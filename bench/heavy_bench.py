@@ -65,6 +65,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib.processes import die_with_parent, free_port  # noqa: E402
+
 P99_TARGET_MS = 200.0
 IDLE_TARGET_S = 2.0
 RSS_TARGET_MB = 300.0
@@ -121,22 +124,6 @@ def fmt_ms(value: float | None) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def die_with_parent() -> None:
-    """In the child before exec: ask Linux to SIGTERM it when this script dies (even by SIGKILL)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort; the finally block stops the server anyway
-        pass
 
 
 class Server:

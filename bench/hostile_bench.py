@@ -69,6 +69,9 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib.processes import die_with_parent, free_port  # noqa: E402
+
 REFUSAL_MS = 50.0
 ISSUER = "samverka"
 
@@ -1080,22 +1083,6 @@ def clean_env(secret: str) -> dict[str, str]:
     env["SAMVERKA_JWT_SECRET"] = secret
     env["RUST_LOG"] = os.environ.get("RUST_LOG", "warn")
     return env
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def die_with_parent() -> None:
-    """In the child before exec: SIGTERM it when this script dies, even by SIGKILL."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort; the finally block stops the server anyway
-        pass
 
 
 class Server:

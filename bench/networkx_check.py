@@ -38,7 +38,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import networkx as nx
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib.processes import die_with_parent, free_port  # noqa: E402
 
 TOLERANCE = 1e-6
 MODULARITY_TOLERANCE = 1e-9
@@ -116,22 +118,6 @@ def progress(message: str) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Servers
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def die_with_parent() -> None:
-    """In the child before exec: ask Linux to SIGTERM it when this script dies (even by SIGKILL)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort; the finally block stops the servers anyway
-        pass
 
 
 def server_env() -> dict[str, str]:

@@ -61,7 +61,6 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -70,6 +69,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib.processes import die_with_parent, free_port  # noqa: E402
 
 KINDS = ("move_organisation", "add_placement", "remove_placement")
 PLACEMENT_DAYS = 120
@@ -131,22 +133,6 @@ def percentile(values: list[float], fraction: float) -> float:
 
 # ---------------------------------------------------------------------------------------------
 # The server (only with --start-server) and the token
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def die_with_parent() -> None:
-    """In the child before exec: ask Linux to SIGTERM it when this script dies (even by SIGKILL)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort; the finally block stops the server anyway
-        pass
 
 
 def base_env(secret: str) -> dict[str, str]:
