@@ -14,7 +14,6 @@
 
 use std::borrow::Cow;
 use std::future::Future;
-use std::ops::Deref;
 use std::pin::Pin;
 
 use async_graphql::futures_util::future::join_all;
@@ -27,20 +26,6 @@ type FieldFuture<'a> = Pin<Box<dyn Future<Output = ServerResult<Option<Value>>> 
 
 /// `T` as the same GraphQL type (same name, same fields), resolved directly; see the module.
 pub struct Direct<T>(pub T);
-
-impl<T> Deref for Direct<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> From<T> for Direct<T> {
-    fn from(inner: T) -> Self {
-        Self(inner)
-    }
-}
 
 /// The fields of `set` when it is a plain list of fields with distinct response keys and no
 /// directive that changes resolution (`@skip`/`@include` were applied before execution).
