@@ -39,7 +39,9 @@
 //!   stopped when its request goes away.
 //! - [`graphql`]: schema and limits, query cost before execution ([`graphql::cost`]), response
 //!   fields in the query's order ([`graphql::field_order`]), objects that come by the
-//!   thousand resolved without the per-field extension chain ([`graphql::direct`]), the root
+//!   thousand resolved without the per-field extension chain ([`graphql::direct`]), the graph's
+//!   spine (regions → municipalities → organisations → projects) compiled to one statement by
+//!   look-ahead ([`graphql::compiled`], SQL in [`db::queries::graph`]), the root
 //!   query (registry lists + `analytics`), mutation and subscription
 //!   ([`graphql::subscription`]), object wrappers around entity models, DataLoaders, guards,
 //!   pagination, error codes, `network(…)` ([`graphql::network`]), `importFile`

@@ -223,10 +223,24 @@ async fn replace<C: ConnectionTrait>(conn: &C, family: Family, ids: &[i32]) -> R
 
 /// Recomputes every fact row and rollup (after a bulk load, or when the tables are new).
 pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    analyze(conn).await?;
     refresh_projects(conn, None).await?;
     refresh_placements(conn, None).await?;
     refresh_enrolments(conn, None).await?;
+    // The rollups and cells are grouped from the facts just written.
+    analyze(conn).await?;
     rollups::rebuild(conn).await
+}
+
+/// Fresh planner statistics on PostgreSQL, inside the caller's transaction: a full rebuild
+/// runs right after a bulk load or a migration, and without them PostgreSQL plans the rebuild
+/// for empty tables (seed of `large`: the placement cells took 71 s, the same SELECT 1.8 s with
+/// statistics). SQLite's planner does without.
+async fn analyze<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_unprepared("ANALYZE").await?;
+    }
+    Ok(())
 }
 
 async fn ids_of<C: ConnectionTrait>(conn: &C, sql: Sql) -> Result<Vec<i32>, DbErr> {

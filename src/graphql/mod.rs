@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod analytics;
+pub mod compiled;
 pub mod cost;
 pub mod direct;
 pub mod error;

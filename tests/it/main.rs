@@ -9,6 +9,7 @@ mod support;
 mod access;
 mod analytics;
 mod api_errors;
+mod compiled;
 mod facts;
 mod field_order;
 mod ground_truth;

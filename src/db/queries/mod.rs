@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod batch;
 pub mod geography;
+pub mod graph;
 pub mod lists;
 pub mod metrics;
 pub mod network;
