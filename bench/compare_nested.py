@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks that Samverka and PostGraphile 4 returned the same data for the nested read.
+"""Checks that Samverka and a PostGraphile peer (4 or 5) returned the same data for the nested read.
 
     python3 bench/compare_nested.py OURS.json POSTGRAPHILE.json
 
@@ -9,8 +9,9 @@ Both responses are normalised into one shape, a tree of
 
 so the field layout of each server does not matter, only the data: Samverka gives a level as a
 list with its count on the parent (`municipalities` + `municipalityCount`) or as a connection
-(`{totalCount, nodes}`); PostGraphile gives connections. Exits 0 when the trees are equal, 1 with
-the first difference otherwise (2 on unusable input).
+(`{totalCount, nodes}`); PostGraphile 4 and 5 give connections (bench/postgraphile/nested.graphql
+and bench/postgraphile5/nested.graphql alias them to Samverka's field names). Exits 0 when the
+trees are equal, 1 with the first difference otherwise (2 on unusable input).
 """
 
 import json

