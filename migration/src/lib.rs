@@ -16,6 +16,7 @@ mod m20261206_000010_metric_rollups;
 mod m20261206_000011_rebuild_derived_facts;
 mod m20261206_000012_current_map_cells;
 mod m20261206_000013_placement_cells;
+mod m20261206_000014_organisations_by_seat_and_name;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_rebuild_derived_facts::Migration),
             Box::new(m20261206_000012_current_map_cells::Migration),
             Box::new(m20261206_000013_placement_cells::Migration),
+            Box::new(m20261206_000014_organisations_by_seat_and_name::Migration),
         ]
     }
 }
