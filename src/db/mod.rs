@@ -131,7 +131,8 @@ impl Db {
         // at its next start and recomputes them then.
         let tx = self.conn.begin().await?;
         facts::rebuild(&tx).await?;
-        tx.commit().await
+        tx.commit().await?;
+        facts::vacuum_analyze(&self.conn).await
     }
 
     /// True when the map is loaded but the derived facts are not (every municipality is a metric

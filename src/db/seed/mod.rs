@@ -181,10 +181,7 @@ async fn write_registry(db: &Db, registry: &Registry, progress: bool) -> Result<
     crate::db::facts::rebuild(&txn).await?;
     facts.finish_and_clear();
     txn.commit().await?;
-    // Fresh statistics for the planner; on PostgreSQL VACUUM also sets the visibility map, so
-    // the covering indexes serve index-only scans from the start.
-    let refresh = if backend == DatabaseBackend::Postgres { "VACUUM ANALYZE" } else { "ANALYZE" };
-    db.conn.execute_unprepared(refresh).await?;
+    crate::db::facts::vacuum_analyze(&db.conn).await?;
     summary.indexes = started.elapsed();
     Ok(summary)
 }
