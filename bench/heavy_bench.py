@@ -66,7 +66,7 @@ import urllib.request
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib.processes import die_with_parent, free_port  # noqa: E402
+from lib.processes import die_with_parent, free_port, log_tail, stop  # noqa: E402
 
 P99_TARGET_MS = 200.0
 IDLE_TARGET_S = 2.0
@@ -190,11 +190,7 @@ class Server:
         return result.stdout.strip()
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return "".join(log.readlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)
 
     def log_lines(self) -> list[str]:
         """The log without its colours."""
@@ -206,15 +202,8 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGINT)  # its graceful shutdown
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            progress("  the server did not stop within 20 s of SIGINT: killing it")
-            process.kill()
-            process.wait(timeout=10)
+        # SIGINT: its graceful shutdown.
+        stop(process, signal.SIGINT, 20, lambda: progress("  the server did not stop within 20 s of SIGINT: killing it"))
 
 
 def graphql(port: int, query: str, variables: dict[str, Any] | None = None, token: str | None = None,

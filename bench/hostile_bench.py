@@ -70,7 +70,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib.processes import die_with_parent, free_port  # noqa: E402
+from lib.processes import die_with_parent, free_port, log_tail, stop  # noqa: E402
 
 REFUSAL_MS = 50.0
 ISSUER = "samverka"
@@ -1130,21 +1130,10 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return "".join(log.readlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)
 
 
 def copy_database(source: str, target: str) -> None:

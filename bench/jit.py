@@ -92,7 +92,7 @@ sys.path.insert(0, os.path.join(HERE, "floor"))
 import floor  # noqa: E402  (pgbench_path, pgbench_latencies, percentile)
 import gql  # noqa: E402  (body: a query file as a request body)
 import peer_sql  # noqa: E402  (entries, extract, inline: statements from the log)
-import processes  # noqa: E402  (free_port, die_with_parent)
+import processes  # noqa: E402  (free_port, die_with_parent, stop)
 
 DEFAULT_BIN = "/var/tmp/samverka-target/release/samverka"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/samverka_bench"
@@ -396,13 +396,7 @@ class Server:
         return answer
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process, grace=15)
         self.log_file.close()
 
 

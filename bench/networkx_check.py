@@ -51,7 +51,7 @@ from typing import Any, Callable
 import networkx as nx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib.processes import die_with_parent, free_port  # noqa: E402
+from lib.processes import die_with_parent, free_port, log_tail, stop  # noqa: E402
 
 TOLERANCE = 1e-6
 MODULARITY_TOLERANCE = 1e-9
@@ -186,22 +186,11 @@ class Server:
         return False
 
     def log_tail(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return "".join(log.readlines()[-30:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log_path, 30)
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
     # --- requests ---------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ import urllib.request
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib.processes import die_with_parent, free_port  # noqa: E402
+from lib.processes import die_with_parent, free_port, log_tail, stop  # noqa: E402
 
 KINDS = ("move_organisation", "add_placement", "remove_placement")
 PLACEMENT_DAYS = 120
@@ -182,23 +182,14 @@ class Server:
         raise Failed(f"the server was not ready within {timeout:.0f} s; its log:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as server_log:
-                return "".join(server_log.readlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGINT)  # its graceful shutdown
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            log("the server did not stop within 20 s of SIGINT: killing it")
-            process.kill()
-            process.wait(timeout=10)
+        # SIGINT: its graceful shutdown.
+        stop(process, signal.SIGINT, 20, lambda: log("the server did not stop within 20 s of SIGINT: killing it"))
         log("server stopped")
 
 
@@ -500,7 +491,7 @@ def main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:18090/graphql",
                         help="GraphQL endpoint of a running server (default %(default)s)")
-    parser.add_argument("--bin", default="/var/tmp/samverka-lateral",
+    parser.add_argument("--bin", default="/var/tmp/samverka-target/release/samverka",
                         help="the samverka binary: mints the token, serves with --start-server (default %(default)s)")
     parser.add_argument("--secret", default="bench-writes-secret-not-for-production",
                         help="HS256 secret of the token and the server, at least 32 bytes (default %(default)s)")
