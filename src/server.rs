@@ -5,11 +5,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware;
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
@@ -152,9 +151,7 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         .route_layer(middleware::from_fn_with_state(edge, guard_edge));
     let request_id = HeaderName::from_static(REQUEST_ID);
     Ok(Router::new()
-        .route("/", get(graphiql))
-        .route("/network", get(crate::web::network_page))
-        .route("/assets/cytoscape.min.js", get(crate::web::cytoscape_js))
+        .merge(crate::web::router())
         .merge(graphql)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(db.clone()))
@@ -219,16 +216,6 @@ fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .max_age(Duration::from_secs(600)))
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Samverka registry")
-            .finish(),
-    )
 }
 
 async fn readyz(State(db): State<Db>) -> impl IntoResponse {
