@@ -50,8 +50,11 @@
 //!   coded refusals: [`http::edge`]), the `/graphql` handler ([`http::graphql`]), the
 //!   `/graphql/ws` WebSocket loop ([`http::ws`]), network downloads ([`http::downloads`]) and the
 //!   writer lane mutations run on ([`http::writer_lane`]).
-//! - [`web`]: the `/network` page (Cytoscape.js vendored in `web/vendor`, tested by `web/test`).
-//! - [`server`]: routes (`/`, `/graphql`, `/graphql/ws`, `/export/…`, `/network`, `/healthz`,
+//!   The pages ([`http::pages`]): GraphiQL at `/`, the live map `/dashboard`, the partner network
+//!   `/network`, and their assets under `/assets/` (front-end packages vendored from npm into
+//!   `web/vendor`, map shapes built into `web/maps`, both by `web/vendor.sh`; all embedded in the
+//!   binary; browser tests in `web/test`).
+//! - [`server`]: routes (the pages, `/graphql`, `/graphql/ws`, `/export/…`, `/healthz`,
 //!   `/readyz`, `/metrics`),
 //!   middleware, and starting the instance's change feed.
 //! - [`cli`]: the command line (`serve`, `migrate`, `import`, `seed`, `network`, `token`,
@@ -78,6 +81,5 @@ pub mod ingest;
 pub mod jobs;
 pub mod server;
 pub mod telemetry;
-pub mod web;
 
 pub use ingest::load_registry;

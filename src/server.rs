@@ -151,7 +151,7 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         .route_layer(middleware::from_fn_with_state(edge, guard_edge));
     let request_id = HeaderName::from_static(REQUEST_ID);
     Ok(Router::new()
-        .merge(crate::web::router())
+        .merge(crate::http::pages::router())
         .merge(graphql)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(db.clone()))

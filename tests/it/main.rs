@@ -18,6 +18,7 @@ mod importers;
 mod mutations;
 mod n_plus_one;
 mod network;
+mod pages;
 mod pagination;
 mod real_map;
 mod schema;

@@ -11,6 +11,9 @@ use axum::routing::get;
 use rust_embed::Embed;
 use tower_http::compression::CompressionLayer;
 
+use crate::codes::Code;
+use crate::http::edge::{coded_response, request_id};
+
 /// The pages and their assets, gzip-compressed for browsers that ask (the vendored scripts and
 /// map shapes shrink to about a third).
 pub fn router() -> Router {
@@ -37,15 +40,15 @@ struct Vendor;
 struct Maps;
 
 async fn landing_page() -> Html<&'static str> {
-    Html(include_str!("../web/graphiql.html"))
+    Html(include_str!("../../web/graphiql.html"))
 }
 
 async fn dashboard_page() -> Html<&'static str> {
-    Html(include_str!("../web/dashboard.html"))
+    Html(include_str!("../../web/dashboard.html"))
 }
 
 async fn network_page() -> Html<&'static str> {
-    Html(include_str!("../web/network.html"))
+    Html(include_str!("../../web/network.html"))
 }
 
 async fn vendor_asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
@@ -60,7 +63,11 @@ async fn map_asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
 /// 304 instead of downloading it again after the day's caching.
 fn asset(file: Option<rust_embed::EmbeddedFile>, headers: &HeaderMap) -> Response {
     let Some(file) = file else {
-        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+        return coded_response(
+            Code::NotFound,
+            "no such asset; the pages are /, /dashboard and /network",
+            &request_id(headers),
+        );
     };
     let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
     let cached = headers.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()) == Some(etag.as_str());
