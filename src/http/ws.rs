@@ -221,6 +221,14 @@ async fn serve(
                     }
                 }
                 Some(WsMessage::Close(code, reason)) => {
+                    // async-graphql refuses a `connection_init` with 1002; graphql-transport-ws's
+                    // code for it is 4403 (Forbidden), which clients such as graphql-ws know to
+                    // be a refusal to retry with new credentials, not a broken protocol.
+                    let refused = protocol == WebSocketProtocols::GraphQLWS
+                        && !acknowledged
+                        && code == 1002
+                        && reason.starts_with("UNAUTHENTICATED");
+                    let code = if refused { 4403 } else { code };
                     Message::Close(Some(CloseFrame { code, reason: control_frame_text(&reason).into() }))
                 }
                 None => break,

@@ -354,10 +354,10 @@ async fn guards_on_subscriptions() {
         assert_eq!(silent.close_code().await, Some(4408), "{protocol:?}");
     }
 
-    // A bad token in connection_init is refused.
+    // A bad token in connection_init is refused with graphql-transport-ws's Forbidden.
     let mut bad = WsClient::open(&app.base, Protocol::TransportWs).await;
     bad.send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer not-a-token" } })).await;
-    assert_eq!(bad.close_code().await, Some(1002));
+    assert_eq!(bad.close_code().await, Some(4403));
 
     // Keep-alives arrive while connected (ping, or ka in the legacy protocol), and nothing else.
     for protocol in Protocol::BOTH {
