@@ -370,6 +370,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SAMVERKA_FEED_POLL_MS", default_value_t = 2000)]
     pub feed_poll_ms: u64,
 
+    /// A direct PostgreSQL URL for the change feed's `LISTEN` and its reads of the events table
+    /// (default: the database URL). Set it when the database URL goes through a pooler in
+    /// transaction mode (PgBouncer), which does not pass `LISTEN` on: point it at the primary.
+    #[arg(long, env = "SAMVERKA_FEED_DATABASE_URL")]
+    pub feed_database_url: Option<String>,
+
     /// Tests only: a clock the rate limiter reads instead of the real one, moved by hand.
     #[arg(skip)]
     pub rate_limit_clock: Option<governor::clock::FakeRelativeClock>,
@@ -395,6 +401,7 @@ impl Default for ServeArgs {
             ws_keepalive_secs: 15,
             ws_max_subscriptions: 50,
             feed_poll_ms: 2000,
+            feed_database_url: None,
             rate_limit_clock: None,
         }
     }

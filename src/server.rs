@@ -91,7 +91,7 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
     let feed_options = FeedOptions { poll: Duration::from_millis(args.feed_poll_ms.max(10)), ..FeedOptions::default() };
     // The feed reads on a pool of its own: request load cannot starve it, and its reads do not
     // count as statements of requests.
-    let feed_db = Db::connect(&db.url, 2).await?;
+    let feed_db = Db::connect(args.feed_database_url.as_deref().unwrap_or(&db.url), 2).await?;
     let feed = Feed::start(feed_db.conn, db.commits.clone(), feed_options).await?;
     // The first read must succeed: without counts every network would be estimated as empty.
     // The counts are read on a pool of their own, so they never count as statements of requests.

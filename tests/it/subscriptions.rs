@@ -58,6 +58,43 @@ async fn a_committed_change_reaches_subscribers_in_both_protocols() {
     }
 }
 
+/// `--feed-database-url` (for a database URL through a transaction-mode pooler, which passes
+/// no `LISTEN`): the feed listens and reads there, and changes still arrive. On PostgreSQL the
+/// feed's URL carries an `application_name`, and the `LISTEN` is seen on that session.
+#[tokio::test]
+async fn the_feed_listens_on_its_own_url_when_given_one() {
+    let app = TestApp::spawn_with_url(|url| {
+        let feed = if url.starts_with("postgres") {
+            format!("{url}{}application_name=samverka-feed-test", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_owned()
+        };
+        ServeArgs { feed_database_url: Some(feed), ..ServeArgs::default() }
+    })
+    .await;
+    let mut client = WsClient::connect(&app.base, Protocol::TransportWs, None).await;
+    let mut variables = organisations_only();
+    variables["after"] = json!(app.last_cursor().await);
+    client.subscribe("1", CHANGES, variables).await;
+    create_organisation(&app, "org-feed-url").await;
+    assert_eq!(client.data("1").await["registryChanged"]["slug"], "org-feed-url");
+    if app.db.backend() == sea_orm::DatabaseBackend::Postgres {
+        let row = app
+            .db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = 'samverka-feed-test' AND query ILIKE 'LISTEN%'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "the feed's LISTEN runs on the feed URL's session");
+    }
+    client.close().await;
+}
+
 #[tokio::test]
 async fn a_change_through_one_instance_reaches_a_subscriber_of_another() {
     let a = TestApp::spawn().await;

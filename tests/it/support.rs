@@ -126,6 +126,15 @@ impl TestApp {
         Self::spawn_on(test_db, args, auth).await
     }
 
+    /// A server over the demo whose `args` are made knowing the database URL (for settings that
+    /// name the database again, such as the feed's URL).
+    pub async fn spawn_with_url(args: impl FnOnce(&str) -> ServeArgs) -> Self {
+        let test_db = TestDb::new().await;
+        let args = args(&test_db.db.url);
+        let auth = Authenticator::new(&KeySource::Secret(TEST_SECRET.to_vec()), "samverka").unwrap();
+        Self::spawn_on(test_db, args, auth).await
+    }
+
     async fn spawn_on(test_db: TestDb, args: ServeArgs, auth: Authenticator) -> Self {
         let app = App::build(test_db.db.clone(), &args, auth.clone()).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
