@@ -376,6 +376,18 @@ pub struct ServeArgs {
     #[arg(long, env = "SAMVERKA_FEED_DATABASE_URL")]
     pub feed_database_url: Option<String>,
 
+    /// A PostgreSQL URL for queries: a streaming replica (or a pooler in front of one). Mutations,
+    /// subscriptions and the feed stay on the database URL (the primary). A write's response
+    /// carries `x-samverka-lsn`; a query that sends it back as `x-samverka-after-lsn` waits up
+    /// to `--read-your-writes-wait-ms` for the replica to replay it, else reads on the primary.
+    #[arg(long, env = "SAMVERKA_READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
+
+    /// How long a query that presents a write's position waits for the replica to replay it
+    /// before it is answered by the primary instead.
+    #[arg(long, env = "SAMVERKA_READ_YOUR_WRITES_WAIT_MS", default_value_t = 250)]
+    pub read_your_writes_wait_ms: u64,
+
     /// Tests only: a clock the rate limiter reads instead of the real one, moved by hand.
     #[arg(skip)]
     pub rate_limit_clock: Option<governor::clock::FakeRelativeClock>,
@@ -402,6 +414,8 @@ impl Default for ServeArgs {
             ws_max_subscriptions: 50,
             feed_poll_ms: 2000,
             feed_database_url: None,
+            read_database_url: None,
+            read_your_writes_wait_ms: 250,
             rate_limit_clock: None,
         }
     }

@@ -13,7 +13,7 @@
 //!   ([`domain::reference`]), code translation between days ([`domain::geography`]), a
 //!   region's epochs between reforms ([`domain::epochs`]),
 //!   organisation numbers and ROR ids ([`domain::identity`]), ISO 4217 and ECB rates
-//!   ([`domain::currency`]),
+//!   ([`domain::currency`]), WAL positions clients send back ([`domain::lsn`]),
 //!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]),
 //!   k-anonymity with complementary suppression ([`domain::privacy`]), the metric
 //!   definitions ([`domain::metrics`]) and partner-network analysis and export
@@ -29,8 +29,8 @@
 //!   partnership cells per region and year ([`db::cells`]),
 //!   transactional versioned writes ([`db::write`]), the events outbox with its writer lock and
 //!   data version ([`db::events`]), the per-instance change feed that follows it (LISTEN/NOTIFY,
-//!   [`db::feed`]), the analytics cache keyed by data version ([`db::cache`]) and the bulk
-//!   synthetic seed ([`db::seed`]).
+//!   [`db::feed`]), the analytics cache keyed by data version ([`db::cache`]), a replica's
+//!   replay position and lag ([`db::replica`]) and the bulk synthetic seed ([`db::seed`]).
 //! - [`ingest`]: every way files come in (seed facts, funders' files; CLI, first start and the
 //!   `importRegistry`/`importFile` mutations): read, place, match, check, write or dry-run.
 //! - [`codes`]: the one closed set of error codes, with their HTTP statuses.
@@ -48,8 +48,9 @@
 //!   ([`graphql::import_file`]). No HTTP and no SQL.
 //! - [`http`]: the transport: the edge before GraphQL (authentication, per-client rate limit,
 //!   coded refusals: [`http::edge`]), the `/graphql` handler ([`http::graphql`]), the
-//!   `/graphql/ws` WebSocket loop ([`http::ws`]), network downloads ([`http::downloads`]) and the
-//!   writer lane mutations run on ([`http::writer_lane`]).
+//!   `/graphql/ws` WebSocket loop ([`http::ws`]), network downloads ([`http::downloads`]), the
+//!   writer lane mutations run on ([`http::writer_lane`]) and which database answers a query
+//!   ([`http::reads`]: a replica, with read-your-writes).
 //!   The pages ([`http::pages`]): GraphiQL at `/`, the live map `/dashboard`, the partner network
 //!   `/network`, and their assets under `/assets/` (front-end packages vendored from npm into
 //!   `web/vendor`, map shapes built into `web/maps`, both by `web/vendor.sh`; all embedded in the

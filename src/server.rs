@@ -27,6 +27,7 @@ use crate::graphql::{Limits, build_schema};
 use crate::http::downloads::{DownloadState, export_network};
 use crate::http::edge::{Edge, REQUEST_ID, RateLimit, code_layer_errors, guard_edge};
 use crate::http::graphql::{GraphqlState, graphql_handler};
+use crate::http::reads::ReadRouting;
 use crate::http::writer_lane::WriterLane;
 use crate::http::ws::{WsLimits, WsState, ws_handler};
 
@@ -88,6 +89,22 @@ async fn refresh_network_counts(db: &Db, into: &std::sync::RwLock<crate::domain:
 pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) -> anyhow::Result<Router> {
     db.analytics_cache = AnalyticsCache::new(args.analytics_cache_mb);
     let db = db.with_analytics_pool(args.analytics_connections).await?;
+    let reads = match &args.read_database_url {
+        Some(url) => {
+            if db.backend() != sea_orm::DatabaseBackend::Postgres || !url.starts_with("postgres") {
+                anyhow::bail!(
+                    "--read-database-url needs PostgreSQL on both sides (a streaming replica of the database URL)"
+                );
+            }
+            let size = db.conn.get_postgres_connection_pool().options().get_max_connections();
+            let replica = db
+                .reader(url, size, args.analytics_connections)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the read database: {e}"))?;
+            Some(ReadRouting::new(replica, Duration::from_millis(args.read_your_writes_wait_ms)))
+        }
+        None => None,
+    };
     let feed_options = FeedOptions { poll: Duration::from_millis(args.feed_poll_ms.max(10)), ..FeedOptions::default() };
     // The feed reads on a pool of its own: request load cannot starve it, and its reads do not
     // count as statements of requests.
@@ -120,6 +137,7 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         db: db.clone(),
         max_batch: args.max_batch,
         writer_lane: Some(WriterLane::start(&db).await?),
+        reads: reads.clone(),
     };
     let rate_limit = RateLimit { per_second: args.rate_limit_per_second, burst: args.rate_limit_burst };
     let ws = WsState {
@@ -155,7 +173,7 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         .merge(graphql)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(db.clone()))
-        .route("/metrics", get(metrics).with_state(db))
+        .route("/metrics", get(metrics).with_state(MetricsState { db, reads }))
         // Innermost first: the body limit is a layer, so it also bounds what the handler reads.
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(args.body_limit))
@@ -174,7 +192,34 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
 }
 
 /// Prometheus text exposition of the two counters load tests need (statements per request).
-async fn metrics(State(db): State<Db>) -> impl axum::response::IntoResponse {
+/// What `/metrics` reads: the counters, and the replica when queries are routed to one.
+#[derive(Clone)]
+struct MetricsState {
+    db: Db,
+    reads: Option<ReadRouting>,
+}
+
+/// Prometheus text for routed reads: who answered, and the replica's lag (`NaN` when it cannot
+/// be asked, so a dashboard shows a gap rather than a stale number).
+async fn read_routing_metrics(reads: &ReadRouting) -> String {
+    let lag = match crate::db::replica::lag_seconds(&reads.replica.conn).await {
+        Ok(lag) => lag.unwrap_or(0.0),
+        Err(_) => f64::NAN,
+    };
+    format!(
+        "# HELP samverka_graphql_answered_total GraphQL requests by the database that answered them.\n\
+         # TYPE samverka_graphql_answered_total counter\n\
+         samverka_graphql_answered_total{{database=\"primary\"}} {}\n\
+         samverka_graphql_answered_total{{database=\"replica\"}} {}\n\
+         # HELP samverka_replica_lag_seconds Seconds the replica's last replayed transaction is behind (0: caught up).\n\
+         # TYPE samverka_replica_lag_seconds gauge\n\
+         samverka_replica_lag_seconds {lag}\n",
+        reads.answered_by_primary.get(),
+        reads.answered_by_replica.get(),
+    )
+}
+
+async fn metrics(State(MetricsState { db, reads }): State<MetricsState>) -> impl axum::response::IntoResponse {
     let (waiting, running, stopped) = crate::jobs::counts();
     let body = format!(
         "# HELP samverka_sql_statements_total SQL statements sent to the database.\n\
@@ -198,6 +243,10 @@ async fn metrics(State(db): State<Db>) -> impl axum::response::IntoResponse {
         running,
         stopped
     );
+    let body = match &reads {
+        Some(reads) => body + &read_routing_metrics(reads).await,
+        None => body,
+    };
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 

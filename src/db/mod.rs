@@ -10,6 +10,7 @@ pub mod feed;
 pub mod import;
 pub mod queries;
 pub mod reference;
+pub mod replica;
 pub mod rollups;
 pub mod rows;
 pub mod seed;
@@ -97,6 +98,27 @@ impl Db {
     /// cache, commit signal, writers' queue): for work that must not wait on this pool.
     pub async fn companion(&self, max_connections: u32) -> Result<Self, DbErr> {
         Ok(Self { conn: open_pool(&self.url, max_connections, self.statements.clone()).await?, ..self.clone() })
+    }
+
+    /// The same registry read through `url` (a streaming replica), with main and analytics pools
+    /// of its own and this one's counters, cache, commit signal and writers' queue. `url` stays
+    /// the primary's: background tasks open their pools there. The cache can be shared because an
+    /// entry is keyed by the data version read on the connection that computed it.
+    pub async fn reader(&self, url: &str, max_connections: u32, analytics_connections: u32) -> Result<Self, DbErr> {
+        let analytics_connections = analytics_connections.max(1);
+        Ok(Self {
+            conn: open_pool(url, max_connections, self.statements.clone()).await?,
+            analytics: open_pool_with(
+                url,
+                analytics_connections,
+                self.statements.clone(),
+                ANALYTICS_SESSION,
+                ANALYTICS_QUEUE_WAIT,
+            )
+            .await?,
+            analytics_gate: Arc::new(tokio::sync::Semaphore::new(analytics_connections as usize)),
+            ..self.clone()
+        })
     }
 
     /// Gives analytical statements a pool of their own with `max_connections` connections.

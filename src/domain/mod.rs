@@ -8,6 +8,7 @@ pub mod epochs;
 pub mod geography;
 pub mod identity;
 pub mod import;
+pub mod lsn;
 pub mod metrics;
 pub mod network;
 pub mod privacy;

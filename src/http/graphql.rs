@@ -13,9 +13,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::edge::{coded_response, request_id};
+use super::reads::{Answerer, DATABASE_HEADER, LSN_HEADER, ReadRouting, after_lsn};
 use super::writer_lane::WriterLane;
 use crate::auth::Principal;
-use crate::db::Db;
+use crate::db::{Db, replica};
 use crate::graphql::RegistrySchema;
 use crate::graphql::loaders::{AnalyticsTurn, request_loader, request_metrics_loader};
 
@@ -29,6 +30,8 @@ pub struct GraphqlState {
     pub max_batch: usize,
     /// Where mutations run (none: on the request's task, as in unit tests).
     pub writer_lane: Option<WriterLane>,
+    /// Queries on a streaming replica (`--read-database-url`); none: everything on `db`.
+    pub reads: Option<ReadRouting>,
 }
 
 /// The header that asks for `extensions.cost` in the response.
@@ -66,7 +69,22 @@ pub async fn graphql_handler(
     }
     // Mutations run on the writer lane, with its database; everything else here.
     let lane = state.writer_lane.as_ref().filter(|_| mutation);
-    let db = lane.map_or(&state.db, WriterLane::db);
+    let after = match after_lsn(&parts.headers) {
+        Ok(after) => after,
+        Err(error) => return Refusal::new(Code::BadUserInput, error.to_string()).into_response(&id),
+    };
+    // Queries go to the replica when there is one, unless it has not replayed what they must see.
+    let answerer = match &state.reads {
+        Some(reads) if !mutation => Some(reads.choose(after).await),
+        Some(_) => Some(Answerer::Primary),
+        None => None,
+    };
+    let on_replica = answerer == Some(Answerer::Replica);
+    let db = match (&state.reads, lane) {
+        (Some(reads), _) if on_replica => &reads.replica,
+        (_, Some(lane)) => lane.db(),
+        _ => &state.db,
+    };
     // One loader per operation: rows are not cached across requests (or across a batch's parts);
     // only analytical results are, by data version (`db::cache`).
     // `x-samverka-cost: true` asks for `extensions.cost` as the request extension does.
@@ -84,7 +102,7 @@ pub async fn graphql_handler(
             .data(request_loader(db, turn.clone()))
             .data(request_metrics_loader(db, turn))
             .data(principal.clone());
-        if lane.is_some() { request.data(db.clone()) } else { request }
+        if lane.is_some() || on_replica { request.data(db.clone()) } else { request }
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
@@ -132,7 +150,27 @@ pub async fn graphql_handler(
     } else {
         (StatusCode::OK, "application/json")
     };
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+    let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response();
+    if let (Some(reads), Some(answerer)) = (&state.reads, answerer) {
+        reads.count(answerer);
+        let headers = response.headers_mut();
+        headers.insert(DATABASE_HEADER, HeaderValue::from_static(answerer.as_str()));
+        // A write's position, for the client's next query to present (read-your-writes).
+        if mutation {
+            match replica::current_lsn(&state.db.conn).await {
+                Ok(Some(lsn)) => {
+                    if let Ok(value) = HeaderValue::from_str(&lsn.to_string()) {
+                        headers.insert(LSN_HEADER, value);
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(error.cause = %error, "could not read the primary's WAL position after a write")
+                }
+            }
+        }
+    }
+    response
 }
 
 /// `INTERNAL` (500) for a failure the log explains.

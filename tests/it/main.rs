@@ -21,6 +21,7 @@ mod network;
 mod pages;
 mod pagination;
 mod real_map;
+mod replica;
 mod schema;
 mod subscriptions;
 mod ws_client;
