@@ -4,29 +4,11 @@
 // metric, the table against the API's own numbers, a live change from an editor's mutation
 // (within 2 s), resuming after a lost connection, the drill-down and the kommune level.
 // Screenshots go to $SAMVERKA_ARTIFACTS as dashboard-*.png. Console errors fail the test.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { chromium } from "playwright-core";
-
-const binary = process.env.SAMVERKA_BIN ?? join(process.env.CARGO_TARGET_DIR ?? "/var/tmp/samverka-target", "debug", "samverka");
-const artifacts = process.env.SAMVERKA_ARTIFACTS ?? "/var/tmp/samverka-artifacts";
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const secret = "browser-test-secret-0123456789abcdef";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
+import { artifacts, binary, browserPath, launchBrowser, offlineContext, serverEnv, startServer } from "./harness.mjs";
 
 let failures = 0;
 function fail(message) {
@@ -39,14 +21,8 @@ function check(condition, message) {
   return condition;
 }
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const dir = mkdtempSync(join(tmpdir(), "samverka-dashboard-"));
-const env = { ...process.env, RUST_LOG: "warn", SAMVERKA_RATE_LIMIT: "0", SAMVERKA_JWT_SECRET: secret };
-const server = spawn(binary, ["serve", "--sqlite-path", join(dir, "demo.db"), "--listen", `127.0.0.1:${port}`], {
-  env,
-  stdio: ["ignore", "inherit", "inherit"],
-});
+const server = await startServer("dashboard");
+const { base, port } = server;
 
 // The API as the test sees it, independent of the page's own queries.
 async function api(query, variables = {}, bearer = null) {
@@ -109,26 +85,11 @@ const countsByCountry = (page) => page.$$eval("#units path.unit", (paths) => {
 
 let browser;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {}
-    if (i > 600) throw new Error("the server did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const editorToken = execFileSync(binary, ["token", "--role", "editor", "--subject", "dashboard-test"], { env }).toString().trim();
+  const editorToken = execFileSync(binary, ["token", "--role", "editor", "--subject", "dashboard-test"], { env: serverEnv }).toString().trim();
   console.log(`server on ${base}; browser ${browserPath}`);
-  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  browser = await launchBrowser();
   // Offline: nothing from another origin, HTTP or WebSocket.
-  const blocked = [];
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(base + "/") || url.startsWith("data:")) return route.continue();
-    blocked.push(url);
-    return route.abort("blockedbyclient");
-  });
-  await context.routeWebSocket((url) => url.host !== `127.0.0.1:${port}`, (ws) => { blocked.push(ws.url()); ws.close(); });
+  const { context, blocked } = await offlineContext(browser, server, { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   const problems = [];
   page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
@@ -388,5 +349,5 @@ try {
   fail(error.stack ?? String(error));
 } finally {
   if (browser) await browser.close();
-  server.kill();
+  server.stop();
 }

@@ -1,60 +1,22 @@
 // Browser test of the pages without the dashboard: `/` (GraphiQL, vendored) and `/network` must
 // render with every other origin blocked, i.e. offline. Starts the real server on the demo
 // registry; saves landing.png (and landing-network.png) to $SAMVERKA_ARTIFACTS.
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-
-const binary = process.env.SAMVERKA_BIN ?? join(process.env.CARGO_TARGET_DIR ?? "/var/tmp/samverka-target", "debug", "samverka");
-const artifacts = process.env.SAMVERKA_ARTIFACTS ?? "/var/tmp/samverka-artifacts";
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
+import { artifacts, browserPath, launchBrowser, offlineContext, startServer } from "./harness.mjs";
 
 function fail(message) {
   console.error(`FAIL: ${message}`);
   process.exitCode = 1;
 }
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const dir = mkdtempSync(join(tmpdir(), "samverka-landing-"));
-const server = spawn(binary, ["serve", "--sqlite-path", join(dir, "demo.db"), "--listen", `127.0.0.1:${port}`], {
-  env: { ...process.env, RUST_LOG: "warn", SAMVERKA_RATE_LIMIT: "0", SAMVERKA_JWT_SECRET: "browser-test-secret-0123456789abcdef" },
-  stdio: ["ignore", "inherit", "inherit"],
-});
+const server = await startServer("landing");
+const { base } = server;
 let browser;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {}
-    if (i > 600) throw new Error("the server did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
   console.log(`server on ${base}; browser ${browserPath}`);
-  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const blocked = [];
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(base + "/") || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
-    blocked.push(url);
-    return route.abort("blockedbyclient");
-  });
-  await context.routeWebSocket((url) => url.host !== `127.0.0.1:${port}`, (ws) => { blocked.push(ws.url()); ws.close(); });
+  browser = await launchBrowser();
+  const { context, blocked } = await offlineContext(browser, server, { viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
   const problems = [];
   page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
@@ -92,5 +54,5 @@ try {
   fail(error.stack ?? String(error));
 } finally {
   if (browser) await browser.close();
-  server.kill();
+  server.stop();
 }

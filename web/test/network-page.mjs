@@ -3,27 +3,9 @@
 // coloured by country with cross-border edges highlighted, with legible labels (region level: no
 // two overlapping, none larger than its node), without console errors. Saves screenshots as test
 // artifacts. Run by `bash web/test/run` (which installs what it needs).
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-
-const binary = process.env.SAMVERKA_BIN ?? join(process.env.CARGO_TARGET_DIR ?? "/var/tmp/samverka-target", "debug", "samverka");
-const artifacts = process.env.SAMVERKA_ARTIFACTS ?? "/var/tmp/samverka-artifacts";
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
+import { artifacts, browserPath, launchBrowser, startServer } from "./harness.mjs";
 
 function fail(message) {
   console.error(`FAIL: ${message}`);
@@ -60,24 +42,12 @@ function labelLayout() {
   return { zoom, nodes, drawn: drawn.length, collisions, onNodes, extent, width: cy.width(), height: cy.height() };
 }
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const dir = mkdtempSync(join(tmpdir(), "samverka-page-"));
-const server = spawn(binary, ["serve", "--sqlite-path", join(dir, "demo.db"), "--listen", `127.0.0.1:${port}`], {
-  env: { ...process.env, RUST_LOG: "warn", SAMVERKA_RATE_LIMIT: "0", SAMVERKA_JWT_SECRET: "browser-test-secret-0123456789abcdef" },
-  stdio: ["ignore", "inherit", "inherit"],
-});
+const server = await startServer("page");
+const { base } = server;
 let browser;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {}
-    if (i > 300) throw new Error("the server did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
   console.log(`server on ${base}; browser ${browserPath}`);
-  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
+  browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   const problems = [];
   page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
@@ -152,5 +122,5 @@ try {
   fail(error.stack ?? String(error));
 } finally {
   if (browser) await browser.close();
-  server.kill();
+  server.stop();
 }
