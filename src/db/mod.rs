@@ -105,33 +105,23 @@ impl Db {
     /// the primary's: background tasks open their pools there. The cache can be shared because an
     /// entry is keyed by the data version read on the connection that computed it.
     pub async fn reader(&self, url: &str, max_connections: u32, analytics_connections: u32) -> Result<Self, DbErr> {
-        let analytics_connections = analytics_connections.max(1);
-        Ok(Self {
-            conn: open_pool(url, max_connections, self.statements.clone()).await?,
-            analytics: open_pool_with(
-                url,
-                analytics_connections,
-                self.statements.clone(),
-                ANALYTICS_SESSION,
-                ANALYTICS_QUEUE_WAIT,
-            )
-            .await?,
-            analytics_gate: Arc::new(tokio::sync::Semaphore::new(analytics_connections as usize)),
-            ..self.clone()
-        })
+        let conn = open_pool(url, max_connections, self.statements.clone()).await?;
+        Self { conn, ..self.clone() }.with_analytics_pool_on(url, analytics_connections).await
     }
 
     /// Gives analytical statements a pool of their own with `max_connections` connections.
-    pub async fn with_analytics_pool(mut self, max_connections: u32) -> Result<Self, DbErr> {
-        self.analytics = open_pool_with(
-            &self.url,
-            max_connections.max(1),
-            self.statements.clone(),
-            ANALYTICS_SESSION,
-            ANALYTICS_QUEUE_WAIT,
-        )
-        .await?;
-        self.analytics_gate = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1) as usize));
+    pub async fn with_analytics_pool(self, max_connections: u32) -> Result<Self, DbErr> {
+        let url = self.url.clone();
+        self.with_analytics_pool_on(&url, max_connections).await
+    }
+
+    /// The analytics pool on `url`, with one admission permit per connection.
+    async fn with_analytics_pool_on(mut self, url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let max_connections = max_connections.max(1);
+        self.analytics =
+            open_pool_with(url, max_connections, self.statements.clone(), ANALYTICS_SESSION, ANALYTICS_QUEUE_WAIT)
+                .await?;
+        self.analytics_gate = Arc::new(tokio::sync::Semaphore::new(max_connections as usize));
         Ok(self)
     }
 
