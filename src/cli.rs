@@ -328,6 +328,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SAMVERKA_RATE_BURST", default_value_t = 100)]
     pub rate_limit_burst: u32,
 
+    /// Addresses of the balancers in front (comma-separated IPs): from them, the client a
+    /// request is rate-limited as is the rightmost untrusted address of `X-Forwarded-For`; from
+    /// anyone else the header is ignored. Without this, clients without a token behind a
+    /// balancer share its address, and one limit.
+    #[arg(long, env = "SAMVERKA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Origins allowed to call from a browser (CORS), comma-separated; none by default.
     #[arg(long, env = "SAMVERKA_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -405,6 +412,7 @@ impl Default for ServeArgs {
             max_batch: 10,
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
+            trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             disable_introspection: false,
             analytics_cache_mb: crate::db::cache::DEFAULT_MB,

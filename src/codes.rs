@@ -18,6 +18,10 @@ pub enum Code {
     TooManySubscriptions,
     /// A write did not get its turn in time; nothing was written and retrying is safe.
     Busy,
+    /// The database could not be reached (restarting, failing over, or a pooler in between
+    /// restarting): retry after a moment. A write cut off at its commit may have landed; a
+    /// retry with `expectedVersion` tells.
+    Unavailable,
     /// The request would cost more than the role may spend, or the document is too big or too
     /// deep (`extensions.estimated`, `limit`, `measure`).
     QueryTooExpensive,
@@ -49,6 +53,7 @@ impl Code {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Self::Busy => "BUSY",
+            Self::Unavailable => "UNAVAILABLE",
             Self::QueryTooExpensive => "QUERY_TOO_EXPENSIVE",
             Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
@@ -77,7 +82,7 @@ impl Code {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::TooManySubscriptions | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -101,7 +101,9 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
                 .reader(url, size, args.analytics_connections)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot open the read database: {e}"))?;
-            Some(ReadRouting::new(replica, Duration::from_millis(args.read_your_writes_wait_ms)))
+            let reads = ReadRouting::new(replica, Duration::from_millis(args.read_your_writes_wait_ms));
+            reads.start_probe(&db.url, url).await?;
+            Some(reads)
         }
         None => None,
     };
@@ -139,7 +141,11 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         writer_lane: Some(WriterLane::start(&db).await?),
         reads: reads.clone(),
     };
-    let rate_limit = RateLimit { per_second: args.rate_limit_per_second, burst: args.rate_limit_burst };
+    let rate_limit = RateLimit {
+        per_second: args.rate_limit_per_second,
+        burst: args.rate_limit_burst,
+        trusted_proxies: args.trusted_proxies.clone(),
+    };
     let ws = WsState {
         schema: state.schema.clone(),
         db: db.clone(),
@@ -172,7 +178,7 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         .merge(crate::http::pages::router())
         .merge(graphql)
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz).with_state(db.clone()))
+        .route("/readyz", get(readyz).with_state(MetricsState { db: db.clone(), reads: reads.clone() }))
         .route("/metrics", get(metrics).with_state(MetricsState { db, reads }))
         // Innermost first: the body limit is a layer, so it also bounds what the handler reads.
         .layer(DefaultBodyLimit::disable())
@@ -199,23 +205,42 @@ struct MetricsState {
     reads: Option<ReadRouting>,
 }
 
-/// Prometheus text for routed reads: who answered, and the replica's lag (`NaN` when it cannot
-/// be asked, so a dashboard shows a gap rather than a stale number).
-async fn read_routing_metrics(reads: &ReadRouting) -> String {
-    let lag = match crate::db::replica::lag_seconds(&reads.replica.conn).await {
-        Ok(lag) => lag.unwrap_or(0.0),
-        Err(_) => f64::NAN,
+/// Prometheus text for routed reads: who answered, whether the replica answers, and its lag in
+/// seconds and bytes (`NaN` when unknown, so a dashboard shows a gap rather than a stale number),
+/// all from the routing's probe: a scrape sends no statement.
+fn read_routing_metrics(reads: &ReadRouting) -> String {
+    let health = reads.health();
+    let known = |value: Option<f64>| if health.up { value.unwrap_or(f64::NAN) } else { f64::NAN };
+    let receiving = match health.status.receiving {
+        Some(receiving) if health.up => f64::from(u8::from(receiving)),
+        _ => f64::NAN,
     };
     format!(
         "# HELP samverka_graphql_answered_total GraphQL requests by the database that answered them.\n\
          # TYPE samverka_graphql_answered_total counter\n\
          samverka_graphql_answered_total{{database=\"primary\"}} {}\n\
          samverka_graphql_answered_total{{database=\"replica\"}} {}\n\
+         # HELP samverka_graphql_answered_again_total Queries the replica failed or dropped that the primary answered.\n\
+         # TYPE samverka_graphql_answered_again_total counter\n\
+         samverka_graphql_answered_again_total {}\n\
+         # HELP samverka_replica_up Whether the replica answered its last probe (0: queries go to the primary).\n\
+         # TYPE samverka_replica_up gauge\n\
+         samverka_replica_up {}\n\
          # HELP samverka_replica_lag_seconds Seconds the replica's last replayed transaction is behind (0: caught up).\n\
          # TYPE samverka_replica_lag_seconds gauge\n\
-         samverka_replica_lag_seconds {lag}\n",
+         samverka_replica_lag_seconds {}\n\
+         # HELP samverka_replica_lag_bytes Bytes of WAL the primary has written that the replica has not replayed.\n\
+         # TYPE samverka_replica_lag_bytes gauge\n\
+         samverka_replica_lag_bytes {}\n\
+         # HELP samverka_replica_receiving Whether the replica's WAL receiver streams from the primary (NaN: not visible to this role).\n\
+         # TYPE samverka_replica_receiving gauge\n\
+         samverka_replica_receiving {receiving}\n",
         reads.answered_by_primary.get(),
         reads.answered_by_replica.get(),
+        reads.answered_again.get(),
+        u8::from(health.up),
+        known(health.status.lag_seconds.or(Some(0.0))),
+        known(health.lag_bytes),
     )
 }
 
@@ -244,7 +269,7 @@ async fn metrics(State(MetricsState { db, reads }): State<MetricsState>) -> impl
         stopped
     );
     let body = match &reads {
-        Some(reads) => body + &read_routing_metrics(reads).await,
+        Some(reads) => body + &read_routing_metrics(reads),
         None => body,
     };
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
@@ -267,11 +292,27 @@ fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
         .max_age(Duration::from_secs(600)))
 }
 
-async fn readyz(State(db): State<Db>) -> impl IntoResponse {
-    if db.ping().await {
-        (StatusCode::OK, Json(serde_json::json!({ "status": "ready" })))
+/// How long `/readyz` waits for a database's answer: balancers check every second or two.
+const READY_PING: Duration = Duration::from_secs(1);
+
+/// Ready while this instance can answer something: the primary answers, or queries have a
+/// replica that does. With the primary down every instance is in the same state, so taking
+/// them all out of the balancer would only trade coded `UNAVAILABLE` answers for the balancer's
+/// bare 503 and drop the reads the replica can still serve. The body says which database answers.
+async fn readyz(State(MetricsState { db, reads }): State<MetricsState>) -> impl IntoResponse {
+    let primary = tokio::time::timeout(READY_PING, db.ping()).await.unwrap_or(false);
+    let replica = reads.as_ref().map(|reads| reads.health().up);
+    let state = |up: bool| if up { "up" } else { "down" };
+    let mut body = serde_json::json!({ "primary": state(primary) });
+    if let Some(replica) = replica {
+        body["replica"] = state(replica).into();
+    }
+    if primary || replica == Some(true) {
+        body["status"] = "ready".into();
+        (StatusCode::OK, Json(body))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unreachable" })))
+        body["status"] = "database unreachable".into();
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
     }
 }
 

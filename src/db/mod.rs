@@ -78,8 +78,18 @@ pub struct Db {
 impl Db {
     /// Connects, creating the SQLite file (in WAL mode) if needed.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        Self::connect_with(url, max_connections, Pooling::MAIN).await
+    }
+
+    /// As [`Self::connect`], but connecting on first use: for a database that may be down now
+    /// (the probe of a replica).
+    pub async fn lazy(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        Self::connect_with(url, max_connections, Pooling { wait: READ_POOL_WAIT, lazy: true, ..Pooling::MAIN }).await
+    }
+
+    async fn connect_with(url: &str, max_connections: u32, pooling: Pooling) -> Result<Self, DbErr> {
         let statements = StatementCounter::default();
-        let conn = open_pool(url, max_connections, statements.clone()).await?;
+        let conn = open_pool_with(url, max_connections, statements.clone(), pooling).await?;
         Ok(Self {
             analytics_gate: Arc::new(tokio::sync::Semaphore::new(tokio::sync::Semaphore::MAX_PERMITS)),
             analytics: conn.clone(),
@@ -104,23 +114,29 @@ impl Db {
     /// of its own and this one's counters, cache, commit signal and writers' queue. `url` stays
     /// the primary's: background tasks open their pools there. The cache can be shared because an
     /// entry is keyed by the data version read on the connection that computed it.
+    ///
+    /// Its pools connect lazily and give up on a connection sooner than the primary's: a replica
+    /// that is down must neither stop an instance from starting nor hold queries that the
+    /// primary can answer (`http::reads` routes around it).
     pub async fn reader(&self, url: &str, max_connections: u32, analytics_connections: u32) -> Result<Self, DbErr> {
-        let conn = open_pool(url, max_connections, self.statements.clone()).await?;
-        Self { conn, ..self.clone() }.with_analytics_pool_on(url, analytics_connections).await
+        let main = Pooling { wait: READ_POOL_WAIT, lazy: true, ..Pooling::MAIN };
+        let conn = open_pool_with(url, max_connections, self.statements.clone(), main).await?;
+        let analytics_connections = analytics_connections.max(1);
+        let analytics = Pooling { wait: READ_POOL_WAIT, lazy: true, ..Pooling::ANALYTICS };
+        Ok(Self {
+            conn,
+            analytics: open_pool_with(url, analytics_connections, self.statements.clone(), analytics).await?,
+            analytics_gate: Arc::new(tokio::sync::Semaphore::new(analytics_connections as usize)),
+            ..self.clone()
+        })
     }
 
-    /// Gives analytical statements a pool of their own with `max_connections` connections.
-    pub async fn with_analytics_pool(self, max_connections: u32) -> Result<Self, DbErr> {
-        let url = self.url.clone();
-        self.with_analytics_pool_on(&url, max_connections).await
-    }
-
-    /// The analytics pool on `url`, with one admission permit per connection.
-    async fn with_analytics_pool_on(mut self, url: &str, max_connections: u32) -> Result<Self, DbErr> {
+    /// Gives analytical statements a pool of their own with `max_connections` connections, and
+    /// one admission permit per connection.
+    pub async fn with_analytics_pool(mut self, max_connections: u32) -> Result<Self, DbErr> {
         let max_connections = max_connections.max(1);
         self.analytics =
-            open_pool_with(url, max_connections, self.statements.clone(), ANALYTICS_SESSION, ANALYTICS_QUEUE_WAIT)
-                .await?;
+            open_pool_with(&self.url, max_connections, self.statements.clone(), Pooling::ANALYTICS).await?;
         self.analytics_gate = Arc::new(tokio::sync::Semaphore::new(max_connections as usize));
         Ok(self)
     }
@@ -203,17 +219,33 @@ const POOL_WAIT: Duration = Duration::from_secs(10);
 /// two connections); beyond it the request is refused as `BUSY`.
 const ANALYTICS_QUEUE_WAIT: Duration = Duration::from_secs(60);
 
+/// How long a query waits for a connection of a replica's pools before the primary answers it.
+const READ_POOL_WAIT: Duration = Duration::from_secs(3);
+
+/// How a pool's sessions are set up and how long a request waits for one of them.
+#[derive(Clone, Copy, Debug)]
+struct Pooling {
+    session: &'static [(&'static str, &'static str)],
+    wait: Duration,
+    /// Connect on first use instead of at opening (a replica that is down at start).
+    lazy: bool,
+}
+
+impl Pooling {
+    const MAIN: Self = Self { session: SESSION, wait: POOL_WAIT, lazy: false };
+    const ANALYTICS: Self = Self { session: ANALYTICS_SESSION, wait: ANALYTICS_QUEUE_WAIT, lazy: false };
+}
+
 /// Opens a pool on `url`; every statement it sends is counted on `statements`.
 async fn open_pool(url: &str, max_connections: u32, statements: StatementCounter) -> Result<DatabaseConnection, DbErr> {
-    open_pool_with(url, max_connections, statements, SESSION, POOL_WAIT).await
+    open_pool_with(url, max_connections, statements, Pooling::MAIN).await
 }
 
 async fn open_pool_with(
     url: &str,
     max_connections: u32,
     statements: StatementCounter,
-    session: &'static [(&'static str, &'static str)],
-    wait: Duration,
+    Pooling { session, wait, lazy }: Pooling,
 ) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -221,6 +253,7 @@ async fn open_pool_with(
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(wait)
+        .connect_lazy(lazy)
         .sqlx_logging(false)
         // WAL lets readers go on while the importer writes; busy_timeout makes a writer wait
         // for the lock instead of failing at once.

@@ -42,3 +42,34 @@ pub async fn lag_seconds<C: ConnectionTrait>(conn: &C) -> Result<Option<f64>, Db
     let Some(row) = conn.query_one_raw(statement).await? else { return Ok(None) };
     row.try_get("", "lag")
 }
+
+/// What a replica says of itself at one moment (`db::replica::status`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReplicaStatus {
+    /// Seconds behind, as [`lag_seconds`] (`None`: not a standby).
+    pub lag_seconds: Option<f64>,
+    /// How far it has replayed (a server that is not a standby: how far it has written).
+    pub replayed: Option<Lsn>,
+    /// Whether its WAL receiver streams from the primary now (`None`: not visible to this role,
+    /// which needs `pg_read_all_stats`, or not a standby).
+    pub receiving: Option<bool>,
+}
+
+/// How far the replica behind `conn` is: seconds since its last replayed commit, the position
+/// it has replayed (compared with the primary's for the lag in bytes), and whether it is
+/// streaming. Time alone misleads: an idle primary makes any replica look current, and a
+/// replica that stopped receiving looks current too.
+pub async fn status<C: ConnectionTrait>(conn: &C) -> Result<ReplicaStatus, DbErr> {
+    let lag_seconds = lag_seconds(conn).await?;
+    let statement = Statement::from_string(
+        DatabaseBackend::Postgres,
+        "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text          AS replayed,          (SELECT status = 'streaming' FROM pg_stat_wal_receiver WHERE status IS NOT NULL LIMIT 1) AS receiving",
+    );
+    let Some(row) = conn.query_one_raw(statement).await? else { return Ok(ReplicaStatus::default()) };
+    let replayed: Option<String> = row.try_get("", "replayed")?;
+    Ok(ReplicaStatus {
+        lag_seconds,
+        replayed: replayed.and_then(|text| text.parse().ok()),
+        receiving: row.try_get("", "receiving")?,
+    })
+}

@@ -4,7 +4,7 @@
 use std::any::Any;
 
 use async_graphql::{Error, ErrorExtensions};
-use sea_orm::{ConnAcquireErr, DbErr};
+use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
 
 use super::loaders::LoadError;
 use crate::db::write::WriteError;
@@ -44,22 +44,71 @@ pub fn not_found_by(what: &str, key_name: &str, key: &str) -> Error {
     })
 }
 
-/// Logs the cause and returns a generic `INTERNAL` error; a database pool that stayed busy
-/// past its wait is `BUSY` instead (retrying later is safe: nothing was done).
+/// Logs the cause and returns a generic `INTERNAL` error, unless the cause is the database
+/// being out of reach for a while: a pool that stayed busy past its wait is `BUSY`, a database
+/// that could not be reached (restarting, failing over, a pooler restarting) is `UNAVAILABLE`.
+/// Both say "retry shortly" and neither is the server's fault.
 pub fn internal<E: std::fmt::Display + 'static>(cause: &E) -> Error {
-    if is_pool_timeout(cause) {
-        tracing::warn!(error.cause = %cause, "request refused: the database pool stayed busy");
-        return coded(Code::Busy, "the server is busy with other analyses; try again shortly");
+    match transient(cause) {
+        Some(Code::Busy) => {
+            tracing::warn!(error.cause = %cause, "request refused: the database pool stayed busy");
+            coded(Code::Busy, "the server is busy with other analyses; try again shortly")
+        }
+        Some(_) => {
+            tracing::warn!(error.cause = %cause, "request refused: the database could not be reached");
+            coded(Code::Unavailable, "the database cannot be reached at the moment; try again shortly")
+        }
+        None => {
+            tracing::error!(error.cause = %cause, "internal error while resolving a request");
+            coded(Code::Internal, "internal error; it has been logged")
+        }
     }
-    tracing::error!(error.cause = %cause, "internal error while resolving a request");
-    coded(Code::Internal, "internal error; it has been logged")
 }
 
-/// Whether a failure is sqlx's pool timeout, as SeaORM passes it on: a `DbErr`, or the
-/// DataLoader's shared `Arc<DbErr>`.
-fn is_pool_timeout(cause: &dyn Any) -> bool {
+/// `BUSY` or `UNAVAILABLE` when `cause` is a database that is out of reach for a while, by
+/// the error's type (never its text): a `DbErr`, the DataLoader's shared `Arc<DbErr>`, or one
+/// inside an `anyhow::Error`.
+pub fn transient(cause: &dyn Any) -> Option<Code> {
     let db = cause.downcast_ref::<DbErr>().or_else(|| cause.downcast_ref::<LoadError>().map(|shared| &**shared));
-    matches!(db, Some(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)))
+    if let Some(db) = db {
+        return transient_db(db);
+    }
+    let chained = cause.downcast_ref::<anyhow::Error>()?;
+    chained.chain().find_map(|link| link.downcast_ref::<DbErr>()).and_then(transient_db)
+}
+
+fn transient_db(error: &DbErr) -> Option<Code> {
+    match error {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => Some(Code::Busy),
+        DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed) => Some(Code::Unavailable),
+        DbErr::Conn(RuntimeErr::SqlxError(cause))
+        | DbErr::Exec(RuntimeErr::SqlxError(cause))
+        | DbErr::Query(RuntimeErr::SqlxError(cause)) => transient_sqlx(cause),
+        // A connection that could not be made, for a reason sqlx did not type.
+        DbErr::Conn(_) => Some(Code::Unavailable),
+        _ => None,
+    }
+}
+
+/// SQLSTATEs of a database going away or not taking connections: class 08 (connection
+/// exceptions, also PgBouncer's own errors), 57P01–57P03 (shut down by an administrator, crash,
+/// cannot connect now), 53300 (too many connections) and 25006 (a write reached a standby, as
+/// after a failover before the URLs follow).
+fn transient_sqlx(error: &sea_orm::sqlx::Error) -> Option<Code> {
+    use sea_orm::sqlx::Error;
+    match error {
+        Error::PoolTimedOut => Some(Code::Busy),
+        Error::Io(_) | Error::Tls(_) | Error::Protocol(_) | Error::PoolClosed | Error::WorkerCrashed => {
+            Some(Code::Unavailable)
+        }
+        Error::Database(database) => {
+            let code = database.code()?;
+            let code = code.as_ref();
+            (code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "25006"))
+                .then_some(Code::Unavailable)
+        }
+        _ => None,
+    }
 }
 
 /// Maps database and loader errors to `INTERNAL` (cause logged) at the resolver boundary.
@@ -127,6 +176,24 @@ mod tests {
         assert_eq!(code(&internal(&Arc::new(timeout))), "\"BUSY\"");
         // The same words in another error are not a timeout.
         assert_eq!(code(&internal(&DbErr::Custom("Connection pool timed out".into()))), "\"INTERNAL\"");
-        assert_eq!(code(&internal(&DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))), "\"INTERNAL\"");
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_unavailable_and_a_broken_statement_is_internal() {
+        use sea_orm::sqlx;
+        let refused = || sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(code(&internal(&DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))), "\"UNAVAILABLE\"");
+        assert_eq!(code(&internal(&DbErr::Conn(RuntimeErr::SqlxError(Arc::new(refused()))))), "\"UNAVAILABLE\"");
+        assert_eq!(code(&internal(&DbErr::Exec(RuntimeErr::SqlxError(Arc::new(refused()))))), "\"UNAVAILABLE\"");
+        assert_eq!(
+            code(&internal(&Arc::new(DbErr::Query(RuntimeErr::SqlxError(Arc::new(refused())))))),
+            "\"UNAVAILABLE\""
+        );
+        let wrapped = anyhow::Error::new(DbErr::Conn(RuntimeErr::Internal("gone".into()))).context("reading the feed");
+        assert_eq!(code(&internal(&wrapped)), "\"UNAVAILABLE\"");
+        // A statement the database refused for what it says is a defect, not an outage.
+        let syntax = DbErr::Query(RuntimeErr::SqlxError(Arc::new(sqlx::Error::RowNotFound)));
+        assert_eq!(code(&internal(&syntax)), "\"INTERNAL\"");
+        assert_eq!(code(&internal(&DbErr::Custom("connection refused".into()))), "\"INTERNAL\"");
     }
 }

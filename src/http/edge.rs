@@ -4,7 +4,7 @@
 //! in the same shape as GraphQL errors, with the request id the logs use.
 
 use crate::codes::Code;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -25,10 +25,13 @@ use crate::auth::{AuthError, Authenticator, Principal};
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// Per-client request budget: `per_second` sustained, `burst` at once.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RateLimit {
     pub per_second: u32,
     pub burst: u32,
+    /// Balancers whose `X-Forwarded-For` names the client (`--trusted-proxies`); from any other
+    /// peer the header is ignored, since anyone can send it.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// The clock the rate limiter reads: the monotonic clock, or one a test moves by hand (so a
@@ -68,19 +71,21 @@ type Limiter = RateLimiter<String, DefaultKeyedStateStore<String>, EdgeClock, No
 pub struct Edge {
     pub authenticator: Authenticator,
     limiter: Option<Arc<Limiter>>,
+    trusted_proxies: Arc<[IpAddr]>,
     clock: EdgeClock,
 }
 
 impl Edge {
     /// `rate_limit: None` (or zero per second) turns rate limiting off.
     pub fn new(authenticator: Authenticator, rate_limit: Option<RateLimit>, clock: EdgeClock) -> Self {
+        let trusted_proxies = rate_limit.as_ref().map(|limit| limit.trusted_proxies.clone()).unwrap_or_default().into();
         let limiter = rate_limit.and_then(|limit| {
             let per_second = NonZeroU32::new(limit.per_second)?;
             let burst = NonZeroU32::new(limit.burst).unwrap_or(per_second);
             let quota = Quota::per_second(per_second).allow_burst(burst);
             Some(Arc::new(RateLimiter::new(quota, DefaultKeyedStateStore::default(), clock.clone())))
         });
-        Self { authenticator, limiter, clock }
+        Self { authenticator, limiter, trusted_proxies, clock }
     }
 }
 
@@ -116,7 +121,7 @@ pub async fn guard_edge(State(edge): State<Edge>, mut request: Request, next: Ne
         }
     };
     if let Some(limiter) = &edge.limiter {
-        let key = client_key(&principal, &request);
+        let key = client_key(&principal, &request, &edge.trusted_proxies);
         if let Err(not_until) = limiter.check_key(&key) {
             let wait = not_until.wait_time_from(edge.clock.now());
             tracing::info!(client = %key, "rate limited");
@@ -140,16 +145,39 @@ pub async fn guard_edge(State(edge): State<Edge>, mut request: Request, next: Ne
     next.run(request).await
 }
 
-/// Token subject when there is one (a client keeps its budget across addresses), else the peer
-/// address. Behind a balancer, put the balancer's rate limiting in front, or give clients tokens.
-fn client_key(principal: &Principal, request: &Request<Body>) -> String {
-    match &principal.subject {
-        Some(subject) => format!("sub:{subject}"),
-        None => request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "ip:unknown".to_owned(), |info| format!("ip:{}", info.0.ip())),
+/// Token subject when there is one (a client keeps its budget across addresses), else the
+/// client's address: the peer's, or behind a trusted balancer the one it forwarded.
+fn client_key(principal: &Principal, request: &Request<Body>, trusted_proxies: &[IpAddr]) -> String {
+    if let Some(subject) = &principal.subject {
+        return format!("sub:{subject}");
     }
+    let Some(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()) else {
+        return "ip:unknown".to_owned();
+    };
+    let forwarded = request.headers().get_all(X_FORWARDED_FOR).iter().filter_map(|value| value.to_str().ok());
+    format!("ip:{}", forwarded_client(peer, forwarded, trusted_proxies))
+}
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
+
+/// The client behind a chain of proxies: from a trusted peer, the rightmost address of
+/// `X-Forwarded-For` that is not itself a trusted proxy (entries left of it were written by
+/// the client and prove nothing); the peer when it is not trusted or forwarded nothing usable.
+fn forwarded_client<'a>(peer: IpAddr, header_values: impl Iterator<Item = &'a str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = header_values.flat_map(|value| value.split(',')).map(str::trim).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(address) if trusted.contains(&address) => client = address,
+            Ok(address) => return address,
+            // A garbled entry ends what can be believed.
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// Gives the plain-text refusals of tower's layers (body too large, timeout) the coded JSON body.
@@ -182,5 +210,33 @@ pub async fn code_layer_errors(request: Request, next: Next) -> Response {
             coded
         }
         _ => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or_else(|_| panic!("{text} is an address"))
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_balancer_and_only_its_own_hop() {
+        let balancer = ip("127.0.0.1");
+        let trusted = [balancer, ip("10.0.0.2")];
+        // From the balancer: the address it appended (the rightmost).
+        assert_eq!(forwarded_client(balancer, ["203.0.113.7"].into_iter(), &trusted), ip("203.0.113.7"));
+        // A client's own claim to the left is not believed; a second trusted hop is passed over.
+        assert_eq!(
+            forwarded_client(balancer, ["1.2.3.4, 203.0.113.7, 10.0.0.2"].into_iter(), &trusted),
+            ip("203.0.113.7")
+        );
+        assert_eq!(forwarded_client(balancer, ["1.2.3.4", "2001:db8::1"].into_iter(), &trusted), ip("2001:db8::1"));
+        // From anyone else the header is ignored.
+        assert_eq!(forwarded_client(ip("198.51.100.9"), ["1.2.3.4"].into_iter(), &trusted), ip("198.51.100.9"));
+        // Nothing usable: the balancer itself is the client.
+        assert_eq!(forwarded_client(balancer, ["not an address"].into_iter(), &trusted), balancer);
+        assert_eq!(forwarded_client(balancer, std::iter::empty(), &trusted), balancer);
     }
 }

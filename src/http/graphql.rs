@@ -74,43 +74,26 @@ pub async fn graphql_handler(
         Err(error) => return Refusal::new(Code::BadUserInput, error.to_string()).into_response(&id),
     };
     // Queries go to the replica when there is one, unless it has not replayed what they must see.
-    let answerer = match &state.reads {
+    let mut answerer = match &state.reads {
         Some(reads) if !mutation => Some(reads.choose(after).await),
         Some(_) => Some(Answerer::Primary),
         None => None,
     };
     let on_replica = answerer == Some(Answerer::Replica);
-    let db = match (&state.reads, lane) {
-        (Some(reads), _) if on_replica => &reads.replica,
-        (_, Some(lane)) => lane.db(),
-        _ => &state.db,
-    };
     // One loader per operation: rows are not cached across requests (or across a batch's parts);
     // only analytical results are, by data version (`db::cache`).
     // `x-samverka-cost: true` asks for `extensions.cost` as the request extension does.
     let wants_cost = parts.headers.get(COST_HEADER).is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"true"));
-    // A batch spends one request's cost limit, across its operations.
-    let batch_spent = std::sync::Arc::new(crate::graphql::cost::BatchSpent::default());
-    let prepare = |mut request: async_graphql::Request| {
-        db.operations.increment();
-        request = request.data(batch_spent.clone());
-        if wants_cost {
-            request.extensions.insert("cost".into(), async_graphql::Value::Boolean(true));
-        }
-        let turn = AnalyticsTurn::default();
-        let request = request
-            .data(request_loader(db, turn.clone()))
-            .data(request_metrics_loader(db, turn))
-            .data(principal.clone());
-        if lane.is_some() || on_replica { request.data(db.clone()) } else { request }
+    let setup = Setup {
+        // A batch spends one request's cost limit, across its operations.
+        batch_spent: std::sync::Arc::new(crate::graphql::cost::BatchSpent::default()),
+        wants_cost,
+        principal,
     };
-    let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
-        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(prepare).collect()),
-    };
-    let mut response = match lane {
-        Some(lane) => {
+    let mut response = match (lane, &state.reads) {
+        (Some(lane), _) => {
             let schema = state.schema.clone();
+            let batch = setup.apply(batch, lane.db(), true);
             match lane.run(async move { schema.execute_batch(batch).await }).await {
                 Ok(response) => response,
                 Err(error) => {
@@ -119,7 +102,25 @@ pub async fn graphql_handler(
                 }
             }
         }
-        None => state.schema.execute_batch(batch).await,
+        (None, Some(reads)) if on_replica => {
+            // A copy to answer again on the primary if the replica fails the query or goes down
+            // while answering it (queries only: answering twice changes nothing).
+            let again = copy_batch(&batch);
+            let on_replica = setup.apply(batch, &reads.replica, true);
+            let answered = tokio::select! {
+                response = state.schema.execute_batch(on_replica) => Some(response),
+                () = reads.went_down() => None,
+            };
+            match answered {
+                Some(response) if !(replica_could_not_answer(&response) && reads.replica_failed().await) => response,
+                _ => {
+                    reads.answered_again.increment();
+                    answerer = Some(Answerer::Primary);
+                    state.schema.execute_batch(setup.apply(again, &state.db, false)).await
+                }
+            }
+        }
+        _ => state.schema.execute_batch(setup.apply(batch, &state.db, false)).await,
     };
     let request_failed = match &mut response {
         BatchResponse::Single(single) => {
@@ -171,6 +172,65 @@ pub async fn graphql_handler(
         }
     }
     response
+}
+
+/// What every operation of a request gets besides its database.
+struct Setup {
+    batch_spent: std::sync::Arc<crate::graphql::cost::BatchSpent>,
+    wants_cost: bool,
+    principal: Principal,
+}
+
+impl Setup {
+    /// The batch's operations with their loaders on `db`; `own_db`: `db` is not the schema's
+    /// own (the writer lane's or a replica's), so resolvers are given it too.
+    fn apply(&self, batch: BatchRequest, db: &Db, own_db: bool) -> BatchRequest {
+        let prepare = |mut request: async_graphql::Request| {
+            db.operations.increment();
+            request = request.data(self.batch_spent.clone());
+            if self.wants_cost {
+                request.extensions.insert("cost".into(), async_graphql::Value::Boolean(true));
+            }
+            let turn = AnalyticsTurn::default();
+            let request = request
+                .data(request_loader(db, turn.clone()))
+                .data(request_metrics_loader(db, turn))
+                .data(self.principal.clone());
+            if own_db { request.data(db.clone()) } else { request }
+        };
+        match batch {
+            BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
+            BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(prepare).collect()),
+        }
+    }
+}
+
+/// The operations of a batch as the client sent them (no data attached), to run again.
+fn copy_batch(batch: &BatchRequest) -> BatchRequest {
+    let copy = |request: &async_graphql::Request| {
+        let mut copy = async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+        copy.operation_name.clone_from(&request.operation_name);
+        copy.extensions.clone_from(&request.extensions);
+        copy
+    };
+    match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(copy(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.iter().map(copy).collect()),
+    }
+}
+
+/// Whether an error of the response says its database could not answer (`UNAVAILABLE`, or
+/// `BUSY`: no connection in time).
+fn replica_could_not_answer(response: &BatchResponse) -> bool {
+    let transient = |error: &ServerError| {
+        error.extensions.as_ref().and_then(|extensions| extensions.get("code")).is_some_and(|code| {
+            matches!(code, async_graphql::Value::String(code) if code == Code::Unavailable.as_str() || code == Code::Busy.as_str())
+        })
+    };
+    match response {
+        BatchResponse::Single(single) => single.errors.iter().any(transient),
+        BatchResponse::Batch(responses) => responses.iter().flat_map(|r| r.errors.iter()).any(transient),
+    }
 }
 
 /// `INTERNAL` (500) for a failure the log explains.

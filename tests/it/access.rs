@@ -243,6 +243,35 @@ async fn the_rate_limiter_trips_and_recovers() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_balancer_clients_are_limited_by_their_forwarded_address() {
+    let clock = governor::clock::FakeRelativeClock::default();
+    let app = TestApp::spawn_with(ServeArgs {
+        rate_limit_per_second: 1,
+        rate_limit_burst: 2,
+        rate_limit_clock: Some(clock),
+        // The test client connects from 127.0.0.1: it plays the balancer.
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..args()
+    })
+    .await;
+    let post = |forwarded: &'static str| {
+        app.client
+            .post(format!("{}/graphql", app.base))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({ "query": "{ countries { totalCount } }" }))
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(post("203.0.113.1").await.unwrap().status(), 200);
+    }
+    assert_eq!(post("203.0.113.1").await.unwrap().status(), 429, "the first client spent its burst");
+    // Another client behind the same balancer has its own budget; a client's own claim to the
+    // left of what the balancer appended changes nothing.
+    assert_eq!(post("203.0.113.2").await.unwrap().status(), 200);
+    assert_eq!(post("203.0.113.9, 203.0.113.1").await.unwrap().status(), 429);
+}
+
+#[tokio::test]
 async fn the_http_edge_refuses_what_it_should() {
     let app = TestApp::spawn_with(ServeArgs {
         body_limit: 4096,
