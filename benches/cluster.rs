@@ -129,6 +129,7 @@ struct Cluster {
     dir: Option<String>,
     balancer: String,
     primary_url: String,
+    replica_url: String,
     secret: String,
     state_dir: PathBuf,
     instances: usize,
@@ -168,6 +169,7 @@ impl Cluster {
             dir,
             balancer: vars["SAMVERKA_CLUSTER_URL"].clone(),
             primary_url: vars["SAMVERKA_PRIMARY_URL"].clone(),
+            replica_url: vars["SAMVERKA_REPLICA_URL"].clone(),
             secret: vars["SAMVERKA_JWT_SECRET"].clone(),
             state_dir,
             instances,
@@ -202,41 +204,32 @@ impl Cluster {
 
     /// One value from the primary, with psql.
     fn psql(&self, sql: &str) -> String {
-        let output = Command::new("psql")
-            .args([self.primary_url.as_str(), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .expect("psql");
-        assert!(output.status.success(), "psql failed: {sql}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        psql_at(&self.primary_url, sql).unwrap_or_else(|error| panic!("psql failed: {sql}: {error}"))
     }
 
-    /// Sessions on the primary and on the replica (PostgreSQL's own count, PgBouncer's included).
+    /// Sessions on the primary and on the replica (PostgreSQL's own count, PgBouncer's included;
+    /// 0 for one that does not answer).
     fn connections(&self) -> (u64, u64) {
-        let primary = self.psql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'");
-        let replica_url = self.primary_url.replacen(
-            &port_of(&self.primary_url),
-            &(port_of(&self.primary_url).parse::<u32>().unwrap() + 1).to_string(),
-            1,
-        );
-        let replica = Command::new("psql")
-            .args([
-                replica_url.as_str(),
-                "-X",
-                "-q",
-                "-At",
-                "-c",
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'",
-            ])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default();
-        (primary.parse().unwrap_or(0), replica.parse().unwrap_or(0))
+        let sessions = |url: &str| {
+            psql_at(url, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
+                .ok()
+                .and_then(|count| count.parse().ok())
+                .unwrap_or(0)
+        };
+        (sessions(&self.primary_url), sessions(&self.replica_url))
     }
 }
 
-fn port_of(url: &str) -> String {
-    let authority = url.split_once("://").map_or(url, |(_, rest)| rest).split('/').next().unwrap_or_default();
-    authority.rsplit_once(':').map(|(_, port)| port.to_owned()).unwrap_or_else(|| "5432".into())
+/// One value from the database at `url`, with psql.
+fn psql_at(url: &str, sql: &str) -> Result<String, String> {
+    let output = Command::new("psql")
+        .args([url, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .map_err(|error| error.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -178,8 +178,8 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         .merge(crate::http::pages::router())
         .merge(graphql)
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz).with_state(MetricsState { db: db.clone(), reads: reads.clone() }))
-        .route("/metrics", get(metrics).with_state(MetricsState { db, reads }))
+        .route("/readyz", get(readyz).with_state(InstanceState { db: db.clone(), reads: reads.clone() }))
+        .route("/metrics", get(metrics).with_state(InstanceState { db, reads }))
         // Innermost first: the body limit is a layer, so it also bounds what the handler reads.
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(args.body_limit))
@@ -197,10 +197,10 @@ pub async fn router(mut db: Db, args: &ServeArgs, authenticator: Authenticator) 
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
 }
 
-/// Prometheus text exposition of the two counters load tests need (statements per request).
-/// What `/metrics` reads: the counters, and the replica when queries are routed to one.
+/// What `/metrics` and `/readyz` read: the primary (and its counters), and the replica's
+/// routing when queries go to one.
 #[derive(Clone)]
-struct MetricsState {
+struct InstanceState {
     db: Db,
     reads: Option<ReadRouting>,
 }
@@ -244,7 +244,9 @@ fn read_routing_metrics(reads: &ReadRouting) -> String {
     )
 }
 
-async fn metrics(State(MetricsState { db, reads }): State<MetricsState>) -> impl axum::response::IntoResponse {
+/// Prometheus text exposition of the counters load tests need (statements per request), the
+/// heavy-job queue, and read routing.
+async fn metrics(State(InstanceState { db, reads }): State<InstanceState>) -> impl axum::response::IntoResponse {
     let (waiting, running, stopped) = crate::jobs::counts();
     let body = format!(
         "# HELP samverka_sql_statements_total SQL statements sent to the database.\n\
@@ -299,7 +301,7 @@ const READY_PING: Duration = Duration::from_secs(1);
 /// replica that does. With the primary down every instance is in the same state, so taking
 /// them all out of the balancer would only trade coded `UNAVAILABLE` answers for the balancer's
 /// bare 503 and drop the reads the replica can still serve. The body says which database answers.
-async fn readyz(State(MetricsState { db, reads }): State<MetricsState>) -> impl IntoResponse {
+async fn readyz(State(InstanceState { db, reads }): State<InstanceState>) -> impl IntoResponse {
     let primary = tokio::time::timeout(READY_PING, db.ping()).await.unwrap_or(false);
     let replica = reads.as_ref().map(|reads| reads.health().up);
     let state = |up: bool| if up { "up" } else { "down" };
