@@ -14,7 +14,9 @@
 //!   region's epochs between reforms ([`domain::epochs`]),
 //!   organisation numbers and ROR ids ([`domain::identity`]), ISO 4217 and ECB rates
 //!   ([`domain::currency`]), WAL positions clients send back ([`domain::lsn`]),
-//!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]),
+//!   editors' drafts ([`domain::edits`]), the write rules ([`domain::validation`]), the
+//!   analysts' filter language and its limits ([`domain::filter`]), the Nordic name fold
+//!   search matches ([`domain::text`]),
 //!   k-anonymity with complementary suppression ([`domain::privacy`]), the metric
 //!   definitions ([`domain::metrics`]) and partner-network analysis and export
 //!   ([`domain::network`], on petgraph and rayon; what each analysis costs in
@@ -22,7 +24,8 @@
 //! - [`db`]: connecting, migrating, the statement counter, the idempotent importer writer
 //!   ([`db::import`]; an import speaks for its own sources), keeping the database on the
 //!   shipped reference map ([`db::reference`]), list selections and the batched lookups behind DataLoaders
-//!   ([`db::queries`]), node metrics and group-by aggregates in portable hand-written SQL
+//!   ([`db::queries`]), the analysts' filters compiled to SQL ([`db::queries::filter`]),
+//!   keyset pages ([`db::queries::keyset`]), the stored folded names ([`db::search`]), node metrics and group-by aggregates in portable hand-written SQL
 //!   ([`db::queries::metrics`], [`db::queries::aggregate`], [`db::queries::sql`]) over the
 //!   derived analytical facts the write path keeps true at every commit ([`db::facts`]) and
 //!   their monthly rollups per region epoch and municipality ([`db::rollups`]) and today's-map
@@ -44,7 +47,8 @@
 //!   look-ahead ([`graphql::compiled`], SQL in [`db::queries::graph`]), the root
 //!   query (registry lists + `analytics`), mutation and subscription
 //!   ([`graphql::subscription`]), object wrappers around entity models, DataLoaders, guards,
-//!   pagination, error codes, `network(…)` ([`graphql::network`]), `importFile`
+//!   pagination ([`graphql::pagination`]: keyset cursors), the `where:` inputs
+//!   ([`graphql::filters`]), error codes, `network(…)` ([`graphql::network`]), `importFile`
 //!   ([`graphql::import_file`]). No HTTP and no SQL.
 //! - [`http`]: the transport: the edge before GraphQL (authentication, per-client rate limit,
 //!   coded refusals: [`http::edge`]), the `/graphql` handler ([`http::graphql`]), the

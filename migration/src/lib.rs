@@ -17,6 +17,9 @@ mod m20261206_000011_rebuild_derived_facts;
 mod m20261206_000012_current_map_cells;
 mod m20261206_000013_placement_cells;
 mod m20261206_000014_organisations_by_seat_and_name;
+mod m20261206_000015_nordic_search;
+
+pub use m20261206_000015_nordic_search::SEARCHED_TABLES;
 
 /// The ordered list of migrations; `samverka migrate` and every server start apply it.
 #[derive(Debug)]
@@ -40,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_current_map_cells::Migration),
             Box::new(m20261206_000013_placement_cells::Migration),
             Box::new(m20261206_000014_organisations_by_seat_and_name::Migration),
+            Box::new(m20261206_000015_nordic_search::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ pub mod reference;
 pub mod replica;
 pub mod rollups;
 pub mod rows;
+pub mod search;
 pub mod seed;
 pub mod write;
 
@@ -150,9 +151,13 @@ impl Db {
         // The migrator's own checks read PostgreSQL's catalogs (about 0.2 s, most of a second
         // start); when the migrations table already lists every migration there is nothing to do.
         if self.all_migrations_applied().await && !self.derived_facts_missing().await? {
+            if search::refill_pending(&self.conn).await? {
+                self.refill_search_names().await?;
+            }
             return Ok(());
         }
         Migrator::up(&self.conn, None).await?;
+        self.refill_search_names().await?;
         // A migration may have added or reshaped the derived facts: recompute them all, once,
         // in one transaction (seconds at the `large` scale; nothing on an empty registry). A
         // process stopped between the migration's commit and this one's finds the facts missing
@@ -161,6 +166,17 @@ impl Db {
         facts::rebuild(&tx).await?;
         tx.commit().await?;
         facts::vacuum_analyze(&self.conn).await
+    }
+
+    /// Folds every name a migration left without its search form, in one transaction.
+    async fn refill_search_names(&self) -> Result<(), DbErr> {
+        let tx = self.conn.begin().await?;
+        let refolded = search::refill(&tx).await?;
+        tx.commit().await?;
+        if refolded > 0 {
+            tracing::info!(refolded, "names refolded for search");
+        }
+        Ok(())
     }
 
     /// True when the map is loaded but the derived facts are not (every municipality is a metric

@@ -5,6 +5,7 @@ pub mod currency;
 pub mod dates;
 pub mod edits;
 pub mod epochs;
+pub mod filter;
 pub mod geography;
 pub mod identity;
 pub mod import;

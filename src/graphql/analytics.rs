@@ -20,7 +20,7 @@ use super::types::geography::Region;
 use super::types::metrics::Metrics;
 use super::types::work::Programme;
 use crate::db::queries::aggregate::{self, Dimension, Geography, GeographyDay, GroupKeys, MAX_GROUPS};
-use crate::db::queries::lists::{self, Sort, SortField};
+use crate::db::queries::lists;
 use crate::domain::metrics::NodeKind;
 use crate::domain::privacy::{part_withheld, suppressed_cells};
 
@@ -362,7 +362,7 @@ async fn participation(
     };
     let rest = match rest {
         Some(rest) => {
-            let select = lists::projects_select(&rest, Sort::default()).or_internal()?;
+            let select = lists::projects_select(&rest);
             Some(crate::db::queries::ids_of(select, entity::project::Column::Id))
         }
         None => None,
@@ -442,8 +442,7 @@ impl AnalyticsQuery {
         };
         let rest = match rest {
             Some(rest) => {
-                let sort = Sort { field: SortField::Slug, descending: false };
-                let select = lists::placements_select(&rest, sort).or_internal()?;
+                let select = lists::placements_select(&rest);
                 Some(crate::db::queries::ids_of(select, entity::student_placement::Column::Id))
             }
             None => None,

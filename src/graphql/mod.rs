@@ -8,6 +8,7 @@ pub mod cost;
 pub mod direct;
 pub mod error;
 pub mod field_order;
+pub mod filters;
 pub mod import_file;
 pub mod loaders;
 pub mod mutation;

@@ -1,44 +1,59 @@
-//! Relay-style cursor pagination over offset windows. Cursors are opaque (base64 of the row's
-//! offset in the ordered, filtered list). `first` defaults to 50 and may not exceed 500.
+//! Relay-style cursor pagination over keyset windows (`db::queries::keyset`). A cursor is
+//! opaque: base64url of the row's sort-key values, its id and the order's label, so a page
+//! after it is "the next rows in this order", whatever was written meanwhile, and page 1 000
+//! costs what page 1 does. `first` defaults to 50 and may not exceed 500.
 //!
-//! Offsets keep cursors valid for any ordering with one code path; the cost is that rows inserted
-//! before a cursor shift later pages. Keyset cursors are the upgrade if that starts to matter.
+//! Offset cursors (`o:<n>`, before keyset paging) are refused with `BAD_USER_INPUT`: their
+//! position cannot be turned into a row.
 
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::{Object, OutputType, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::BoxFuture;
+use sea_orm::{DatabaseConnection, EntityTrait, Select};
+use serde::{Deserialize, Serialize};
 
 use super::direct::Direct;
 use super::error::{OrInternal, bad_input};
-use crate::db::queries::Window;
+use crate::db::queries::keyset::{self, Position, Window};
+use crate::db::queries::lists::Ordering;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
-/// The largest offset a cursor may carry.
-pub const MAX_CURSOR_OFFSET: u64 = 1_000_000_000;
+/// The longest cursor accepted (a cursor holds at most four keys of at most a few hundred
+/// characters each).
+const MAX_CURSOR_CHARS: usize = 4_096;
 
-/// An opaque position in a list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OffsetCursor(pub u64);
+/// A row's place in one order of a list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyCursor {
+    /// The order's label (`name`, `budget_eur desc,name`…).
+    #[serde(rename = "o")]
+    pub order: String,
+    #[serde(rename = "k")]
+    pub keys: Vec<keyset::KeyValue>,
+    #[serde(rename = "i")]
+    pub id: i32,
+}
 
-impl CursorType for OffsetCursor {
+impl CursorType for KeyCursor {
     type Error = String;
 
     fn decode_cursor(text: &str) -> std::result::Result<Self, Self::Error> {
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| "not a cursor from this API".to_owned())?;
-        let text = String::from_utf8(bytes).map_err(|_| "not a cursor from this API".to_owned())?;
-        text.strip_prefix("o:")
-            .and_then(|n| n.parse().ok())
-            // No list is that long; a bigger offset is forged (and would overflow SQL's bigint).
-            .filter(|offset| *offset <= MAX_CURSOR_OFFSET)
-            .map(OffsetCursor)
-            .ok_or_else(|| "not a cursor from this API".to_owned())
+        const FOREIGN: &str = "not a cursor from this API";
+        if text.len() > MAX_CURSOR_CHARS {
+            return Err(FOREIGN.to_owned());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| FOREIGN.to_owned())?;
+        if bytes.starts_with(b"o:") {
+            return Err("an offset cursor from before keyset paging: ask for the first page again".to_owned());
+        }
+        serde_json::from_slice(&bytes).map_err(|_| FOREIGN.to_owned())
     }
 
     fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("o:{}", self.0))
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 }
 
@@ -63,29 +78,32 @@ fn size(argument: &str, value: Option<i32>) -> Result<Option<u64>> {
     }
 }
 
-fn cursor(argument: &str, value: Option<&String>) -> Result<Option<u64>> {
-    value
-        .map(|text| {
-            OffsetCursor::decode_cursor(text)
-                .map(|c| c.0)
-                .map_err(|reason| bad_input(argument, format!("`{argument}`: {reason}")))
-        })
-        .transpose()
+/// The position a cursor argument holds in `order`.
+fn position(argument: &str, value: Option<&String>, order: &Ordering) -> Result<Option<Position>> {
+    let Some(text) = value else { return Ok(None) };
+    let cursor =
+        KeyCursor::decode_cursor(text).map_err(|reason| bad_input(argument, format!("`{argument}`: {reason}")))?;
+    if cursor.order != order.label {
+        return Err(bad_input(
+            argument,
+            format!(
+                "`{argument}` is a cursor of the order `{}`, not of this request's `{}`",
+                cursor.order, order.label
+            ),
+        ));
+    }
+    Ok(Some(Position { keys: cursor.keys, id: cursor.id }))
 }
 
 /// Lazily counted total: only queried when the client asks for `totalCount`.
 pub struct TotalCount {
     count: futures::lock::Mutex<Option<BoxFuture<'static, Result<u64>>>>,
-    known: Option<u64>,
 }
 
 #[Object]
 impl TotalCount {
     /// How many rows match the filter, over all pages.
     async fn total_count(&self) -> Result<u64> {
-        if let Some(total) = self.known {
-            return Ok(total);
-        }
         let future = self.count.lock().await.take();
         match future {
             Some(future) => future.await,
@@ -96,20 +114,22 @@ impl TotalCount {
 
 /// A page of nodes; each node is resolved directly (see [`Direct`]): pages nest, and at four
 /// levels of ten they hold thousands of objects.
-pub type Page<T> = Connection<OffsetCursor, Direct<T>, TotalCount>;
+pub type Page<T> = Connection<KeyCursor, Direct<T>, TotalCount>;
 
-/// Builds one page: `count` is awaited only when needed (for `last` without `before`, or when
-/// the client selects `totalCount`); `fetch` gets the window to read.
-pub async fn page<T, M, CountFut, FetchFut>(
+/// One page of `select` in `order`: the window the arguments ask for, read by keyset
+/// (`first`/`after` forward, `last`/`before` from the end).
+pub async fn page<E, T>(
+    conn: &DatabaseConnection,
+    select: Select<E>,
+    id: E::Column,
+    order: Ordering,
     args: PageArgs,
-    count: impl FnOnce() -> CountFut,
-    fetch: impl FnOnce(Window) -> FetchFut,
-    wrap: impl Fn(M) -> T,
+    wrap: impl Fn(E::Model) -> T,
 ) -> Result<Page<T>>
 where
+    E: EntityTrait,
+    E::Model: Sync,
     T: OutputType + async_graphql::ContainerType,
-    CountFut: std::future::Future<Output = std::result::Result<u64, sea_orm::DbErr>> + Send + 'static,
-    FetchFut: std::future::Future<Output = std::result::Result<Vec<M>, sea_orm::DbErr>>,
 {
     let first = size("first", args.first)?;
     let last = size("last", args.last)?;
@@ -120,54 +140,29 @@ where
             "give `first` (paging forward, with `after`) or `last` (backward, with `before`), not both",
         ));
     }
-    let after = cursor("after", args.after.as_ref())?;
-    let before = cursor("before", args.before.as_ref())?;
-    let start = after.map_or(0, |a| a + 1);
-    let count_future = count();
-    let (mut known_total, mut pending_count) = (None, Some(count_future));
-    let mut end = match before {
-        Some(before) => before,
-        None if last.is_some() => {
-            let total = match pending_count.take() {
-                Some(count_future) => count_future.await.or_internal()?,
-                None => 0,
-            };
-            known_total = Some(total);
-            total
-        }
-        None => u64::MAX,
+    let after = position("after", args.after.as_ref(), &order)?;
+    let before = position("before", args.before.as_ref(), &order)?;
+    let from_end = last.is_some();
+    let has_after = after.is_some();
+    let window = Window { after, before: before.clone(), limit: last.or(first).unwrap_or(DEFAULT_PAGE_SIZE), from_end };
+    let count_conn = conn.clone();
+    let count_select = select.clone();
+    let count: BoxFuture<'static, Result<u64>> =
+        Box::pin(async move { crate::db::queries::count(&count_conn, count_select).await.or_internal() });
+    let page = if window.limit == 0 {
+        keyset::Page { rows: Vec::new(), more: false }
+    } else {
+        keyset::page(conn, select, id, &order.keys, &window)
+            .await
+            .or_internal()?
+            .map_err(|foreign| bad_input(if has_after { "after" } else { "before" }, foreign.to_string()))?
     };
-    end = end.max(start);
-    let mut window_start = start;
-    match (first, last) {
-        (Some(first), _) => end = end.min(start.saturating_add(first)),
-        (None, None) => end = end.min(start.saturating_add(DEFAULT_PAGE_SIZE)),
-        (None, Some(_)) => {}
-    }
-    if let Some(last) = last {
-        window_start = window_start.max(end.saturating_sub(last));
-    }
-    let limit = end - window_start;
-    let rows =
-        if limit == 0 { Vec::new() } else { fetch(Window { offset: window_start, limit }).await.or_internal()? };
-    let fetched = rows.len() as u64;
-    let has_previous = window_start > 0;
-    let has_next = match known_total {
-        Some(total) => window_start + fetched < total,
-        None => fetched == limit && before.is_none_or(|b| window_start + fetched < b),
-    };
-    let total = TotalCount {
-        count: futures::lock::Mutex::new(
-            pending_count
-                .map(|f| -> BoxFuture<'static, Result<u64>> { Box::pin(async move { f.await.or_internal() }) }),
-        ),
-        known: known_total,
-    };
+    let (has_previous, has_next) = if from_end { (page.more, before.is_some()) } else { (has_after, page.more) };
+    let total = TotalCount { count: futures::lock::Mutex::new(Some(count)) };
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
-    connection.edges.extend(
-        rows.into_iter()
-            .enumerate()
-            .map(|(i, row)| Edge::new(OffsetCursor(window_start + i as u64), Direct(wrap(row)))),
-    );
+    connection.edges.extend(page.rows.into_iter().map(|(row, position)| {
+        let cursor = KeyCursor { order: order.label.clone(), keys: position.keys, id: position.id };
+        Edge::new(cursor, Direct(wrap(row)))
+    }));
     Ok(connection)
 }

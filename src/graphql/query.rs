@@ -3,17 +3,18 @@
 
 use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result};
 use entity::*;
-use sea_orm::{DatabaseConnection, EntityTrait, Select};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, Select};
 
 use super::access::{Role, RoleGuard};
 use super::compiled::{self, Compiled};
 use super::error::{OrInternal, bad_input, not_found_by};
+use super::filters::{self, *};
 use super::pagination::{Page, PageArgs, page};
 use super::types::actors::{Organisation, Placement, Student};
 use super::types::common::*;
 use super::types::geography::{Country, Municipality, Region};
 use super::types::work::{Collaboration, Goal, IndicatorValue, Programme, Project};
-use crate::db::queries::{self, lists};
+use crate::db::queries::{self, filter, lists};
 
 /// Which field a list is sorted by.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -25,8 +26,18 @@ pub enum SortField {
     Start,
     /// End of the entity's period.
     End,
-    /// Headline budget (projects only).
+    /// Headline budget in its own currency (projects only).
     Budget,
+    /// Headline budget in euros (projects only); unknown budgets come last.
+    BudgetEur,
+    /// How many partner rows (organisations) or partners (projects): a count computed in the
+    /// page's statement.
+    Partnerships,
+    /// How many projects (programmes; organisations: the projects they are partners in).
+    Projects,
+    /// How well the name matches the `search` of `where` (best first when ascending). The
+    /// default order of a list whose `where` holds a `search` for every row.
+    Relevance,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -36,7 +47,9 @@ pub enum SortDirection {
     Desc,
 }
 
-/// Sorting of a list; ties are broken by creation order.
+/// One key of a list's order. `orderBy` takes up to four, most significant first; ties are
+/// broken by id. Unknown values (NULL) come last in either direction, and text compares in
+/// byte order, on both backends.
 #[derive(InputObject, Clone, Copy, Debug, Default)]
 pub struct SortOrder {
     #[graphql(default)]
@@ -46,19 +59,28 @@ pub struct SortOrder {
 }
 
 impl SortOrder {
-    fn to_db(order: Option<SortOrder>) -> lists::Sort {
-        let order = order.unwrap_or_default();
+    fn to_db(self) -> lists::Sort {
         lists::Sort {
-            field: match order.field {
+            field: match self.field {
                 SortField::Name => lists::SortField::Name,
                 SortField::Slug => lists::SortField::Slug,
                 SortField::Start => lists::SortField::Start,
                 SortField::End => lists::SortField::End,
                 SortField::Budget => lists::SortField::Budget,
+                SortField::BudgetEur => lists::SortField::BudgetEur,
+                SortField::Partnerships => lists::SortField::Partnerships,
+                SortField::Projects => lists::SortField::Projects,
+                SortField::Relevance => lists::SortField::Relevance,
             },
-            descending: order.direction == SortDirection::Desc,
+            descending: self.direction == SortDirection::Desc,
         }
     }
+}
+
+/// The order of `list`, or `BAD_USER_INPUT` on `orderBy`.
+fn ordering(list: lists::List, order_by: Option<Vec<SortOrder>>, search: Option<&str>) -> Result<lists::Ordering> {
+    let sorts: Vec<lists::Sort> = order_by.unwrap_or_default().into_iter().map(SortOrder::to_db).collect();
+    lists::ordering(list, &sorts, search).map_err(|error| bad_input("orderBy", error.to_string()))
 }
 
 fn period(input: Option<PeriodInput>) -> Result<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
@@ -66,6 +88,7 @@ fn period(input: Option<PeriodInput>) -> Result<(Option<chrono::NaiveDate>, Opti
     Ok((period.from, period.to))
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct RegionFilter {
     /// Case-insensitive part of the name.
@@ -78,6 +101,7 @@ pub struct RegionFilter {
     pub verified: Option<bool>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct MunicipalityFilter {
     pub name_contains: Option<String>,
@@ -89,6 +113,7 @@ pub struct MunicipalityFilter {
     pub verified: Option<bool>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct OrganisationFilter {
     pub name_contains: Option<String>,
@@ -102,6 +127,7 @@ pub struct OrganisationFilter {
     pub verified: Option<bool>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct ProgrammeFilter {
     pub name_contains: Option<String>,
@@ -110,6 +136,7 @@ pub struct ProgrammeFilter {
     pub verified: Option<bool>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct ProjectFilter {
     pub name_contains: Option<String>,
@@ -128,6 +155,7 @@ pub struct ProjectFilter {
     pub verified: Option<bool>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct GoalFilter {
     pub project: Option<String>,
@@ -137,6 +165,7 @@ pub struct GoalFilter {
     pub verified: Option<bool>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct IndicatorValueFilter {
     pub project: Option<String>,
@@ -145,6 +174,7 @@ pub struct IndicatorValueFilter {
     pub verified: Option<bool>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct CollaborationFilter {
     /// Either side is this organisation (slug).
@@ -161,6 +191,7 @@ pub struct SourceFilter {
     pub key_contains: Option<String>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct StudentFilter {
     pub home_municipality: Option<String>,
@@ -168,6 +199,7 @@ pub struct StudentFilter {
     pub enrolled: Option<PeriodInput>,
 }
 
+/// Shorthand for a few common tests, ANDed; `where` is the full filter language.
 #[derive(InputObject, Default)]
 pub struct PlacementFilter {
     pub host_organisation: Option<String>,
@@ -218,10 +250,17 @@ pub(crate) fn analytics_db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
     &ctx.data_unchecked::<crate::db::Db>().analytics
 }
 
-/// Runs a list selection as one page.
-async fn list<E, T>(
+/// Runs a list selection as one page: the shorthand `filter` (already in `select`), then
+/// `where`, then the keyset window of `order_by`.
+#[allow(clippy::too_many_arguments)]
+async fn list<E, T, W>(
     ctx: &Context<'_>,
-    select: std::result::Result<Select<E>, lists::UnsupportedSort>,
+    select: Select<E>,
+    id: E::Column,
+    list: lists::List,
+    table: &'static filter::Table,
+    where_: Option<W>,
+    order_by: Option<Vec<SortOrder>>,
     args: PageArgs,
     wrap: impl Fn(E::Model) -> T,
 ) -> Result<Page<T>>
@@ -229,18 +268,14 @@ where
     E: EntityTrait,
     E::Model: Sync,
     T: async_graphql::OutputType + async_graphql::ContainerType,
+    W: filters::WhereInput,
 {
-    let select = select.map_err(|error| bad_input("orderBy", error.to_string()))?;
-    let conn = db(ctx).clone();
-    let count_select = select.clone();
-    let count_conn = conn.clone();
-    page(
-        args,
-        move || async move { queries::count(&count_conn, count_select).await },
-        |window| async move { queries::fetch_window(&conn, select, window).await },
-        wrap,
-    )
-    .await
+    let order = ordering(list, order_by, filters::ranking_search(where_.as_ref()).as_deref())?;
+    let select = match &where_ {
+        Some(where_) => select.filter(filters::condition(ctx, table, where_)?),
+        None => select,
+    };
+    page(db(ctx), select, id, order, args, wrap).await
 }
 
 /// One row by its unique text key, or `NOT_FOUND`.
@@ -288,13 +323,15 @@ impl RegistryQuery {
     async fn countries(
         &self,
         ctx: &Context<'_>,
-        order_by: Option<SortOrder>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Page<Country>> {
-        list(ctx, lists::countries_select(SortOrder::to_db(order_by)), args(after, before, first, last), Country).await
+        let order = ordering(lists::List::Countries, order_by, None)?;
+        page(db(ctx), lists::countries_select(), country::Column::Id, order, args(after, before, first, last), Country)
+            .await
     }
 
     /// A region by slug, e.g. `reg-no-telemark`.
@@ -328,18 +365,28 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::REGIONS)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn regions(
         &self,
         ctx: &Context<'_>,
         filter: Option<RegionFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<RegionWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Compiled<Page<Region>>> {
-        let plain = filter.is_none() && order_by.is_none() && after.is_none() && before.is_none() && last.is_none();
+        let plain = filter.is_none()
+            && where_.is_none()
+            && order_by.is_none()
+            && after.is_none()
+            && before.is_none()
+            && last.is_none();
         if plain && let Some(page) = compiled::regions(ctx, first).await? {
             return Ok(page);
         }
@@ -351,9 +398,19 @@ impl RegistryQuery {
             exists_on: f.exists_on.map(|d| d.0),
             verified: f.verified,
         };
-        list(ctx, lists::regions_select(&filter, SortOrder::to_db(order_by)), args(after, before, first, last), Region)
-            .await
-            .map(Compiled::Resolved)
+        list(
+            ctx,
+            lists::regions_select(&filter),
+            region::Column::Id,
+            lists::List::Regions,
+            &filter::REGIONS,
+            where_,
+            order_by,
+            args(after, before, first, last),
+            Region,
+        )
+        .await
+        .map(Compiled::Resolved)
     }
 
     /// A municipality by slug, e.g. `mun-no-nome`.
@@ -387,12 +444,17 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::MUNICIPALITIES)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
         filter: Option<MunicipalityFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<MunicipalityWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -409,7 +471,12 @@ impl RegistryQuery {
         };
         list(
             ctx,
-            lists::municipalities_select(&filter, SortOrder::to_db(order_by)),
+            lists::municipalities_select(&filter),
+            municipality::Column::Id,
+            lists::List::Municipalities,
+            &filter::MUNICIPALITIES,
+            where_,
+            order_by,
             args(after, before, first, last),
             Municipality,
         )
@@ -493,12 +560,17 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::ORGANISATIONS)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
         filter: Option<OrganisationFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<OrganisationWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -516,7 +588,12 @@ impl RegistryQuery {
         };
         list(
             ctx,
-            lists::organisations_select(&filter, SortOrder::to_db(order_by)),
+            lists::organisations_select(&filter),
+            organisation::Column::Id,
+            lists::List::Organisations,
+            &filter::ORGANISATIONS,
+            where_,
+            order_by,
             args(after, before, first, last),
             Organisation,
         )
@@ -528,12 +605,17 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::PROGRAMMES)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn programmes(
         &self,
         ctx: &Context<'_>,
         filter: Option<ProgrammeFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<ProgrammeWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -550,7 +632,12 @@ impl RegistryQuery {
         };
         list(
             ctx,
-            lists::programmes_select(&filter, SortOrder::to_db(order_by)),
+            lists::programmes_select(&filter),
+            programme::Column::Id,
+            lists::List::Programmes,
+            &filter::PROGRAMMES,
+            where_,
+            order_by,
             args(after, before, first, last),
             Programme,
         )
@@ -563,12 +650,17 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::PROJECTS)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn projects(
         &self,
         ctx: &Context<'_>,
         filter: Option<ProjectFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<ProjectWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -577,7 +669,12 @@ impl RegistryQuery {
         let filter = filter.unwrap_or_default().into_db()?;
         list(
             ctx,
-            lists::projects_select(&filter, SortOrder::to_db(order_by)),
+            lists::projects_select(&filter),
+            project::Column::Id,
+            lists::List::Projects,
+            &filter::PROJECTS,
+            where_,
+            order_by,
             args(after, before, first, last),
             Project,
         )
@@ -589,12 +686,17 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::GOALS)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn goals(
         &self,
         ctx: &Context<'_>,
         filter: Option<GoalFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<GoalWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -608,8 +710,18 @@ impl RegistryQuery {
             text_contains: f.text_contains,
             verified: f.verified,
         };
-        list(ctx, lists::goals_select(&filter, SortOrder::to_db(order_by)), args(after, before, first, last), Goal)
-            .await
+        list(
+            ctx,
+            lists::goals_select(&filter),
+            goal::Column::Id,
+            lists::List::Goals,
+            &filter::GOALS,
+            where_,
+            order_by,
+            args(after, before, first, last),
+            Goal,
+        )
+        .await
     }
 
     async fn indicator_value(&self, ctx: &Context<'_>, slug: String) -> Result<IndicatorValue> {
@@ -619,12 +731,17 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::INDICATOR_VALUES)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn indicator_values(
         &self,
         ctx: &Context<'_>,
         filter: Option<IndicatorValueFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<IndicatorValueWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -641,7 +758,12 @@ impl RegistryQuery {
         };
         list(
             ctx,
-            lists::indicator_values_select(&filter, SortOrder::to_db(order_by)),
+            lists::indicator_values_select(&filter),
+            indicator_value::Column::Id,
+            lists::List::IndicatorValues,
+            &filter::INDICATOR_VALUES,
+            where_,
+            order_by,
             args(after, before, first, last),
             IndicatorValue,
         )
@@ -655,12 +777,17 @@ impl RegistryQuery {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::COLLABORATIONS)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     async fn collaborations(
         &self,
         ctx: &Context<'_>,
         filter: Option<CollaborationFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<CollaborationWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -678,7 +805,12 @@ impl RegistryQuery {
         };
         list(
             ctx,
-            lists::collaborations_select(&filter, SortOrder::to_db(order_by)),
+            lists::collaborations_select(&filter),
+            collaboration::Column::Id,
+            lists::List::Collaborations,
+            &filter::COLLABORATIONS,
+            where_,
+            order_by,
             args(after, before, first, last),
             Collaboration,
         )
@@ -696,7 +828,7 @@ impl RegistryQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<SourceFilter>,
-        order_by: Option<SortOrder>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -704,9 +836,12 @@ impl RegistryQuery {
     ) -> Result<Page<Source>> {
         let f = filter.unwrap_or_default();
         let filter = lists::SourceFilter { kind: f.kind, key_contains: f.key_contains };
-        list(
-            ctx,
-            lists::sources_select(&filter, SortOrder::to_db(order_by)),
+        let order = ordering(lists::List::Sources, order_by, None)?;
+        page(
+            db(ctx),
+            lists::sources_select(&filter),
+            source::Column::Id,
+            order,
             args(after, before, first, last),
             Source::from,
         )
@@ -736,13 +871,18 @@ impl RegistryQuery {
 
     /// Pseudonymous students (analysts and up). The guard runs before the filter, so filters
     /// cannot be used to probe student data.
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::STUDENTS)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     #[allow(clippy::too_many_arguments)]
     async fn students(
         &self,
         ctx: &Context<'_>,
         filter: Option<StudentFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<StudentWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -758,7 +898,12 @@ impl RegistryQuery {
         };
         list(
             ctx,
-            lists::students_select(&filter, SortOrder::to_db(order_by)),
+            lists::students_select(&filter),
+            student::Column::Id,
+            lists::List::Students,
+            &filter::STUDENTS,
+            where_,
+            order_by,
             args(after, before, first, last),
             Student,
         )
@@ -773,13 +918,18 @@ impl RegistryQuery {
             .map(Placement)
     }
 
-    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
+    #[graphql(guard = "RoleGuard::new(Role::Analyst)", complexity = "super::cost::page(first, last, child_complexity) + super::filters::cost(&where_, &filter::PLACEMENTS)", directive = super::cost::list_size::apply(Some(50), Some(vec!["first".into(), "last".into()]), Some(false)))]
     #[allow(clippy::too_many_arguments)]
     async fn placements(
         &self,
         ctx: &Context<'_>,
         filter: Option<PlacementFilter>,
-        order_by: Option<SortOrder>,
+        #[graphql(
+            name = "where",
+            desc = "Analysts' filter: `and`/`or`/`not`, operators per field type, `some`/`none`/`every` on relations; ANDed with `filter` (the shorthand of a few common tests). At most 6 levels deep, 40 tests, 500 values per `in`; adds to the query cost (1 per indexed test, 5 per unindexed one, 3 per relation)."
+        )]
+        where_: Option<PlacementWhere>,
+        order_by: Option<Vec<SortOrder>>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -788,7 +938,12 @@ impl RegistryQuery {
         let filter = filter.unwrap_or_default().into_db()?;
         list(
             ctx,
-            lists::placements_select(&filter, SortOrder::to_db(order_by)),
+            lists::placements_select(&filter),
+            student_placement::Column::Id,
+            lists::List::Placements,
+            &filter::PLACEMENTS,
+            where_,
+            order_by,
             args(after, before, first, last),
             Placement,
         )

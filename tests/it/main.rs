@@ -12,6 +12,7 @@ mod api_errors;
 mod compiled;
 mod facts;
 mod field_order;
+mod filters;
 mod ground_truth;
 mod import;
 mod importers;

@@ -1,25 +1,37 @@
-//! Filtered, ordered selections for the top-level lists. Each `*_select` returns a `Select` the
-//! caller windows and counts; filters are ANDed, and every order ends on the id so pages are
-//! stable.
+//! Filtered selections for the top-level lists and their orders. Each `*_select` returns a
+//! `Select` the caller refines (`where:`), pages (`keyset`) and counts; the shorthand filters are
+//! ANDed. [`ordering`] gives a list's sort keys; every order ends on the id.
 
 use chrono::NaiveDate;
 use entity::enums::{CollaborationKind, GoalKind, LifecycleStatus, OrganisationKind, PlacementKind, RegionKind};
 use entity::*;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+
+use super::filter;
+use super::keyset::{KeyKind, SortKey};
 
 use super::{col, ids_where, overlaps, valid_on};
 use crate::domain::metrics::Period;
 use crate::domain::text::{LIKE_ESCAPE, contains_pattern, search_form};
 
-/// What a list can be ordered by. Not every entity has every field.
+/// What a list can be ordered by. Not every list has every field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortField {
     Name,
     Slug,
     Start,
     End,
+    /// Projects: the headline budget in its own currency.
     Budget,
+    /// Projects: the headline budget in euros.
+    BudgetEur,
+    /// Organisations: their partner rows; projects: their partners.
+    Partnerships,
+    /// Programmes: their projects; organisations: the projects they are partners in.
+    Projects,
+    /// How well the name matches the filter's `search`.
+    Relevance,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,18 +48,158 @@ impl Default for Sort {
 
 /// The sort field is not available on this list.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("this list cannot be sorted by {0:?}")]
-pub struct UnsupportedSort(pub SortField);
+pub enum UnsupportedSort {
+    #[error("this list cannot be sorted by {0:?}")]
+    Field(SortField),
+    #[error("RELEVANCE needs a `search` in the filter that holds for every row")]
+    NoSearch,
+    #[error("a list is sorted by at most {MAX_SORT_KEYS} fields")]
+    TooMany,
+}
 
-fn ordered<E: EntityTrait>(
-    select: Select<E>,
-    sort: Sort,
-    column: Option<E::Column>,
-    id: E::Column,
-) -> Result<Select<E>, UnsupportedSort> {
-    let column = column.ok_or(UnsupportedSort(sort.field))?;
-    let order = if sort.descending { Order::Desc } else { Order::Asc };
-    Ok(select.order_by(column, order.clone()).order_by(id, order))
+/// The most fields one `orderBy` may list.
+pub const MAX_SORT_KEYS: usize = 4;
+
+/// The lists, for their sort keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum List {
+    Countries,
+    Regions,
+    Municipalities,
+    Organisations,
+    Programmes,
+    Projects,
+    Goals,
+    IndicatorValues,
+    Collaborations,
+    Sources,
+    Students,
+    Placements,
+}
+
+impl List {
+    fn table(self) -> &'static str {
+        match self {
+            List::Countries => "countries",
+            List::Regions => "regions",
+            List::Municipalities => "municipalities",
+            List::Organisations => "organisations",
+            List::Programmes => "programmes",
+            List::Projects => "projects",
+            List::Goals => "goals",
+            List::IndicatorValues => "indicator_values",
+            List::Collaborations => "collaborations",
+            List::Sources => "sources",
+            List::Students => "students",
+            List::Placements => "student_placements",
+        }
+    }
+
+    fn column(self, field: SortField) -> Option<(&'static str, KeyKind)> {
+        use KeyKind::{Date, Number, Text};
+        use List::{
+            Collaborations, Countries, Goals, IndicatorValues, Municipalities, Organisations, Placements, Programmes,
+            Regions, Sources, Students,
+        };
+        use SortField::{Budget, BudgetEur, End, Name, Slug, Start};
+        Some(match (self, field) {
+            (Countries, Name) => ("name", Text),
+            (Countries, Slug) => ("code", Text),
+            (Sources, Name | Slug) => ("key", Text),
+            (Goals, Name) | (IndicatorValues, Name) => ("text", Text),
+            (Collaborations | Students | Placements, Name) => ("slug", Text),
+            (Regions | Municipalities | Organisations | Programmes | List::Projects, Name) => ("name", Text),
+            (Countries | Sources, _) => return None,
+            (_, Slug) => ("slug", Text),
+            (Municipalities, Start) => ("established_on", Date),
+            (Municipalities, End) => ("dissolved_on", Date),
+            (IndicatorValues, Start) => ("period_from", Date),
+            (IndicatorValues, End) => ("period_to", Date),
+            (Students, Start) => ("enrolled_from", Date),
+            (Students, End) => ("enrolled_to", Date),
+            (Goals, Start | End) => return None,
+            (_, Start) => ("valid_from", Date),
+            (_, End) => ("valid_to", Date),
+            (List::Projects, Budget) => ("budget_total", Number),
+            (List::Projects, BudgetEur) => ("budget_eur", Number),
+            _ => return None,
+        })
+    }
+
+    /// A count computed per row in the statement that reads the page (never per resolver).
+    fn metric(self, field: SortField) -> Option<Expr> {
+        let table = self.table();
+        let count = |from: &str, key: &str, what: &str| {
+            Expr::cust(format!("(SELECT COUNT({what}) FROM {from} m WHERE m.{key} = {table}.id)"))
+        };
+        match (self, field) {
+            (List::Organisations, SortField::Partnerships) => Some(count("project_partners", "organisation_id", "*")),
+            (List::Projects, SortField::Partnerships) => Some(count("project_partners", "project_id", "*")),
+            (List::Organisations, SortField::Projects) => {
+                Some(count("project_partners", "organisation_id", "DISTINCT m.project_id"))
+            }
+            (List::Programmes, SortField::Projects) => Some(count("projects", "programme_id", "*")),
+            _ => None,
+        }
+    }
+
+    fn has_search(self) -> bool {
+        matches!(self, List::Regions | List::Municipalities | List::Organisations | List::Programmes | List::Projects)
+    }
+}
+
+/// An order of a list: its keys (the id, ascending, always breaks ties) and a label cursors
+/// carry, so a cursor of one order is not used with another.
+#[derive(Clone, Debug)]
+pub struct Ordering {
+    pub keys: Vec<SortKey>,
+    pub label: String,
+}
+
+/// The order `sorts` ask for on `list` (by name when empty, or by relevance when the filter
+/// holds a `search` for every row).
+pub fn ordering(list: List, sorts: &[Sort], search: Option<&str>) -> Result<Ordering, UnsupportedSort> {
+    if sorts.len() > MAX_SORT_KEYS {
+        return Err(UnsupportedSort::TooMany);
+    }
+    let ranked = search.filter(|_| list.has_search());
+    let defaults;
+    let sorts = if sorts.is_empty() {
+        defaults = match ranked {
+            Some(_) => vec![Sort { field: SortField::Relevance, descending: false }, Sort::default()],
+            None => vec![Sort::default()],
+        };
+        &defaults[..]
+    } else {
+        sorts
+    };
+    let mut keys = Vec::with_capacity(sorts.len());
+    let mut label = Vec::with_capacity(sorts.len());
+    for sort in sorts {
+        let key = if sort.field == SortField::Relevance {
+            let phrase = ranked.ok_or(UnsupportedSort::NoSearch)?;
+            label.push(format!("relevance({})", crate::domain::text::search_phrase(phrase)));
+            SortKey {
+                expr: filter::search_rank(list.table(), phrase),
+                kind: KeyKind::Integer,
+                descending: sort.descending,
+            }
+        } else if let Some(metric) = list.metric(sort.field) {
+            label.push(format!("{:?}", sort.field));
+            SortKey { expr: metric, kind: KeyKind::Integer, descending: sort.descending }
+        } else {
+            let (column, kind) = list.column(sort.field).ok_or(UnsupportedSort::Field(sort.field))?;
+            label.push(column.to_owned());
+            SortKey { expr: col(list.table(), column), kind, descending: sort.descending }
+        };
+        if sort.descending
+            && let Some(last) = label.last_mut()
+        {
+            last.push_str(" desc");
+        }
+        keys.push(key);
+    }
+    Ok(Ordering { keys, label: label.join(",") })
 }
 
 /// `table.column IN (SELECT id FROM countries WHERE code = ?)`.
@@ -146,7 +298,7 @@ fn own_code_on(day: NaiveDate) -> sea_orm::sea_query::SimpleExpr {
     ))
 }
 
-pub fn regions_select(filter: &RegionFilter, sort: Sort) -> Result<Select<region::Entity>, UnsupportedSort> {
+pub fn regions_select(filter: &RegionFilter) -> Select<region::Entity> {
     let mut select = name_contains(region::Entity::find(), region::Column::SearchName, filter.name_contains.as_ref());
     if let Some(kinds) = &filter.kinds {
         select = select.filter(region::Column::Kind.is_in(kinds.iter().copied()));
@@ -158,14 +310,7 @@ pub fn regions_select(filter: &RegionFilter, sort: Sort) -> Result<Select<region
         select = select.filter(valid_on("regions", "valid_from", "valid_to", day)).filter(own_code_on(day));
     }
     select = verified(select, region::Column::Verified, filter.verified);
-    let column = match sort.field {
-        SortField::Name => Some(region::Column::Name),
-        SortField::Slug => Some(region::Column::Slug),
-        SortField::Start => Some(region::Column::ValidFrom),
-        SortField::End => Some(region::Column::ValidTo),
-        SortField::Budget => None,
-    };
-    ordered(select, sort, column, region::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default)]
@@ -179,10 +324,7 @@ pub struct MunicipalityFilter {
     pub verified: Option<bool>,
 }
 
-pub fn municipalities_select(
-    filter: &MunicipalityFilter,
-    sort: Sort,
-) -> Result<Select<municipality::Entity>, UnsupportedSort> {
+pub fn municipalities_select(filter: &MunicipalityFilter) -> Select<municipality::Entity> {
     let mut select =
         name_contains(municipality::Entity::find(), municipality::Column::SearchName, filter.name_contains.as_ref());
     if let Some(code) = &filter.country {
@@ -199,14 +341,7 @@ pub fn municipalities_select(
         select = select.filter(municipality::Column::Status.eq(status));
     }
     select = verified(select, municipality::Column::Verified, filter.verified);
-    let column = match sort.field {
-        SortField::Name => Some(municipality::Column::Name),
-        SortField::Slug => Some(municipality::Column::Slug),
-        SortField::Start => Some(municipality::Column::EstablishedOn),
-        SortField::End => Some(municipality::Column::DissolvedOn),
-        SortField::Budget => None,
-    };
-    ordered(select, sort, column, municipality::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default)]
@@ -222,10 +357,7 @@ pub struct OrganisationFilter {
     pub verified: Option<bool>,
 }
 
-pub fn organisations_select(
-    filter: &OrganisationFilter,
-    sort: Sort,
-) -> Result<Select<organisation::Entity>, UnsupportedSort> {
+pub fn organisations_select(filter: &OrganisationFilter) -> Select<organisation::Entity> {
     let mut select =
         name_contains(organisation::Entity::find(), organisation::Column::SearchName, filter.name_contains.as_ref());
     if let Some(kinds) = &filter.kinds {
@@ -243,14 +375,7 @@ pub fn organisations_select(
         );
     }
     select = verified(select, organisation::Column::Verified, filter.verified);
-    let column = match sort.field {
-        SortField::Name => Some(organisation::Column::Name),
-        SortField::Slug => Some(organisation::Column::Slug),
-        SortField::Start => Some(organisation::Column::ValidFrom),
-        SortField::End => Some(organisation::Column::ValidTo),
-        SortField::Budget => None,
-    };
-    ordered(select, sort, column, organisation::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default)]
@@ -262,7 +387,7 @@ pub struct ProgrammeFilter {
     pub verified: Option<bool>,
 }
 
-pub fn programmes_select(filter: &ProgrammeFilter, sort: Sort) -> Result<Select<programme::Entity>, UnsupportedSort> {
+pub fn programmes_select(filter: &ProgrammeFilter) -> Select<programme::Entity> {
     let mut select =
         name_contains(programme::Entity::find(), programme::Column::SearchName, filter.name_contains.as_ref());
     if let Some(code) = &filter.country {
@@ -273,14 +398,7 @@ pub fn programmes_select(filter: &ProgrammeFilter, sort: Sort) -> Result<Select<
             select.filter(dated_overlap("programmes", "valid_from", "valid_to", filter.period_from, filter.period_to));
     }
     select = verified(select, programme::Column::Verified, filter.verified);
-    let column = match sort.field {
-        SortField::Name => Some(programme::Column::Name),
-        SortField::Slug => Some(programme::Column::Slug),
-        SortField::Start => Some(programme::Column::ValidFrom),
-        SortField::End => Some(programme::Column::ValidTo),
-        SortField::Budget => None,
-    };
-    ordered(select, sort, column, programme::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -309,7 +427,7 @@ impl ProjectFilter {
     }
 }
 
-pub fn projects_select(filter: &ProjectFilter, sort: Sort) -> Result<Select<project::Entity>, UnsupportedSort> {
+pub fn projects_select(filter: &ProjectFilter) -> Select<project::Entity> {
     let mut select = name_contains(project::Entity::find(), project::Column::SearchName, filter.name_contains.as_ref());
     if let Some(slug) = &filter.programme {
         select = select.filter(in_slug("projects", "programme_id", "programmes", slug));
@@ -358,14 +476,7 @@ pub fn projects_select(filter: &ProjectFilter, sort: Sort) -> Result<Select<proj
         });
     }
     select = verified(select, project::Column::Verified, filter.verified);
-    let column = match sort.field {
-        SortField::Name => Some(project::Column::Name),
-        SortField::Slug => Some(project::Column::Slug),
-        SortField::Start => Some(project::Column::ValidFrom),
-        SortField::End => Some(project::Column::ValidTo),
-        SortField::Budget => Some(project::Column::BudgetTotal),
-    };
-    ordered(select, sort, column, project::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default)]
@@ -377,7 +488,7 @@ pub struct GoalFilter {
     pub verified: Option<bool>,
 }
 
-pub fn goals_select(filter: &GoalFilter, sort: Sort) -> Result<Select<goal::Entity>, UnsupportedSort> {
+pub fn goals_select(filter: &GoalFilter) -> Select<goal::Entity> {
     let mut select = goal::Entity::find();
     if let Some(slug) = &filter.project {
         select = select.filter(in_slug("goals", "project_id", "projects", slug));
@@ -396,12 +507,7 @@ pub fn goals_select(filter: &GoalFilter, sort: Sort) -> Result<Select<goal::Enti
         select = select.filter(contains_text(goal::Column::Text, text));
     }
     select = verified(select, goal::Column::Verified, filter.verified);
-    let column = match sort.field {
-        SortField::Name => Some(goal::Column::Text),
-        SortField::Slug => Some(goal::Column::Slug),
-        _ => None,
-    };
-    ordered(select, sort, column, goal::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default)]
@@ -413,10 +519,7 @@ pub struct IndicatorValueFilter {
     pub verified: Option<bool>,
 }
 
-pub fn indicator_values_select(
-    filter: &IndicatorValueFilter,
-    sort: Sort,
-) -> Result<Select<indicator_value::Entity>, UnsupportedSort> {
+pub fn indicator_values_select(filter: &IndicatorValueFilter) -> Select<indicator_value::Entity> {
     let mut select = indicator_value::Entity::find();
     if let Some(slug) = &filter.project {
         select = select.filter(in_slug("indicator_values", "project_id", "projects", slug));
@@ -434,14 +537,7 @@ pub fn indicator_values_select(
         ));
     }
     select = verified(select, indicator_value::Column::Verified, filter.verified);
-    let column = match sort.field {
-        SortField::Name => Some(indicator_value::Column::Text),
-        SortField::Slug => Some(indicator_value::Column::Slug),
-        SortField::Start => Some(indicator_value::Column::PeriodFrom),
-        SortField::End => Some(indicator_value::Column::PeriodTo),
-        SortField::Budget => None,
-    };
-    ordered(select, sort, column, indicator_value::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default)]
@@ -454,10 +550,7 @@ pub struct CollaborationFilter {
     pub verified: Option<bool>,
 }
 
-pub fn collaborations_select(
-    filter: &CollaborationFilter,
-    sort: Sort,
-) -> Result<Select<collaboration::Entity>, UnsupportedSort> {
+pub fn collaborations_select(filter: &CollaborationFilter) -> Select<collaboration::Entity> {
     let mut select = collaboration::Entity::find();
     if let Some(slug) = &filter.organisation {
         select =
@@ -483,13 +576,7 @@ pub fn collaborations_select(
         ));
     }
     select = verified(select, collaboration::Column::Verified, filter.verified);
-    let column = match sort.field {
-        SortField::Slug | SortField::Name => Some(collaboration::Column::Slug),
-        SortField::Start => Some(collaboration::Column::ValidFrom),
-        SortField::End => Some(collaboration::Column::ValidTo),
-        SortField::Budget => None,
-    };
-    ordered(select, sort, column, collaboration::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default)]
@@ -498,7 +585,7 @@ pub struct SourceFilter {
     pub key_contains: Option<String>,
 }
 
-pub fn sources_select(filter: &SourceFilter, sort: Sort) -> Result<Select<source::Entity>, UnsupportedSort> {
+pub fn sources_select(filter: &SourceFilter) -> Select<source::Entity> {
     let mut select = source::Entity::find();
     if let Some(kind) = &filter.kind {
         select = select.filter(source::Column::Kind.eq(kind.clone()));
@@ -506,20 +593,11 @@ pub fn sources_select(filter: &SourceFilter, sort: Sort) -> Result<Select<source
     if let Some(text) = &filter.key_contains {
         select = select.filter(contains_text(source::Column::Key, text));
     }
-    let column = match sort.field {
-        SortField::Name | SortField::Slug => Some(source::Column::Key),
-        _ => None,
-    };
-    ordered(select, sort, column, source::Column::Id)
+    select
 }
 
-pub fn countries_select(sort: Sort) -> Result<Select<country::Entity>, UnsupportedSort> {
-    let column = match sort.field {
-        SortField::Name => Some(country::Column::Name),
-        SortField::Slug => Some(country::Column::Code),
-        _ => None,
-    };
-    ordered(country::Entity::find(), sort, column, country::Column::Id)
+pub fn countries_select() -> Select<country::Entity> {
+    country::Entity::find()
 }
 
 #[derive(Clone, Debug, Default)]
@@ -530,7 +608,7 @@ pub struct StudentFilter {
     pub enrolled_to: Option<NaiveDate>,
 }
 
-pub fn students_select(filter: &StudentFilter, sort: Sort) -> Result<Select<student::Entity>, UnsupportedSort> {
+pub fn students_select(filter: &StudentFilter) -> Select<student::Entity> {
     let mut select = student::Entity::find();
     if let Some(slug) = &filter.home_municipality {
         select = select.filter(in_slug("students", "home_municipality_id", "municipalities", slug));
@@ -547,13 +625,7 @@ pub fn students_select(filter: &StudentFilter, sort: Sort) -> Result<Select<stud
             filter.enrolled_to,
         ));
     }
-    let column = match sort.field {
-        SortField::Slug | SortField::Name => Some(student::Column::Slug),
-        SortField::Start => Some(student::Column::EnrolledFrom),
-        SortField::End => Some(student::Column::EnrolledTo),
-        SortField::Budget => None,
-    };
-    ordered(select, sort, column, student::Column::Id)
+    select
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -573,10 +645,7 @@ impl PlacementFilter {
     }
 }
 
-pub fn placements_select(
-    filter: &PlacementFilter,
-    sort: Sort,
-) -> Result<Select<student_placement::Entity>, UnsupportedSort> {
+pub fn placements_select(filter: &PlacementFilter) -> Select<student_placement::Entity> {
     let mut select = student_placement::Entity::find();
     if let Some(slug) = &filter.host_organisation {
         select = select.filter(in_slug("student_placements", "host_organisation_id", "organisations", slug));
@@ -596,11 +665,5 @@ pub fn placements_select(
             filter.period_to,
         ));
     }
-    let column = match sort.field {
-        SortField::Slug | SortField::Name => Some(student_placement::Column::Slug),
-        SortField::Start => Some(student_placement::Column::ValidFrom),
-        SortField::End => Some(student_placement::Column::ValidTo),
-        SortField::Budget => None,
-    };
-    ordered(select, sort, column, student_placement::Column::Id)
+    select
 }

@@ -4,8 +4,10 @@
 
 pub mod aggregate;
 pub mod batch;
+pub mod filter;
 pub mod geography;
 pub mod graph;
+pub mod keyset;
 pub mod lists;
 pub mod metrics;
 pub mod network;

@@ -1,0 +1,782 @@
+//! Compiles the analysts' filters (`domain::filter::Filter`) to SQL conditions. Each list has a
+//! [`Table`]: the fields a filter may test (a column, a folded name, a value reached through a
+//! link such as a country code or a dated municipality code) and the relations it may follow.
+//! Values are always bound parameters; table and column names come only from these tables,
+//! never from a request.
+//!
+//! Every test is two-valued (`x IS NOT NULL AND x > ?`), so `not` and `every` mean what they say
+//! on unknown values. Relations are correlated `EXISTS` subqueries: `some` is `EXISTS (… AND
+//! f)`, `none` `NOT EXISTS (… AND f)`, `every` `NOT EXISTS (… AND NOT f)`.
+
+use chrono::NaiveDate;
+use sea_orm::DatabaseBackend;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement, SimpleExpr};
+
+use super::{col, valid_on};
+use crate::domain::filter::{Comparison, Filter, FilterError, Quantifier, Test, TextTest};
+use crate::domain::text::{LIKE_ESCAPE, contains_pattern, prefix_pattern, search_form, search_phrase, search_words};
+
+/// The searchable rows of one list.
+#[derive(Debug)]
+pub struct Table {
+    /// The SQL table.
+    pub name: &'static str,
+    pub fields: &'static [Field],
+    pub relations: &'static [Relation],
+    /// Personal data (students, placements): filtering on it needs the analyst role.
+    pub personal: bool,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    /// The name in the API (`budgetEur`).
+    pub name: &'static str,
+    pub value: Value,
+    /// Whether an index serves the test; unindexed tests cost more.
+    pub indexed: bool,
+}
+
+/// Where a field's value comes from.
+#[derive(Debug)]
+pub enum Value {
+    /// A column of the row: text compared exactly (case-sensitive), numbers, dates, enums, flags.
+    Column(&'static str),
+    /// A name: `eq`/`in` compare the name itself; `startsWith`, `contains` and `search` compare
+    /// the folded `search_name` (case, accents and Nordic spellings folded).
+    Name,
+    /// A column of the rows `link` leads to (a country's code, a municipality's codes): the test
+    /// holds when one of them passes; `isNull: true` when there is none.
+    Linked { link: Link, column: &'static str },
+    /// Projects only: acting partners in more than one country.
+    CrossBorder,
+}
+
+/// A relation a filter can follow to rows of `target`.
+#[derive(Debug)]
+pub struct Relation {
+    pub name: &'static str,
+    pub target: fn() -> &'static Table,
+    pub link: Link,
+}
+
+/// How a row reaches related rows.
+#[derive(Debug, Clone, Copy)]
+pub enum Link {
+    /// The row's `column` holds the id of a row of `table`.
+    ToOne { table: &'static str, column: &'static str },
+    /// Rows of `table` whose `column` holds the row's id; `dated` names their validity columns
+    /// when the link holds on some days only.
+    ToMany { table: &'static str, column: &'static str, dated: Option<(&'static str, &'static str)> },
+    /// Through `via` (valid from/to: `dated`): `via.from` = the row's `key`, `via.to` = `table.id`.
+    Through {
+        key: &'static str,
+        via: &'static str,
+        from: &'static str,
+        to: &'static str,
+        dated: Option<(&'static str, &'static str)>,
+        table: &'static str,
+    },
+    /// The row's `columns` each hold the id of a row of `table` (a collaboration's two sides).
+    EitherOf { table: &'static str, columns: [&'static str; 2] },
+}
+
+/// Why a filter cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    #[error("{0}")]
+    Invalid(#[from] FilterError),
+    /// The filter reaches personal data the caller may not read.
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+/// What a compilation may do.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub backend: DatabaseBackend,
+    /// Whether the caller may read students and placements.
+    pub personal_data: bool,
+}
+
+/// The condition `filter` puts on the rows of `table` (referred to by its own name).
+pub fn condition(table: &'static Table, filter: &Filter, scope: Scope) -> Result<Condition, CompileError> {
+    filter.check()?;
+    if table.personal && !scope.personal_data {
+        return Err(forbidden(table));
+    }
+    let mut compiler = Compiler { scope, aliases: 0 };
+    compiler.compile(table, table.name, filter, None)
+}
+
+/// What a filter adds to a request's cost: one per indexed test, five per unindexed one, and
+/// three per relation followed (an `EXISTS` per candidate row), nested ones included.
+pub fn cost(table: &'static Table, filter: &Filter) -> usize {
+    match filter {
+        Filter::All(parts) | Filter::Any(parts) => parts.iter().map(|part| cost(table, part)).sum(),
+        Filter::Not(inner) | Filter::OnDay { filter: inner, .. } => cost(table, inner),
+        Filter::Field { field, .. } => match table.fields.iter().find(|f| f.name == *field) {
+            Some(Field { indexed: true, value: Value::Column(_) | Value::Name, .. }) => 1,
+            Some(Field { indexed: true, .. }) => 3,
+            _ => 5,
+        },
+        Filter::Related { relation, filter, .. } => {
+            3 + table.relations.iter().find(|r| r.name == *relation).map_or(0, |r| cost((r.target)(), filter))
+        }
+    }
+}
+
+fn forbidden(table: &Table) -> CompileError {
+    CompileError::Forbidden(format!(
+        "filtering on {} needs the Analyst role or higher: personal data cannot be probed by filters",
+        table.name.replace('_', " ")
+    ))
+}
+
+struct Compiler {
+    scope: Scope,
+    aliases: usize,
+}
+
+impl Compiler {
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("f{}", self.aliases)
+    }
+
+    fn compile(
+        &mut self,
+        table: &'static Table,
+        alias: &str,
+        filter: &Filter,
+        day: Option<NaiveDate>,
+    ) -> Result<Condition, CompileError> {
+        Ok(match filter {
+            // An empty `and` holds for every row, an empty `or` for none (sea-query would drop an
+            // empty condition, making `or: []` hold for all).
+            Filter::All(parts) if parts.is_empty() => Condition::all().add(Expr::cust("1 = 1")),
+            Filter::Any(parts) if parts.is_empty() => Condition::all().add(Expr::cust("1 = 0")),
+            Filter::All(parts) | Filter::Any(parts) => {
+                let mut combined = if matches!(filter, Filter::All(_)) { Condition::all() } else { Condition::any() };
+                for part in parts {
+                    combined = combined.add(self.compile(table, alias, part, day)?);
+                }
+                combined
+            }
+            Filter::Not(inner) => self.compile(table, alias, inner, day)?.not(),
+            Filter::OnDay { day, filter } => self.compile(table, alias, filter, Some(*day))?,
+            Filter::Field { field, test } => {
+                let field = table.fields.iter().find(|f| f.name == *field).ok_or_else(|| {
+                    FilterError::new(format!("`{field}` cannot be filtered on in {}", table.name.replace('_', " ")))
+                })?;
+                self.field(table, alias, field, test, day)?
+            }
+            Filter::Related { relation, quantifier, filter } => {
+                let relation = table.relations.iter().find(|r| r.name == *relation).ok_or_else(|| {
+                    FilterError::new(format!("{} have no relation `{relation}`", table.name.replace('_', " ")))
+                })?;
+                let target = (relation.target)();
+                if target.personal && !self.scope.personal_data {
+                    return Err(forbidden(target));
+                }
+                let inner = self.alias();
+                let (mut rows, link) = linked_rows(relation.link, alias, &inner, day);
+                let test = self.compile(target, &inner, filter, day)?;
+                let exists = |rows: &mut SelectStatement, test: Condition| {
+                    rows.cond_where(link.clone().add(test));
+                    Expr::exists(rows.to_owned())
+                };
+                Condition::all().add(match quantifier {
+                    Quantifier::Some => exists(&mut rows, test),
+                    Quantifier::None => exists(&mut rows, test).not(),
+                    Quantifier::Every => exists(&mut rows, test.not()).not(),
+                })
+            }
+        })
+    }
+
+    fn field(
+        &mut self,
+        table: &'static Table,
+        alias: &str,
+        field: &'static Field,
+        test: &Test,
+        day: Option<NaiveDate>,
+    ) -> Result<Condition, CompileError> {
+        match &field.value {
+            Value::Column(column) => Ok(value_test(self.scope.backend, col(alias, column), test, field.name)?),
+            Value::Name => Ok(name_test(self.scope.backend, table.name, alias, test, field.name)?),
+            Value::Linked { link, column } => {
+                let inner = self.alias();
+                let (mut rows, correlation) = linked_rows(*link, alias, &inner, day);
+                let (wanted, test) = match test {
+                    Test::IsNull(is_null) => (!is_null, Condition::all().add(col(&inner, column).is_not_null())),
+                    test => (true, value_test(self.scope.backend, col(&inner, column), test, field.name)?),
+                };
+                rows.cond_where(correlation.add(test));
+                let exists = Expr::exists(rows);
+                Ok(Condition::all().add(if wanted { exists } else { exists.not() }))
+            }
+            Value::CrossBorder => match test {
+                Test::Is(flag) => {
+                    let cross_border = col(alias, "id").in_subquery(cross_border_projects());
+                    Ok(Condition::all().add(if *flag { cross_border } else { cross_border.not() }))
+                }
+                _ => Err(wrong_test(field.name).into()),
+            },
+        }
+    }
+}
+
+fn wrong_test(field: &str) -> FilterError {
+    FilterError::new(format!("`{field}` does not take this kind of test"))
+}
+
+/// `SELECT 1 FROM <linked rows> AS inner` and the condition tying them to `outer` (with the
+/// dated link valid on `day`, when one is given).
+fn linked_rows(link: Link, outer: &str, inner: &str, day: Option<NaiveDate>) -> (SelectStatement, Condition) {
+    let mut rows = Query::select();
+    rows.expr(Expr::val(1));
+    let dated = |condition: Condition, table: &str, dated: Option<(&str, &str)>| match (dated, day) {
+        (Some((from, to)), Some(day)) => condition.add(valid_on(table, from, to, day)),
+        _ => condition,
+    };
+    let correlation = match link {
+        Link::ToOne { table, column } => {
+            rows.from_as(Alias::new(table), Alias::new(inner));
+            Condition::all().add(col(inner, "id").equals((Alias::new(outer), Alias::new(column))))
+        }
+        Link::ToMany { table, column, dated: validity } => {
+            rows.from_as(Alias::new(table), Alias::new(inner));
+            dated(
+                Condition::all().add(col(inner, column).equals((Alias::new(outer), Alias::new("id")))),
+                inner,
+                validity,
+            )
+        }
+        Link::Through { key, via, from, to, dated: validity, table } => {
+            let via_alias = format!("{inner}_via");
+            rows.from_as(Alias::new(via), Alias::new(&via_alias)).join_as(
+                sea_orm::JoinType::InnerJoin,
+                Alias::new(table),
+                Alias::new(inner),
+                col(inner, "id").equals((Alias::new(&via_alias), Alias::new(to))),
+            );
+            dated(
+                Condition::all().add(col(&via_alias, from).equals((Alias::new(outer), Alias::new(key)))),
+                &via_alias,
+                validity,
+            )
+        }
+        Link::EitherOf { table, columns: [a, b] } => {
+            rows.from_as(Alias::new(table), Alias::new(inner));
+            Condition::any()
+                .add(col(inner, "id").equals((Alias::new(outer), Alias::new(a))))
+                .add(col(inner, "id").equals((Alias::new(outer), Alias::new(b))))
+        }
+    };
+    (rows, correlation)
+}
+
+/// Projects whose acting (non-funder) partners are seated in more than one country.
+fn cross_border_projects() -> SelectStatement {
+    Query::select()
+        .column((Alias::new("cb_partners"), Alias::new("project_id")))
+        .from_as(Alias::new("project_partners"), Alias::new("cb_partners"))
+        .inner_join_as_organisations()
+        .cond_where(
+            Condition::all()
+                .add(col("cb_partners", "role").ne("funder"))
+                .add(col("cb_organisations", "country_id").is_not_null()),
+        )
+        .group_by_col((Alias::new("cb_partners"), Alias::new("project_id")))
+        .and_having(col("cb_organisations", "country_id").count_distinct().gt(1))
+        .to_owned()
+}
+
+trait JoinOrganisations {
+    fn inner_join_as_organisations(&mut self) -> &mut Self;
+}
+
+impl JoinOrganisations for SelectStatement {
+    fn inner_join_as_organisations(&mut self) -> &mut Self {
+        self.join_as(
+            sea_orm::JoinType::InnerJoin,
+            Alias::new("organisations"),
+            Alias::new("cb_organisations"),
+            col("cb_organisations", "id").equals((Alias::new("cb_partners"), Alias::new("organisation_id"))),
+        )
+    }
+}
+
+/// A test on a value: known, and passing. Text is compared exactly (case-sensitive on both
+/// backends: `substr`/`instr`, never SQLite's ASCII-folding LIKE).
+fn value_test(backend: DatabaseBackend, value: Expr, test: &Test, field: &str) -> Result<Condition, FilterError> {
+    let known = || Condition::all().add(value.clone().is_not_null());
+    Ok(match test {
+        Test::IsNull(true) => Condition::all().add(value.is_null()),
+        Test::IsNull(false) => known(),
+        Test::Is(flag) => known().add(value.eq(*flag)),
+        Test::OneOf(values) => known().add(value.is_in(values.iter().cloned())),
+        Test::Number(comparison) => known().add(compare(value, comparison)),
+        Test::Date(comparison) => known().add(compare(value, comparison)),
+        Test::Text(TextTest::Eq(text)) => known().add(value.eq(text.as_str())),
+        Test::Text(TextTest::In(texts)) => known().add(value.is_in(texts.iter().cloned())),
+        Test::Text(TextTest::StartsWith(text)) => {
+            let prefix = Func::cust(Alias::new("substr")).arg(value.clone()).arg(1).arg(text.chars().count() as i32);
+            known().add(Expr::from(prefix).eq(text.as_str()))
+        }
+        Test::Text(TextTest::Contains(text)) => {
+            let position = match backend {
+                DatabaseBackend::Postgres => Func::cust(Alias::new("strpos")).arg(value.clone()).arg(text.as_str()),
+                _ => Func::cust(Alias::new("instr")).arg(value.clone()).arg(text.as_str()),
+            };
+            known().add(Expr::from(position).gt(0))
+        }
+        Test::Text(TextTest::Search(_)) => {
+            return Err(FilterError::new(format!("`{field}`: `search` is for names; use `contains`")));
+        }
+    })
+}
+
+fn compare<T>(value: Expr, comparison: &Comparison<T>) -> SimpleExpr
+where
+    T: Into<sea_orm::Value> + Clone,
+{
+    match comparison.clone() {
+        Comparison::Eq(v) => value.eq(v),
+        Comparison::Gt(v) => value.gt(v),
+        Comparison::Gte(v) => value.gte(v),
+        Comparison::Lt(v) => value.lt(v),
+        Comparison::Lte(v) => value.lte(v),
+        Comparison::Between(low, high) => value.between(low, high),
+    }
+}
+
+/// A test on a name. `eq`/`in` compare `name`; the rest compare `search_name` with the folded
+/// text. On SQLite a `contains` of three or more characters also asks the FTS5 trigram table
+/// (the index); the LIKE beside it keeps the hits exactly those PostgreSQL's LIKE finds.
+fn name_test(
+    backend: DatabaseBackend,
+    table: &str,
+    alias: &str,
+    test: &Test,
+    field: &str,
+) -> Result<Condition, FilterError> {
+    let folded = || col(alias, "search_name");
+    let contains = |word: &str| {
+        let like = folded().like(LikeExpr::new(contains_pattern(word)).escape(LIKE_ESCAPE));
+        let mut condition = Condition::all().add(like);
+        if backend == DatabaseBackend::Sqlite && word.chars().count() >= 3 {
+            condition = condition.add(col(alias, "id").in_subquery(fts_rows(table, word)));
+        }
+        condition
+    };
+    Ok(match test {
+        Test::Text(TextTest::Eq(_) | TextTest::In(_)) | Test::IsNull(_) => {
+            value_test(backend, col(alias, "name"), test, field)?
+        }
+        Test::Text(TextTest::StartsWith(text)) => {
+            Condition::all().add(folded().like(LikeExpr::new(prefix_pattern(&search_form(text))).escape(LIKE_ESCAPE)))
+        }
+        Test::Text(TextTest::Contains(text)) => contains(&search_form(text)),
+        Test::Text(TextTest::Search(text)) => {
+            search_words(text).iter().fold(Condition::all(), |all, word| all.add(contains(word)))
+        }
+        _ => return Err(wrong_test(field)),
+    })
+}
+
+/// `SELECT rowid FROM <table>_search WHERE <table>_search MATCH '"word"'`: the FTS5 trigram
+/// phrase query for a substring (the word is one bound value, its quotes doubled).
+fn fts_rows(table: &str, word: &str) -> SelectStatement {
+    let fts = format!("{table}_search");
+    let phrase = format!("\"{}\"", word.replace('"', "\"\""));
+    Query::select()
+        .column(Alias::new("rowid"))
+        .from(Alias::new(&fts))
+        .and_where(Expr::col(Alias::new(&fts)).binary(sea_orm::sea_query::BinOper::Custom("MATCH"), phrase))
+        .to_owned()
+}
+
+/// The relevance of each row to a `search` on its name, lower first (as
+/// `domain::text::search_rank`): 0 the whole folded name, 1 its start, 2 a word's start, 3
+/// elsewhere.
+pub fn search_rank(alias: &str, phrase: &str) -> SimpleExpr {
+    let folded = search_phrase(phrase);
+    let like = |pattern: String| col(alias, "search_name").like(LikeExpr::new(pattern).escape(LIKE_ESCAPE));
+    Expr::case(col(alias, "search_name").eq(folded.as_str()), 0)
+        .case(like(prefix_pattern(&folded)), 1)
+        .case(
+            Condition::any()
+                .add(like(format!("% {}", prefix_pattern(&folded))))
+                .add(like(format!("%-{}", prefix_pattern(&folded)))),
+            2,
+        )
+        .finally(3)
+        .into()
+}
+
+macro_rules! fields {
+    ($($name:literal => $value:expr, $indexed:expr;)*) => {
+        &[$(Field { name: $name, value: $value, indexed: $indexed }),*]
+    };
+}
+
+use Value::{Column, Linked, Name};
+
+const COUNTRY: Value = Linked { link: Link::ToOne { table: "countries", column: "country_id" }, column: "code" };
+
+pub static REGIONS: Table = Table {
+    name: "regions",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "name" => Name, true;
+        "shortName" => Column("short_name"), false;
+        "kind" => Column("kind"), false;
+        "status" => Column("status"), false;
+        "country" => COUNTRY, true;
+        "code" => Linked { link: Link::ToMany { table: "region_codes", column: "region_id", dated: Some(("valid_from", "valid_to")) }, column: "value" }, true;
+        "validFrom" => Column("valid_from"), false;
+        "validTo" => Column("valid_to"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[Relation {
+        name: "municipalities",
+        target: || &MUNICIPALITIES,
+        link: Link::Through {
+            key: "id",
+            via: "region_memberships",
+            from: "region_id",
+            to: "municipality_id",
+            dated: Some(("valid_from", "valid_to")),
+            table: "municipalities",
+        },
+    }],
+    personal: false,
+};
+
+pub static MUNICIPALITIES: Table = Table {
+    name: "municipalities",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "name" => Name, true;
+        "status" => Column("status"), false;
+        "country" => COUNTRY, true;
+        "code" => Linked { link: Link::ToMany { table: "municipality_codes", column: "municipality_id", dated: Some(("valid_from", "valid_to")) }, column: "value" }, true;
+        "establishedOn" => Column("established_on"), false;
+        "dissolvedOn" => Column("dissolved_on"), false;
+        "adminCentre" => Column("admin_centre"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "regions",
+            target: || &REGIONS,
+            link: Link::Through {
+                key: "id",
+                via: "region_memberships",
+                from: "municipality_id",
+                to: "region_id",
+                dated: Some(("valid_from", "valid_to")),
+                table: "regions",
+            },
+        },
+        Relation {
+            name: "organisations",
+            target: || &ORGANISATIONS,
+            link: Link::ToMany { table: "organisations", column: "municipality_id", dated: None },
+        },
+        Relation {
+            name: "students",
+            target: || &STUDENTS,
+            link: Link::ToMany { table: "students", column: "home_municipality_id", dated: None },
+        },
+    ],
+    personal: false,
+};
+
+pub static ORGANISATIONS: Table = Table {
+    name: "organisations",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "name" => Name, true;
+        "shortName" => Column("short_name"), false;
+        "kind" => Column("kind"), false;
+        "country" => COUNTRY, true;
+        "orgNumber" => Column("org_number"), true;
+        "ror" => Column("ror"), true;
+        "validFrom" => Column("valid_from"), false;
+        "validTo" => Column("valid_to"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "municipality",
+            target: || &MUNICIPALITIES,
+            link: Link::ToOne { table: "municipalities", column: "municipality_id" },
+        },
+        Relation {
+            name: "regions",
+            target: || &REGIONS,
+            link: Link::Through {
+                key: "municipality_id",
+                via: "region_memberships",
+                from: "municipality_id",
+                to: "region_id",
+                dated: Some(("valid_from", "valid_to")),
+                table: "regions",
+            },
+        },
+        Relation {
+            name: "partnerships",
+            target: || &PARTNERS,
+            link: Link::ToMany { table: "project_partners", column: "organisation_id", dated: None },
+        },
+        Relation {
+            name: "students",
+            target: || &STUDENTS,
+            link: Link::ToMany { table: "students", column: "enrolling_organisation_id", dated: None },
+        },
+        Relation {
+            name: "placements",
+            target: || &PLACEMENTS,
+            link: Link::ToMany { table: "student_placements", column: "host_organisation_id", dated: None },
+        },
+    ],
+    personal: false,
+};
+
+pub static PROGRAMMES: Table = Table {
+    name: "programmes",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "name" => Name, true;
+        "fullName" => Column("full_name"), false;
+        "country" => COUNTRY, true;
+        "validFrom" => Column("valid_from"), false;
+        "validTo" => Column("valid_to"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "projects",
+            target: || &PROJECTS,
+            link: Link::ToMany { table: "projects", column: "programme_id", dated: None },
+        },
+        Relation {
+            name: "owner",
+            target: || &ORGANISATIONS,
+            link: Link::ToOne { table: "organisations", column: "owner_organisation_id" },
+        },
+        Relation {
+            name: "funder",
+            target: || &ORGANISATIONS,
+            link: Link::ToOne { table: "organisations", column: "funder_organisation_id" },
+        },
+    ],
+    personal: false,
+};
+
+pub static PROJECTS: Table = Table {
+    name: "projects",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "name" => Name, true;
+        "shortName" => Column("short_name"), false;
+        "validFrom" => Column("valid_from"), false;
+        "validTo" => Column("valid_to"), false;
+        "periodApproximate" => Column("period_approximate"), false;
+        "budgetTotal" => Column("budget_total"), false;
+        "budgetCurrency" => Column("budget_currency"), false;
+        "budgetEur" => Column("budget_eur"), false;
+        "crossBorder" => Value::CrossBorder, false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "programme",
+            target: || &PROGRAMMES,
+            link: Link::ToOne { table: "programmes", column: "programme_id" },
+        },
+        Relation {
+            name: "partners",
+            target: || &PARTNERS,
+            link: Link::ToMany { table: "project_partners", column: "project_id", dated: None },
+        },
+        Relation {
+            name: "goals",
+            target: || &GOALS,
+            link: Link::ToMany { table: "goals", column: "project_id", dated: None },
+        },
+        Relation {
+            name: "indicatorValues",
+            target: || &INDICATOR_VALUES,
+            link: Link::ToMany { table: "indicator_values", column: "project_id", dated: None },
+        },
+        Relation {
+            name: "collaborations",
+            target: || &COLLABORATIONS,
+            link: Link::ToMany { table: "collaborations", column: "project_id", dated: None },
+        },
+        Relation {
+            name: "placements",
+            target: || &PLACEMENTS,
+            link: Link::ToMany { table: "student_placements", column: "project_id", dated: None },
+        },
+    ],
+    personal: false,
+};
+
+pub static PARTNERS: Table = Table {
+    name: "project_partners",
+    fields: fields! {
+        "role" => Column("role"), false;
+        "roleLabel" => Column("role_label"), false;
+        "budgetShare" => Column("budget_share"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "project",
+            target: || &PROJECTS,
+            link: Link::ToOne { table: "projects", column: "project_id" },
+        },
+        Relation {
+            name: "organisation",
+            target: || &ORGANISATIONS,
+            link: Link::ToOne { table: "organisations", column: "organisation_id" },
+        },
+    ],
+    personal: false,
+};
+
+pub static GOALS: Table = Table {
+    name: "goals",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "text" => Column("text"), false;
+        "kind" => Column("kind"), false;
+        "targetValue" => Column("target_value"), false;
+        "targetUnit" => Column("target_unit"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "project",
+            target: || &PROJECTS,
+            link: Link::ToOne { table: "projects", column: "project_id" },
+        },
+        Relation {
+            name: "indicatorValues",
+            target: || &INDICATOR_VALUES,
+            link: Link::ToMany { table: "indicator_values", column: "goal_id", dated: None },
+        },
+    ],
+    personal: false,
+};
+
+pub static INDICATOR_VALUES: Table = Table {
+    name: "indicator_values",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "text" => Column("text"), false;
+        "value" => Column("value"), false;
+        "unit" => Column("unit"), false;
+        "approximate" => Column("approximate"), false;
+        "periodFrom" => Column("period_from"), false;
+        "periodTo" => Column("period_to"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "project",
+            target: || &PROJECTS,
+            link: Link::ToOne { table: "projects", column: "project_id" },
+        },
+        Relation { name: "goal", target: || &GOALS, link: Link::ToOne { table: "goals", column: "goal_id" } },
+    ],
+    personal: false,
+};
+
+pub static COLLABORATIONS: Table = Table {
+    name: "collaborations",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "kind" => Column("kind"), false;
+        "description" => Column("description"), false;
+        "validFrom" => Column("valid_from"), false;
+        "validTo" => Column("valid_to"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "organisations",
+            target: || &ORGANISATIONS,
+            link: Link::EitherOf { table: "organisations", columns: ["organisation_a_id", "organisation_b_id"] },
+        },
+        Relation {
+            name: "project",
+            target: || &PROJECTS,
+            link: Link::ToOne { table: "projects", column: "project_id" },
+        },
+    ],
+    personal: false,
+};
+
+pub static STUDENTS: Table = Table {
+    name: "students",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "fieldOfStudy" => Column("field_of_study"), false;
+        "enrolledFrom" => Column("enrolled_from"), false;
+        "enrolledTo" => Column("enrolled_to"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "homeMunicipality",
+            target: || &MUNICIPALITIES,
+            link: Link::ToOne { table: "municipalities", column: "home_municipality_id" },
+        },
+        Relation {
+            name: "enrollingOrganisation",
+            target: || &ORGANISATIONS,
+            link: Link::ToOne { table: "organisations", column: "enrolling_organisation_id" },
+        },
+        Relation {
+            name: "placements",
+            target: || &PLACEMENTS,
+            link: Link::ToMany { table: "student_placements", column: "student_id", dated: None },
+        },
+    ],
+    personal: true,
+};
+
+pub static PLACEMENTS: Table = Table {
+    name: "student_placements",
+    fields: fields! {
+        "slug" => Column("slug"), true;
+        "kind" => Column("kind"), false;
+        "validFrom" => Column("valid_from"), false;
+        "validTo" => Column("valid_to"), false;
+        "verified" => Column("verified"), false;
+    },
+    relations: &[
+        Relation {
+            name: "student",
+            target: || &STUDENTS,
+            link: Link::ToOne { table: "students", column: "student_id" },
+        },
+        Relation {
+            name: "host",
+            target: || &ORGANISATIONS,
+            link: Link::ToOne { table: "organisations", column: "host_organisation_id" },
+        },
+        Relation {
+            name: "project",
+            target: || &PROJECTS,
+            link: Link::ToOne { table: "projects", column: "project_id" },
+        },
+    ],
+    personal: true,
+};

@@ -1,0 +1,222 @@
+//! Keyset paging: a page is "the next N rows after this one in this order", found by comparing
+//! sort keys (`WHERE (k1, …, id) > (v1, …, vid)` written out per direction), so page 1 000
+//! costs what page 1 does and rows written meanwhile neither shift nor repeat a page.
+//!
+//! An order is a list of [`SortKey`]s (columns, a search rank, a correlated count) always ended by
+//! the id, ascending. NULL keys come last in every direction on both backends, and text keys
+//! compare in byte order (`COLLATE "C"` on PostgreSQL, SQLite's own), so both give one order.
+//! A page is one statement: the rows of the window with their key values beside them.
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, QueryTrait, Select};
+use serde::{Deserialize, Serialize};
+
+/// What a sort key's values are, for reading them back and checking a cursor's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Text,
+    Number,
+    Integer,
+    Date,
+}
+
+/// One expression a list is ordered by.
+#[derive(Clone, Debug)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub kind: KeyKind,
+    pub descending: bool,
+}
+
+/// A key's value in one row, as cursors carry it. Numbers travel as their shortest exact
+/// decimal text: a JSON number may come back one unit in the last place off, and the next
+/// page would then start at the row it ended on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum KeyValue {
+    #[serde(rename = "n")]
+    Null,
+    #[serde(rename = "i")]
+    Integer(i64),
+    #[serde(rename = "f")]
+    Number(String),
+    #[serde(rename = "t")]
+    Text(String),
+}
+
+/// Where a row stands in an order: its key values and id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    pub keys: Vec<KeyValue>,
+    pub id: i32,
+}
+
+/// Which rows of the order to read.
+#[derive(Clone, Debug, Default)]
+pub struct Window {
+    pub after: Option<Position>,
+    pub before: Option<Position>,
+    pub limit: u64,
+    /// The last `limit` rows before `before` (or of the list) instead of the first after `after`.
+    pub from_end: bool,
+}
+
+/// A position that does not fit the order (a forged or foreign cursor).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the cursor does not belong to this ordering")]
+pub struct ForeignPosition;
+
+/// A window's rows, in order, each with its position, and whether rows lie beyond it.
+#[derive(Debug)]
+pub struct Page<M> {
+    pub rows: Vec<(M, Position)>,
+    /// More rows past the window's far end (after it, or before it when reading from the end).
+    pub more: bool,
+}
+
+fn ordered_expr(backend: DatabaseBackend, key: &SortKey) -> Expr {
+    match (backend, key.kind) {
+        (DatabaseBackend::Postgres, KeyKind::Text) => Expr::cust_with_expr("($1) COLLATE \"C\"", key.expr.clone()),
+        // Counts and ranks come back as BIGINT on both backends (PostgreSQL's CASE gives int4).
+        (_, KeyKind::Integer) => key.expr.clone().cast_as(Alias::new("BIGINT")),
+        _ => key.expr.clone(),
+    }
+}
+
+fn bound(kind: KeyKind, value: &KeyValue) -> Result<sea_orm::Value, ForeignPosition> {
+    Ok(match (kind, value) {
+        (KeyKind::Text, KeyValue::Text(text)) => text.clone().into(),
+        (KeyKind::Date, KeyValue::Text(text)) => {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| ForeignPosition)?.into()
+        }
+        (KeyKind::Integer, KeyValue::Integer(n)) => (*n).into(),
+        (KeyKind::Number, KeyValue::Number(text)) => {
+            text.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or(ForeignPosition)?.into()
+        }
+        _ => return Err(ForeignPosition),
+    })
+}
+
+/// Rows strictly after (`after = true`) or before `position` in the order of `keys` then id.
+fn beyond(
+    backend: DatabaseBackend,
+    keys: &[SortKey],
+    id: &Expr,
+    position: &Position,
+    after: bool,
+) -> Result<Condition, ForeignPosition> {
+    if position.keys.len() != keys.len() {
+        return Err(ForeignPosition);
+    }
+    let mut any = Condition::any();
+    let mut equal_so_far = Condition::all();
+    for (key, value) in keys.iter().zip(&position.keys) {
+        let expr = ordered_expr(backend, key);
+        // NULLs last: after a known value come greater (or smaller, descending) ones, then NULLs;
+        // nothing comes after a NULL but other NULLs.
+        let strictly = match value {
+            KeyValue::Null if after => None,
+            KeyValue::Null => Some(Condition::all().add(expr.clone().is_not_null())),
+            value => {
+                let value = bound(key.kind, value)?;
+                // After, ascending: greater; after, descending: smaller; before: the reverse.
+                let past = if key.descending == after { expr.clone().lt(value) } else { expr.clone().gt(value) };
+                Some(if after {
+                    Condition::any().add(past).add(expr.clone().is_null())
+                } else {
+                    Condition::all().add(past)
+                })
+            }
+        };
+        if let Some(strictly) = strictly {
+            any = any.add(equal_so_far.clone().add(strictly));
+        }
+        let equal = match value {
+            KeyValue::Null => expr.is_null(),
+            value => expr.eq(bound(key.kind, value)?),
+        };
+        equal_so_far = equal_so_far.add(equal);
+    }
+    let last = if after { id.clone().gt(position.id) } else { id.clone().lt(position.id) };
+    Ok(any.add(equal_so_far.add(last)))
+}
+
+/// One window of `select` in the order of `keys` then `id` (ascending).
+pub async fn page<E, C>(
+    conn: &C,
+    select: Select<E>,
+    id: E::Column,
+    keys: &[SortKey],
+    window: &Window,
+) -> Result<Result<Page<E::Model>, ForeignPosition>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let backend = conn.get_database_backend();
+    let id_expr = Expr::col(id.as_column_ref());
+    let mut query: SelectStatement = select.into_query();
+    query.clear_order_by();
+    // The row's own columns, then its key values.
+    for (i, key) in keys.iter().enumerate() {
+        query.expr_as(ordered_expr(backend, key), Alias::new(format!("page_k{i}")));
+    }
+    let mut bounds = Condition::all();
+    if let Some(after) = &window.after {
+        match beyond(backend, keys, &id_expr, after, true) {
+            Ok(condition) => bounds = bounds.add(condition),
+            Err(foreign) => return Ok(Err(foreign)),
+        }
+    }
+    if let Some(before) = &window.before {
+        match beyond(backend, keys, &id_expr, before, false) {
+            Ok(condition) => bounds = bounds.add(condition),
+            Err(foreign) => return Ok(Err(foreign)),
+        }
+    }
+    query.cond_where(bounds);
+    for key in keys {
+        let forward = if key.descending { Order::Desc } else { Order::Asc };
+        let (order, nulls) = match (window.from_end, forward) {
+            (false, order) => (order, NullOrdering::Last),
+            (true, Order::Asc) => (Order::Desc, NullOrdering::First),
+            (true, _) => (Order::Asc, NullOrdering::First),
+        };
+        query.order_by_expr_with_nulls(ordered_expr(backend, key), order, nulls);
+    }
+    query.order_by_expr(id_expr, if window.from_end { Order::Desc } else { Order::Asc });
+    query.limit(window.limit + 1);
+
+    let results = conn.query_all(&query).await?;
+    let mut rows = Vec::with_capacity(results.len());
+    for result in &results {
+        let model = E::Model::from_query_result(result, "")?;
+        let sea_orm::Value::Int(Some(row_id)) = sea_orm::ModelTrait::get(&model, id) else {
+            return Err(DbErr::Type("a keyset page needs an integer id".into()));
+        };
+        let mut values = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            let column = format!("page_k{i}");
+            values.push(
+                match key.kind {
+                    KeyKind::Text => result.try_get::<Option<String>>("", &column)?.map(KeyValue::Text),
+                    KeyKind::Date => result
+                        .try_get::<Option<NaiveDate>>("", &column)?
+                        .map(|day| KeyValue::Text(day.format("%Y-%m-%d").to_string())),
+                    KeyKind::Integer => result.try_get::<Option<i64>>("", &column)?.map(KeyValue::Integer),
+                    KeyKind::Number => {
+                        result.try_get::<Option<f64>>("", &column)?.map(|x| KeyValue::Number(x.to_string()))
+                    }
+                }
+                .unwrap_or(KeyValue::Null),
+            );
+        }
+        rows.push((model, Position { keys: values, id: row_id }));
+    }
+    let more = rows.len() as u64 > window.limit;
+    rows.truncate(window.limit as usize);
+    if window.from_end {
+        rows.reverse();
+    }
+    Ok(Ok(Page { rows, more }))
+}
