@@ -7,6 +7,7 @@ pub mod edits;
 pub mod epochs;
 pub mod filter;
 pub mod geography;
+pub mod groups;
 pub mod identity;
 pub mod import;
 pub mod lsn;

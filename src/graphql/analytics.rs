@@ -12,7 +12,7 @@ use sea_orm::sea_query::{PostgresQueryBuilder, SelectStatement};
 use super::direct::Direct;
 use super::error::{OrInternal, bad_input, not_found};
 use super::loaders::{ProgrammeById, RegionById};
-use super::query::{PlacementFilter, ProjectFilter, analytics_db, db};
+use super::query::{PlacementFilter, ProjectFilter, SortDirection, analytics_db, db};
 use super::types::common::{
     Date, OrganisationKind, PeriodInput, PeriodOutput, RegionKind, SuppressedCount, as_of_or_today, loader,
 };
@@ -21,6 +21,8 @@ use super::types::metrics::Metrics;
 use super::types::work::Programme;
 use crate::db::queries::aggregate::{self, Dimension, Geography, GeographyDay, GroupKeys, MAX_GROUPS};
 use crate::db::queries::lists;
+use crate::domain::filter::Comparison;
+use crate::domain::groups;
 use crate::domain::metrics::NodeKind;
 use crate::domain::privacy::{part_withheld, suppressed_cells};
 
@@ -292,6 +294,16 @@ pub struct PlacementGroup {
 }
 
 impl PlacementGroup {
+    /// A count as this caller sees it (`None` when withheld), by `PlacementGroupMeasure` index.
+    fn visible(&self, measure: usize) -> Option<f64> {
+        let count = match measure {
+            0 => self.count(self.group.placements, None),
+            1 => self.count(self.group.students, None),
+            _ => self.count(self.group.cross_border, Some(self.group.placements)),
+        };
+        count.0.value.map(|v| v as f64)
+    }
+
     fn count(&self, value: i64, part_of: Option<i64>) -> Direct<SuppressedCount> {
         let hidden = !self.trusted && (self.withheld || part_of.is_some_and(|total| part_withheld(value, total)));
         Direct(SuppressedCount { value: (!hidden).then_some(value), suppressed: hidden })
@@ -343,6 +355,150 @@ pub struct ComparisonRow {
 pub struct ComparisonCell {
     pub period: PeriodOutput,
     pub metrics: Metrics,
+}
+
+/// What a project group can be filtered and ordered by.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProjectGroupMeasure {
+    Count,
+    Partnerships,
+    Organisations,
+    BudgetEurSum,
+    BudgetEurAverage,
+    BudgetEurMin,
+    BudgetEurMax,
+    ProjectsWithBudget,
+    AverageAttainment,
+}
+
+/// What a partnership group can be filtered and ordered by.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartnershipGroupMeasure {
+    Count,
+    Projects,
+    Organisations,
+    BudgetEurSum,
+    BudgetEurAverage,
+}
+
+/// What a placement group can be filtered and ordered by. For the public a withheld count is
+/// unknown: a condition on it is false and an order puts it last, so neither tells its value.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlacementGroupMeasure {
+    Placements,
+    Students,
+    CrossBorder,
+}
+
+/// A condition on a group's measure (HAVING); given together, all must hold. An unknown value
+/// (no budget; a count withheld from the caller) passes none.
+#[derive(InputObject, Clone, Copy, Debug)]
+#[graphql(
+    concrete(name = "ProjectGroupHaving", params(ProjectGroupMeasure)),
+    concrete(name = "PartnershipGroupHaving", params(PartnershipGroupMeasure)),
+    concrete(name = "PlacementGroupHaving", params(PlacementGroupMeasure))
+)]
+pub struct GroupHaving<M: async_graphql::InputType + Copy> {
+    pub measure: M,
+    pub eq: Option<f64>,
+    pub gt: Option<f64>,
+    pub gte: Option<f64>,
+    pub lt: Option<f64>,
+    pub lte: Option<f64>,
+    pub between: Option<[f64; 2]>,
+}
+
+/// One key of the groups' order (default: largest first); ties keep key order.
+#[derive(InputObject, Clone, Copy, Debug)]
+#[graphql(
+    concrete(name = "ProjectGroupOrder", params(ProjectGroupMeasure)),
+    concrete(name = "PartnershipGroupOrder", params(PartnershipGroupMeasure)),
+    concrete(name = "PlacementGroupOrder", params(PlacementGroupMeasure))
+)]
+pub struct GroupOrderInput<M: async_graphql::InputType + Copy> {
+    pub measure: M,
+    #[graphql(default_with = "SortDirection::Desc")]
+    pub direction: SortDirection,
+}
+
+/// The most conditions and order keys one aggregate takes.
+const MAX_GROUP_TESTS: usize = 10;
+
+/// `having`, `orderBy` and `top` as the domain's choice, with `index` numbering the measures.
+fn group_choice<M: async_graphql::InputType + Copy>(
+    having: Option<Vec<GroupHaving<M>>>,
+    order_by: Option<Vec<GroupOrderInput<M>>>,
+    top: Option<i32>,
+    index: impl Fn(M) -> usize,
+) -> Result<(Vec<groups::Having>, Vec<groups::GroupOrder>, Option<usize>)> {
+    let having = having.unwrap_or_default();
+    let order_by = order_by.unwrap_or_default();
+    if having.len() > MAX_GROUP_TESTS || order_by.len() > MAX_GROUP_TESTS {
+        return Err(bad_input(
+            "having",
+            format!("at most {MAX_GROUP_TESTS} conditions and {MAX_GROUP_TESTS} order keys"),
+        ));
+    }
+    let mut conditions = Vec::new();
+    for h in having {
+        let measure = index(h.measure);
+        let between = h.between.map(|[low, high]| Comparison::Between(low, high));
+        let tests = [h.eq.map(Comparison::Eq), h.gt.map(Comparison::Gt), h.gte.map(Comparison::Gte)]
+            .into_iter()
+            .chain([h.lt.map(Comparison::Lt), h.lte.map(Comparison::Lte), between]);
+        for comparison in tests.flatten() {
+            let (low, high) = match comparison {
+                Comparison::Between(low, high) => (low, high),
+                Comparison::Eq(v) | Comparison::Gt(v) | Comparison::Gte(v) | Comparison::Lt(v) | Comparison::Lte(v) => {
+                    (v, v)
+                }
+            };
+            if !low.is_finite() || !high.is_finite() || low > high {
+                return Err(bad_input("having", "numbers must be finite, and `between` needs its low end first"));
+            }
+            conditions.push(groups::Having { measure, comparison });
+        }
+    }
+    let order = order_by
+        .into_iter()
+        .map(|o| groups::GroupOrder { measure: index(o.measure), descending: o.direction == SortDirection::Desc })
+        .collect();
+    let top = match top {
+        None => None,
+        Some(n) if n >= 1 && n as usize <= MAX_GROUPS => Some(n as usize),
+        Some(_) => return Err(bad_input("top", format!("`top` is between 1 and {MAX_GROUPS}"))),
+    };
+    Ok((conditions, order, top))
+}
+
+fn participation_value(group: &aggregate::ParticipationGroup, measure: usize) -> Option<f64> {
+    // The measure indexes of ProjectGroupMeasure and PartnershipGroupMeasure (see their `as usize`).
+    match measure {
+        0 => Some(group.projects as f64),
+        1 => Some(group.partnerships as f64),
+        2 => Some(group.organisations as f64),
+        3 => group.budget.sum,
+        4 => group.budget.average,
+        5 => group.budget.min,
+        6 => group.budget.max,
+        7 => Some(group.budget.projects as f64),
+        8 => group.average_attainment,
+        _ => None,
+    }
+}
+
+fn project_measure(measure: ProjectGroupMeasure) -> usize {
+    measure as usize
+}
+
+fn partnership_measure(measure: PartnershipGroupMeasure) -> usize {
+    match measure {
+        PartnershipGroupMeasure::Count => 1,
+        PartnershipGroupMeasure::Projects => 0,
+        PartnershipGroupMeasure::Organisations => 2,
+        PartnershipGroupMeasure::BudgetEurSum => 3,
+        PartnershipGroupMeasure::BudgetEurAverage => 4,
+    }
 }
 
 /// A filter subquery as text with its values inlined: part of a cache key.
@@ -398,28 +554,46 @@ impl AnalyticsQuery {
     /// Projects grouped by `groupBy` (none: one group of everything), filtered like `projects`.
     /// Example: cross-border projects and budgets per fylke and län per year:
     /// `projectAggregate(groupBy: [REGION, YEAR, CROSS_BORDER]) { rows { keys { region { name } year crossBorder } count budgetEur { sum } } }`.
+    #[allow(clippy::too_many_arguments)]
     async fn project_aggregate(
         &self,
         ctx: &Context<'_>,
         filter: Option<ProjectFilter>,
         #[graphql(default)] group_by: Vec<AggregateDimension>,
         geography: Option<GeographyInput>,
+        #[graphql(desc = "Keep only the groups whose measures pass these conditions (HAVING), all of them.")]
+        having: Option<Vec<GroupHaving<ProjectGroupMeasure>>>,
+        #[graphql(desc = "Order the groups by measures (default: by their keys).")] order_by: Option<
+            Vec<GroupOrderInput<ProjectGroupMeasure>>,
+        >,
+        #[graphql(desc = "Keep the first `top` groups (after `having` and `orderBy`).")] top: Option<i32>,
     ) -> Result<Aggregate<ProjectGroup>> {
+        let (having, order, top) = group_choice(having, order_by, top, project_measure)?;
         let groups = participation(ctx, filter, group_by, geography).await?;
+        let groups = groups::choose(groups, participation_value, &having, &order, top);
         let names = KeyNames::load(ctx, groups.iter().map(|g| &g.keys)).await?;
         let rows = groups.into_iter().map(|group| Direct(ProjectGroup { group, names: names.clone() })).collect();
         Ok(Aggregate { rows, withheld_groups: 0 })
     }
 
     /// Partnerships (acting partner rows of the filtered projects) grouped by `groupBy`.
+    #[allow(clippy::too_many_arguments)]
     async fn partnership_aggregate(
         &self,
         ctx: &Context<'_>,
         filter: Option<ProjectFilter>,
         #[graphql(default)] group_by: Vec<AggregateDimension>,
         geography: Option<GeographyInput>,
+        #[graphql(desc = "Keep only the groups whose measures pass these conditions (HAVING), all of them.")]
+        having: Option<Vec<GroupHaving<PartnershipGroupMeasure>>>,
+        #[graphql(desc = "Order the groups by measures (default: by their keys).")] order_by: Option<
+            Vec<GroupOrderInput<PartnershipGroupMeasure>>,
+        >,
+        #[graphql(desc = "Keep the first `top` groups (after `having` and `orderBy`).")] top: Option<i32>,
     ) -> Result<Aggregate<PartnershipGroup>> {
+        let (having, order, top) = group_choice(having, order_by, top, partnership_measure)?;
         let groups = participation(ctx, filter, group_by, geography).await?;
+        let groups = groups::choose(groups, participation_value, &having, &order, top);
         let names = KeyNames::load(ctx, groups.iter().map(|g| &g.keys)).await?;
         let rows = groups.into_iter().map(|group| Direct(PartnershipGroup { group, names: names.clone() })).collect();
         Ok(Aggregate { rows, withheld_groups: 0 })
@@ -428,6 +602,7 @@ impl AnalyticsQuery {
     /// Student placements grouped by `groupBy`, organisation dimensions on `side` (default the
     /// host). Counts are of students' placements, so the public sees them under k-anonymity with
     /// complementary suppression.
+    #[allow(clippy::too_many_arguments)]
     async fn placement_aggregate(
         &self,
         ctx: &Context<'_>,
@@ -435,7 +610,17 @@ impl AnalyticsQuery {
         #[graphql(default)] group_by: Vec<AggregateDimension>,
         geography: Option<GeographyInput>,
         #[graphql(default)] side: PlacementSide,
+        #[graphql(
+            desc = "Keep only the groups whose counts pass these conditions (HAVING). For the public a withheld count passes none, whatever its value."
+        )]
+        having: Option<Vec<GroupHaving<PlacementGroupMeasure>>>,
+        #[graphql(
+            desc = "Order the groups by counts (default: by their keys); withheld counts come last, in key order."
+        )]
+        order_by: Option<Vec<GroupOrderInput<PlacementGroupMeasure>>>,
+        #[graphql(desc = "Keep the first `top` groups (after `having` and `orderBy`).")] top: Option<i32>,
     ) -> Result<Aggregate<PlacementGroup>> {
+        let (having, order, top) = group_choice(having, order_by, top, |m| m as usize)?;
         let (period, rest) = match filter {
             Some(filter) => filter.into_db()?.split_period(),
             None => Default::default(),
@@ -473,12 +658,16 @@ impl AnalyticsQuery {
             suppressed_cells(&cells)
         };
         let withheld_groups = withheld.iter().filter(|w| **w).count() as i64;
+        // Disclosure control runs on every group first; `having` and `orderBy` then see only
+        // what this caller may see (see `PlacementGroup::visible`).
         let names = KeyNames::load(ctx, groups.iter().map(|g| &g.keys)).await?;
-        let rows = groups
+        let groups: Vec<PlacementGroup> = groups
             .into_iter()
             .zip(withheld)
-            .map(|(group, withheld)| Direct(PlacementGroup { group, names: names.clone(), withheld, trusted }))
+            .map(|(group, withheld)| PlacementGroup { group, names: names.clone(), withheld, trusted })
             .collect();
+        let rows =
+            groups::choose(groups, PlacementGroup::visible, &having, &order, top).into_iter().map(Direct).collect();
         Ok(Aggregate { rows, withheld_groups })
     }
 

@@ -401,3 +401,81 @@ async fn lists_sort_by_several_fields_and_by_metrics_on_both_backends() {
     .await;
     assert_eq!(by_end, expected);
 }
+
+/// The rows of an aggregate as (keys JSON, row JSON).
+fn rows(body: &Value, field: &str) -> Vec<Value> {
+    assert!(body.get("errors").is_none(), "{body:#}");
+    body["data"][field]["rows"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn aggregates_keep_order_and_cut_groups_by_their_measures() {
+    let app = TestApp::spawn_synthetic().await;
+    let query = "query($having: [ProjectGroupHaving!], $order: [ProjectGroupOrder!], $top: Int) { \
+                 projectAggregate(groupBy: [REGION, YEAR], having: $having, orderBy: $order, top: $top) { \
+                 rows { keys { region { slug } year } count budgetEur { sum } } } }";
+    let all = rows(&app.post_role(Role::Analyst, query, json!({})).await, "projectAggregate");
+    let chosen = rows(
+        &app.post_role(
+            Role::Analyst,
+            query,
+            json!({ "having": [{ "measure": "COUNT", "gte": 3 }], "order": [{ "measure": "BUDGET_EUR_SUM" }], "top": 5 }),
+        )
+        .await,
+        "projectAggregate",
+    );
+    // The same choice made here from every group: count ≥ 3, largest budget first (unknown
+    // last, ties in key order), five of them.
+    let mut expected: Vec<Value> = all.iter().filter(|r| r["count"].as_i64().unwrap() >= 3).cloned().collect();
+    expected.sort_by(|a, b| {
+        let (x, y) = (a["budgetEur"]["sum"].as_f64(), b["budgetEur"]["sum"].as_f64());
+        match (x, y) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+    });
+    expected.truncate(5);
+    assert!(all.len() > expected.len() && expected.len() == 5, "{} groups", all.len());
+    assert_eq!(chosen, expected);
+
+    let bad =
+        app.post_role(Role::Analyst, query, json!({ "having": [{ "measure": "COUNT", "between": [5, 1] }] })).await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad:#}");
+}
+
+#[tokio::test]
+async fn having_and_ordering_on_withheld_counts_reveal_nothing() {
+    let app = TestApp::spawn_synthetic().await;
+    let query = "query($having: [PlacementGroupHaving!], $order: [PlacementGroupOrder!]) { \
+                 placementAggregate(groupBy: [HOST_REGION, YEAR], having: $having, orderBy: $order) { \
+                 withheldGroups rows { keys { hostRegion { slug } year } students { value suppressed } } } }";
+    let public = |variables: Value| {
+        let app = &app;
+        async move { rows(&app.post_role(Role::Public, query, variables).await, "placementAggregate") }
+    };
+    let everything = public(json!({})).await;
+    let withheld: Vec<&Value> = everything.iter().filter(|r| r["students"]["suppressed"] == true).collect();
+    let shown: Vec<Value> = everything.iter().filter(|r| r["students"]["suppressed"] == false).cloned().collect();
+    assert!(!withheld.is_empty() && !shown.is_empty(), "the registry must have both kinds of group");
+
+    // Any condition keeps exactly the shown groups that pass it: a withheld group never passes,
+    // whatever its true count.
+    assert_eq!(public(json!({ "having": [{ "measure": "STUDENTS", "gte": 0 }] })).await, shown);
+    assert_eq!(public(json!({ "having": [{ "measure": "STUDENTS", "lt": 5 }] })).await, Vec::<Value>::new());
+    // Ordered by the count, withheld groups come last, in key order.
+    let ordered = public(json!({ "order": [{ "measure": "STUDENTS", "direction": "ASC" }] })).await;
+    let tail: Vec<&Value> = ordered[shown.len()..].iter().collect();
+    assert_eq!(tail, withheld);
+    let counts: Vec<i64> = ordered[..shown.len()].iter().map(|r| r["students"]["value"].as_i64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+
+    // Analysts see true counts, so the same condition does find small groups.
+    let small = rows(
+        &app.post_role(Role::Analyst, query, json!({ "having": [{ "measure": "STUDENTS", "lt": 5 }] })).await,
+        "placementAggregate",
+    );
+    assert!(!small.is_empty());
+    assert!(small.iter().all(|r| r["students"]["value"].as_i64().unwrap() < 5));
+}
