@@ -38,6 +38,12 @@ pub enum SortField {
     /// How well the name matches the `search` of `where` (best first when ascending). The
     /// default order of a list whose `where` holds a `search` for every row.
     Relevance,
+    /// Regions and municipalities: projects active in the sort key's `period`, with the map
+    /// of its `asOf` (as `metrics(period, asOf).projects.activeProjects`).
+    ActiveProjects,
+    /// Regions and municipalities: cross-border projects active in the sort key's `period`
+    /// (as `metrics(period, asOf).projects.crossBorderProjects`).
+    CrossBorderProjects,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -56,6 +62,10 @@ pub struct SortOrder {
     pub field: SortField,
     #[graphql(default)]
     pub direction: SortDirection,
+    /// For metric fields: the period (default: all time).
+    pub period: Option<PeriodInput>,
+    /// For metric fields: the map's day (default: today).
+    pub as_of: Option<Date>,
 }
 
 impl SortOrder {
@@ -71,16 +81,61 @@ impl SortOrder {
                 SortField::Partnerships => lists::SortField::Partnerships,
                 SortField::Projects => lists::SortField::Projects,
                 SortField::Relevance => lists::SortField::Relevance,
+                SortField::ActiveProjects => lists::SortField::ActiveProjects,
+                SortField::CrossBorderProjects => lists::SortField::CrossBorderProjects,
             },
             descending: self.direction == SortDirection::Desc,
         }
     }
 }
 
-/// The order of `list`, or `BAD_USER_INPUT` on `orderBy`.
-fn ordering(list: lists::List, order_by: Option<Vec<SortOrder>>, search: Option<&str>) -> Result<lists::Ordering> {
-    let sorts: Vec<lists::Sort> = order_by.unwrap_or_default().into_iter().map(SortOrder::to_db).collect();
-    lists::ordering(list, &sorts, search).map_err(|error| bad_input("orderBy", error.to_string()))
+/// The order of `list`, or `BAD_USER_INPUT` on `orderBy`. Node metrics (`ACTIVE_PROJECTS`…)
+/// are computed here for every row `select` holds, one statement each.
+async fn ordering<E: EntityTrait>(
+    ctx: &Context<'_>,
+    list: lists::List,
+    select: &Select<E>,
+    id: E::Column,
+    order_by: Option<Vec<SortOrder>>,
+    search: Option<&str>,
+) -> Result<lists::Ordering> {
+    let order_by = order_by.unwrap_or_default();
+    let sorts: Vec<lists::Sort> = order_by.iter().copied().map(SortOrder::to_db).collect();
+    let mut metrics = Vec::with_capacity(order_by.len());
+    for (order, sort) in order_by.iter().zip(&sorts) {
+        let kind = match list {
+            lists::List::Regions => crate::domain::metrics::NodeKind::Region,
+            lists::List::Municipalities => crate::domain::metrics::NodeKind::Municipality,
+            _ => {
+                metrics.push(None);
+                continue;
+            }
+        };
+        if !sort.field.is_node_metric() {
+            metrics.push(None);
+            continue;
+        }
+        let period = period_of(order.period, "orderBy.period")?;
+        let day = as_of_or_today(order.as_of);
+        let ids = queries::ids_of(select.clone(), id);
+        let stats =
+            queries::metrics::project_stats_of_all(analytics_db(ctx), ids, kind, period, day).await.or_internal()?;
+        let values = stats
+            .into_iter()
+            .map(|(id, s)| {
+                (
+                    id,
+                    if sort.field == lists::SortField::ActiveProjects {
+                        s.active_projects
+                    } else {
+                        s.cross_border_projects
+                    },
+                )
+            })
+            .collect();
+        metrics.push(Some(lists::MetricValues { label: format!("{period:?} {day}"), values }));
+    }
+    lists::ordering(list, &sorts, search, &metrics).map_err(|error| bad_input("orderBy", error.to_string()))
 }
 
 fn period(input: Option<PeriodInput>) -> Result<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
@@ -270,11 +325,12 @@ where
     T: async_graphql::OutputType + async_graphql::ContainerType,
     W: filters::WhereInput,
 {
-    let order = ordering(list, order_by, filters::ranking_search(where_.as_ref()).as_deref())?;
     let select = match &where_ {
         Some(where_) => select.filter(filters::condition(ctx, table, where_)?),
         None => select,
     };
+    let search = filters::ranking_search(where_.as_ref());
+    let order = ordering(ctx, list, &select, id, order_by, search.as_deref()).await?;
     page(db(ctx), select, id, order, args, wrap).await
 }
 
@@ -329,9 +385,9 @@ impl RegistryQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Page<Country>> {
-        let order = ordering(lists::List::Countries, order_by, None)?;
-        page(db(ctx), lists::countries_select(), country::Column::Id, order, args(after, before, first, last), Country)
-            .await
+        let select = lists::countries_select();
+        let order = ordering(ctx, lists::List::Countries, &select, country::Column::Id, order_by, None).await?;
+        page(db(ctx), select, country::Column::Id, order, args(after, before, first, last), Country).await
     }
 
     /// A region by slug, e.g. `reg-no-telemark`.
@@ -836,16 +892,9 @@ impl RegistryQuery {
     ) -> Result<Page<Source>> {
         let f = filter.unwrap_or_default();
         let filter = lists::SourceFilter { kind: f.kind, key_contains: f.key_contains };
-        let order = ordering(lists::List::Sources, order_by, None)?;
-        page(
-            db(ctx),
-            lists::sources_select(&filter),
-            source::Column::Id,
-            order,
-            args(after, before, first, last),
-            Source::from,
-        )
-        .await
+        let select = lists::sources_select(&filter);
+        let order = ordering(ctx, lists::List::Sources, &select, source::Column::Id, order_by, None).await?;
+        page(db(ctx), select, source::Column::Id, order, args(after, before, first, last), Source::from).await
     }
 
     /// The audit trail (admins only): committed changes after sequence number `after`, oldest

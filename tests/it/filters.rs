@@ -479,3 +479,41 @@ async fn having_and_ordering_on_withheld_counts_reveal_nothing() {
     assert!(!small.is_empty());
     assert!(small.iter().all(|r| r["students"]["value"].as_i64().unwrap() < 5));
 }
+
+#[tokio::test]
+async fn regions_sort_by_a_metric_of_a_period_across_pages() {
+    let app = TestApp::spawn_synthetic_with(ServeArgs { rate_limit_per_second: 0, ..ServeArgs::default() }).await;
+    let order = json!([{ "field": "CROSS_BORDER_PROJECTS", "direction": "DESC",
+        "period": { "from": "2016-01-01", "to": "2021-12-31" }, "asOf": "2024-01-01" }]);
+    let query = "query($o: [SortOrder!], $after: String, $first: Int) { \
+                 regions(where: {kind: {in: [FYLKE, LAN]}, asOf: \"2024-01-01\"}, orderBy: $o, first: $first, after: $after) { \
+                 nodes { slug metrics(period: {from: \"2016-01-01\", to: \"2021-12-31\"}, asOf: \"2024-01-01\") { crossBorderProjects } } \
+                 pageInfo { hasNextPage endCursor } } }";
+    let walk = |first: i64| {
+        let (app, order) = (&app, order.clone());
+        async move {
+            let (mut rows, mut after) = (Vec::new(), Value::Null);
+            loop {
+                let body =
+                    app.post_role(Role::Analyst, query, json!({ "o": order, "after": after, "first": first })).await;
+                assert!(body.get("errors").is_none(), "{body:#}");
+                let page = &body["data"]["regions"];
+                for node in page["nodes"].as_array().unwrap() {
+                    let value = node["metrics"]["crossBorderProjects"].as_i64().unwrap();
+                    rows.push((node["slug"].as_str().unwrap().to_owned(), value));
+                }
+                if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    return rows;
+                }
+                after = page["pageInfo"]["endCursor"].clone();
+            }
+        }
+    };
+    let paged = walk(4).await;
+    let whole = walk(500).await;
+    assert_eq!(paged, whole, "pages of 4 walk the same order as one page");
+    let values: Vec<i64> = paged.iter().map(|r| r.1).collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "largest first, as the metric says: {values:?}");
+    assert!(values.first() > values.last(), "the metric tells regions apart: {values:?}");
+    set(paged.into_iter().map(|r| r.0).collect());
+}

@@ -32,6 +32,25 @@ pub enum SortField {
     Projects,
     /// How well the name matches the filter's `search`.
     Relevance,
+    /// Regions and municipalities: projects active in a period (their metric).
+    ActiveProjects,
+    /// Regions and municipalities: cross-border projects active in a period.
+    CrossBorderProjects,
+}
+
+impl SortField {
+    /// A node metric, computed for the whole filtered list before the page is read.
+    pub fn is_node_metric(self) -> bool {
+        matches!(self, SortField::ActiveProjects | SortField::CrossBorderProjects)
+    }
+}
+
+/// A node metric's value for every row of a list, and what it was computed for (the period
+/// and day, part of the cursor's order label).
+#[derive(Clone, Debug, Default)]
+pub struct MetricValues {
+    pub label: String,
+    pub values: Vec<(i32, i64)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +167,16 @@ impl List {
     }
 }
 
+/// `CASE WHEN t.id = ? THEN ? … ELSE 0 END`: a metric computed beforehand, as a sort key (a
+/// list of regions or municipalities holds at most a few thousand rows).
+fn node_metric(table: &str, values: &[(i32, i64)]) -> Expr {
+    let mut case = sea_orm::sea_query::CaseStatement::new();
+    for (id, value) in values {
+        case = case.case(col(table, "id").eq(*id), *value);
+    }
+    if values.is_empty() { Expr::val(0i64) } else { case.finally(0i64).into() }
+}
+
 /// An order of a list: its keys (the id, ascending, always breaks ties) and a label cursors
 /// carry, so a cursor of one order is not used with another.
 #[derive(Clone, Debug)]
@@ -158,7 +187,12 @@ pub struct Ordering {
 
 /// The order `sorts` ask for on `list` (by name when empty, or by relevance when the filter
 /// holds a `search` for every row).
-pub fn ordering(list: List, sorts: &[Sort], search: Option<&str>) -> Result<Ordering, UnsupportedSort> {
+pub fn ordering(
+    list: List,
+    sorts: &[Sort],
+    search: Option<&str>,
+    metrics: &[Option<MetricValues>],
+) -> Result<Ordering, UnsupportedSort> {
     if sorts.len() > MAX_SORT_KEYS {
         return Err(UnsupportedSort::TooMany);
     }
@@ -175,8 +209,18 @@ pub fn ordering(list: List, sorts: &[Sort], search: Option<&str>) -> Result<Orde
     };
     let mut keys = Vec::with_capacity(sorts.len());
     let mut label = Vec::with_capacity(sorts.len());
-    for sort in sorts {
-        let key = if sort.field == SortField::Relevance {
+    for (i, sort) in sorts.iter().enumerate() {
+        let key = if sort.field.is_node_metric() {
+            let values = metrics.get(i).and_then(Option::as_ref);
+            let values = values.filter(|_| matches!(list, List::Regions | List::Municipalities));
+            let values = values.ok_or(UnsupportedSort::Field(sort.field))?;
+            label.push(format!("{:?}({})", sort.field, values.label));
+            SortKey {
+                expr: node_metric(list.table(), &values.values),
+                kind: KeyKind::Integer,
+                descending: sort.descending,
+            }
+        } else if sort.field == SortField::Relevance {
             let phrase = ranked.ok_or(UnsupportedSort::NoSearch)?;
             label.push(format!("relevance({})", crate::domain::text::search_phrase(phrase)));
             SortKey {

@@ -409,3 +409,26 @@ pub async fn placement_stats<C: ConnectionTrait>(
     }
     Ok(result)
 }
+
+/// The project metrics of every row `ids` selects (regions or municipalities), on `as_of` over
+/// `period`: what a list ordered by a metric sorts on. Two statements, whatever the page.
+pub async fn project_stats_of_all<C: ConnectionTrait>(
+    conn: &C,
+    ids: sea_orm::sea_query::SelectStatement,
+    kind: NodeKind,
+    period: Period,
+    as_of: NaiveDate,
+) -> Result<HashMap<i32, ProjectStats>, DbErr> {
+    let rows = conn.query_all(&ids).await?;
+    let nodes: Vec<(i32, NaiveDate)> =
+        rows.iter().map(|row| row.try_get_by_index::<i32>(0).map(|id| (id, as_of))).collect::<Result<_, _>>()?;
+    if nodes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The batch's results are keyed by position in `nodes`.
+    let by_position = project_stats(conn, &Batch { kind, nodes: &nodes, period }).await?;
+    Ok(by_position
+        .into_iter()
+        .filter_map(|(position, stats)| nodes.get(usize::try_from(position).ok()?).map(|(id, _)| (*id, stats)))
+        .collect())
+}
