@@ -18,6 +18,7 @@ mod m20261206_000012_current_map_cells;
 mod m20261206_000013_placement_cells;
 mod m20261206_000014_organisations_by_seat_and_name;
 mod m20261206_000015_nordic_search;
+mod m20261206_000016_list_orders;
 
 pub use m20261206_000015_nordic_search::SEARCHED_TABLES;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_placement_cells::Migration),
             Box::new(m20261206_000014_organisations_by_seat_and_name::Migration),
             Box::new(m20261206_000015_nordic_search::Migration),
+            Box::new(m20261206_000016_list_orders::Migration),
         ]
     }
 }

@@ -117,13 +117,15 @@ impl TotalCount {
 pub type Page<T> = Connection<KeyCursor, Direct<T>, TotalCount>;
 
 /// One page of `select` in `order`: the window the arguments ask for, read by keyset
-/// (`first`/`after` forward, `last`/`before` from the end).
+/// (`first`/`after` forward, `last`/`before` from the end). `count_wanted`: the selection
+/// holds `totalCount`.
 pub async fn page<E, T>(
     conn: &DatabaseConnection,
     select: Select<E>,
     id: E::Column,
     order: Ordering,
     args: PageArgs,
+    count_wanted: bool,
     wrap: impl Fn(E::Model) -> T,
 ) -> Result<Page<T>>
 where
@@ -147,16 +149,22 @@ where
     let window = Window { after, before: before.clone(), limit: last.or(first).unwrap_or(DEFAULT_PAGE_SIZE), from_end };
     let count_conn = conn.clone();
     let count_select = select.clone();
-    let count: BoxFuture<'static, Result<u64>> =
-        Box::pin(async move { crate::db::queries::count(&count_conn, count_select).await.or_internal() });
-    let page = if window.limit == 0 {
-        keyset::Page { rows: Vec::new(), more: false }
-    } else {
-        keyset::page(conn, select, id, &order.keys, &window)
-            .await
-            .or_internal()?
-            .map_err(|foreign| bad_input(if has_after { "after" } else { "before" }, foreign.to_string()))?
+    let count = async move { crate::db::queries::count(&count_conn, count_select).await.or_internal() };
+    let rows = async {
+        if window.limit == 0 {
+            return Ok(Ok(keyset::Page { rows: Vec::new(), more: false }));
+        }
+        keyset::page(conn, select, id, &order.keys, &window).await.or_internal()
     };
+    // When the client asks for `totalCount`, the count runs beside the page (on a second
+    // connection) instead of after it: a filtered count costs about what the page does.
+    let (page, count): (_, BoxFuture<'static, Result<u64>>) = if count_wanted {
+        let (page, total) = futures::join!(rows, count);
+        (page, Box::pin(async move { total }))
+    } else {
+        (rows.await, Box::pin(count))
+    };
+    let page = page?.map_err(|foreign| bad_input(if has_after { "after" } else { "before" }, foreign.to_string()))?;
     let (has_previous, has_next) = if from_end { (page.more, before.is_some()) } else { (has_after, page.more) };
     let total = TotalCount { count: futures::lock::Mutex::new(Some(count)) };
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);

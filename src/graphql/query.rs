@@ -331,7 +331,7 @@ where
     };
     let search = filters::ranking_search(where_.as_ref());
     let order = ordering(ctx, list, &select, id, order_by, search.as_deref()).await?;
-    page(db(ctx), select, id, order, args, wrap).await
+    page(db(ctx), select, id, order, args, total_wanted(ctx), wrap).await
 }
 
 /// One row by its unique text key, or `NOT_FOUND`.
@@ -354,6 +354,11 @@ async fn by_column<E: EntityTrait>(
     key: &str,
 ) -> Result<E::Model> {
     queries::one_by::<E, _>(db(ctx), column, key).await.or_internal()?.ok_or_else(|| not_found_by(what, key_name, key))
+}
+
+/// Whether the list's selection asks for `totalCount`.
+fn total_wanted(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
 }
 
 fn args(after: Option<String>, before: Option<String>, first: Option<i32>, last: Option<i32>) -> PageArgs {
@@ -387,7 +392,8 @@ impl RegistryQuery {
     ) -> Result<Page<Country>> {
         let select = lists::countries_select();
         let order = ordering(ctx, lists::List::Countries, &select, country::Column::Id, order_by, None).await?;
-        page(db(ctx), select, country::Column::Id, order, args(after, before, first, last), Country).await
+        page(db(ctx), select, country::Column::Id, order, args(after, before, first, last), total_wanted(ctx), Country)
+            .await
     }
 
     /// A region by slug, e.g. `reg-no-telemark`.
@@ -894,7 +900,16 @@ impl RegistryQuery {
         let filter = lists::SourceFilter { kind: f.kind, key_contains: f.key_contains };
         let select = lists::sources_select(&filter);
         let order = ordering(ctx, lists::List::Sources, &select, source::Column::Id, order_by, None).await?;
-        page(db(ctx), select, source::Column::Id, order, args(after, before, first, last), Source::from).await
+        page(
+            db(ctx),
+            select,
+            source::Column::Id,
+            order,
+            args(after, before, first, last),
+            total_wanted(ctx),
+            Source::from,
+        )
+        .await
     }
 
     /// The audit trail (admins only): committed changes after sequence number `after`, oldest

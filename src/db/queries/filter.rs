@@ -277,35 +277,15 @@ fn linked_rows(link: Link, outer: &str, inner: &str, day: Option<NaiveDate>) -> 
     (rows, correlation)
 }
 
-/// Projects whose acting (non-funder) partners are seated in more than one country.
+/// Projects whose acting (non-funder) partners are seated in more than one country, from the
+/// derived facts the write path keeps true (`db::facts`; the same definition as
+/// `Project.crossBorder`), so the test is a key lookup, not a grouping of every partnership.
 fn cross_border_projects() -> SelectStatement {
     Query::select()
-        .column((Alias::new("cb_partners"), Alias::new("project_id")))
-        .from_as(Alias::new("project_partners"), Alias::new("cb_partners"))
-        .inner_join_as_organisations()
-        .cond_where(
-            Condition::all()
-                .add(col("cb_partners", "role").ne("funder"))
-                .add(col("cb_organisations", "country_id").is_not_null()),
-        )
-        .group_by_col((Alias::new("cb_partners"), Alias::new("project_id")))
-        .and_having(col("cb_organisations", "country_id").count_distinct().gt(1))
+        .column((Alias::new("cb_facts"), Alias::new("project_id")))
+        .from_as(Alias::new("project_facts"), Alias::new("cb_facts"))
+        .and_where(col("cb_facts", "cross_border").eq(1))
         .to_owned()
-}
-
-trait JoinOrganisations {
-    fn inner_join_as_organisations(&mut self) -> &mut Self;
-}
-
-impl JoinOrganisations for SelectStatement {
-    fn inner_join_as_organisations(&mut self) -> &mut Self {
-        self.join_as(
-            sea_orm::JoinType::InnerJoin,
-            Alias::new("organisations"),
-            Alias::new("cb_organisations"),
-            col("cb_organisations", "id").equals((Alias::new("cb_partners"), Alias::new("organisation_id"))),
-        )
-    }
 }
 
 /// A test on a value: known, and passing. Text is compared exactly (case-sensitive on both

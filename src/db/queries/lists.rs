@@ -219,6 +219,7 @@ pub fn ordering(
                 expr: node_metric(list.table(), &values.values),
                 kind: KeyKind::Integer,
                 descending: sort.descending,
+                nullable: false,
             }
         } else if sort.field == SortField::Relevance {
             let phrase = ranked.ok_or(UnsupportedSort::NoSearch)?;
@@ -227,14 +228,21 @@ pub fn ordering(
                 expr: filter::search_rank(list.table(), phrase),
                 kind: KeyKind::Integer,
                 descending: sort.descending,
+                nullable: false,
             }
         } else if let Some(metric) = list.metric(sort.field) {
             label.push(format!("{:?}", sort.field));
-            SortKey { expr: metric, kind: KeyKind::Integer, descending: sort.descending }
+            SortKey { expr: metric, kind: KeyKind::Integer, descending: sort.descending, nullable: false }
         } else {
             let (column, kind) = list.column(sort.field).ok_or(UnsupportedSort::Field(sort.field))?;
             label.push(column.to_owned());
-            SortKey { expr: col(list.table(), column), kind, descending: sort.descending }
+            // Every text column a list sorts by is NOT NULL (names, slugs, codes, keys).
+            SortKey {
+                expr: col(list.table(), column),
+                kind,
+                descending: sort.descending,
+                nullable: kind != KeyKind::Text,
+            }
         };
         if sort.descending
             && let Some(last) = label.last_mut()
