@@ -16,8 +16,9 @@ use super::types::geography::{Country, Municipality, Region};
 use super::types::work::{Collaboration, Goal, IndicatorValue, Programme, Project};
 use crate::db::queries::{self, filter, lists};
 
-/// Which field a list is sorted by.
+/// Which field a list is sorted by (which apply depends on the list).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[graphql(remote = "crate::db::queries::lists::SortField")]
 pub enum SortField {
     #[default]
     Name,
@@ -70,22 +71,7 @@ pub struct SortOrder {
 
 impl SortOrder {
     fn to_db(self) -> lists::Sort {
-        lists::Sort {
-            field: match self.field {
-                SortField::Name => lists::SortField::Name,
-                SortField::Slug => lists::SortField::Slug,
-                SortField::Start => lists::SortField::Start,
-                SortField::End => lists::SortField::End,
-                SortField::Budget => lists::SortField::Budget,
-                SortField::BudgetEur => lists::SortField::BudgetEur,
-                SortField::Partnerships => lists::SortField::Partnerships,
-                SortField::Projects => lists::SortField::Projects,
-                SortField::Relevance => lists::SortField::Relevance,
-                SortField::ActiveProjects => lists::SortField::ActiveProjects,
-                SortField::CrossBorderProjects => lists::SortField::CrossBorderProjects,
-            },
-            descending: self.direction == SortDirection::Desc,
-        }
+        lists::Sort { field: self.field.into(), descending: self.direction == SortDirection::Desc }
     }
 }
 

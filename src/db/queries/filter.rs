@@ -396,6 +396,26 @@ pub fn search_rank(alias: &str, phrase: &str) -> SimpleExpr {
         .into()
 }
 
+/// A relation to the row a column of this row names.
+const fn to_one(
+    name: &'static str,
+    target: fn() -> &'static Table,
+    table: &'static str,
+    column: &'static str,
+) -> Relation {
+    Relation { name, target, link: Link::ToOne { table, column } }
+}
+
+/// A relation to the rows of `table` whose `column` names this row.
+const fn to_many(
+    name: &'static str,
+    target: fn() -> &'static Table,
+    table: &'static str,
+    column: &'static str,
+) -> Relation {
+    Relation { name, target, link: Link::ToMany { table, column, dated: None } }
+}
+
 macro_rules! fields {
     ($($name:literal => $value:expr, $indexed:expr;)*) => {
         &[$(Field { name: $name, value: $value, indexed: $indexed }),*]
@@ -461,16 +481,8 @@ pub static MUNICIPALITIES: Table = Table {
                 table: "regions",
             },
         },
-        Relation {
-            name: "organisations",
-            target: || &ORGANISATIONS,
-            link: Link::ToMany { table: "organisations", column: "municipality_id", dated: None },
-        },
-        Relation {
-            name: "students",
-            target: || &STUDENTS,
-            link: Link::ToMany { table: "students", column: "home_municipality_id", dated: None },
-        },
+        to_many("organisations", || &ORGANISATIONS, "organisations", "municipality_id"),
+        to_many("students", || &STUDENTS, "students", "home_municipality_id"),
     ],
     personal: false,
 };
@@ -490,11 +502,7 @@ pub static ORGANISATIONS: Table = Table {
         "verified" => Column("verified"), false;
     },
     relations: &[
-        Relation {
-            name: "municipality",
-            target: || &MUNICIPALITIES,
-            link: Link::ToOne { table: "municipalities", column: "municipality_id" },
-        },
+        to_one("municipality", || &MUNICIPALITIES, "municipalities", "municipality_id"),
         Relation {
             name: "regions",
             target: || &REGIONS,
@@ -507,21 +515,9 @@ pub static ORGANISATIONS: Table = Table {
                 table: "regions",
             },
         },
-        Relation {
-            name: "partnerships",
-            target: || &PARTNERS,
-            link: Link::ToMany { table: "project_partners", column: "organisation_id", dated: None },
-        },
-        Relation {
-            name: "students",
-            target: || &STUDENTS,
-            link: Link::ToMany { table: "students", column: "enrolling_organisation_id", dated: None },
-        },
-        Relation {
-            name: "placements",
-            target: || &PLACEMENTS,
-            link: Link::ToMany { table: "student_placements", column: "host_organisation_id", dated: None },
-        },
+        to_many("partnerships", || &PARTNERS, "project_partners", "organisation_id"),
+        to_many("students", || &STUDENTS, "students", "enrolling_organisation_id"),
+        to_many("placements", || &PLACEMENTS, "student_placements", "host_organisation_id"),
     ],
     personal: false,
 };
@@ -538,21 +534,9 @@ pub static PROGRAMMES: Table = Table {
         "verified" => Column("verified"), false;
     },
     relations: &[
-        Relation {
-            name: "projects",
-            target: || &PROJECTS,
-            link: Link::ToMany { table: "projects", column: "programme_id", dated: None },
-        },
-        Relation {
-            name: "owner",
-            target: || &ORGANISATIONS,
-            link: Link::ToOne { table: "organisations", column: "owner_organisation_id" },
-        },
-        Relation {
-            name: "funder",
-            target: || &ORGANISATIONS,
-            link: Link::ToOne { table: "organisations", column: "funder_organisation_id" },
-        },
+        to_many("projects", || &PROJECTS, "projects", "programme_id"),
+        to_one("owner", || &ORGANISATIONS, "organisations", "owner_organisation_id"),
+        to_one("funder", || &ORGANISATIONS, "organisations", "funder_organisation_id"),
     ],
     personal: false,
 };
@@ -573,36 +557,12 @@ pub static PROJECTS: Table = Table {
         "verified" => Column("verified"), false;
     },
     relations: &[
-        Relation {
-            name: "programme",
-            target: || &PROGRAMMES,
-            link: Link::ToOne { table: "programmes", column: "programme_id" },
-        },
-        Relation {
-            name: "partners",
-            target: || &PARTNERS,
-            link: Link::ToMany { table: "project_partners", column: "project_id", dated: None },
-        },
-        Relation {
-            name: "goals",
-            target: || &GOALS,
-            link: Link::ToMany { table: "goals", column: "project_id", dated: None },
-        },
-        Relation {
-            name: "indicatorValues",
-            target: || &INDICATOR_VALUES,
-            link: Link::ToMany { table: "indicator_values", column: "project_id", dated: None },
-        },
-        Relation {
-            name: "collaborations",
-            target: || &COLLABORATIONS,
-            link: Link::ToMany { table: "collaborations", column: "project_id", dated: None },
-        },
-        Relation {
-            name: "placements",
-            target: || &PLACEMENTS,
-            link: Link::ToMany { table: "student_placements", column: "project_id", dated: None },
-        },
+        to_one("programme", || &PROGRAMMES, "programmes", "programme_id"),
+        to_many("partners", || &PARTNERS, "project_partners", "project_id"),
+        to_many("goals", || &GOALS, "goals", "project_id"),
+        to_many("indicatorValues", || &INDICATOR_VALUES, "indicator_values", "project_id"),
+        to_many("collaborations", || &COLLABORATIONS, "collaborations", "project_id"),
+        to_many("placements", || &PLACEMENTS, "student_placements", "project_id"),
     ],
     personal: false,
 };
@@ -616,16 +576,8 @@ pub static PARTNERS: Table = Table {
         "verified" => Column("verified"), false;
     },
     relations: &[
-        Relation {
-            name: "project",
-            target: || &PROJECTS,
-            link: Link::ToOne { table: "projects", column: "project_id" },
-        },
-        Relation {
-            name: "organisation",
-            target: || &ORGANISATIONS,
-            link: Link::ToOne { table: "organisations", column: "organisation_id" },
-        },
+        to_one("project", || &PROJECTS, "projects", "project_id"),
+        to_one("organisation", || &ORGANISATIONS, "organisations", "organisation_id"),
     ],
     personal: false,
 };
@@ -641,16 +593,8 @@ pub static GOALS: Table = Table {
         "verified" => Column("verified"), false;
     },
     relations: &[
-        Relation {
-            name: "project",
-            target: || &PROJECTS,
-            link: Link::ToOne { table: "projects", column: "project_id" },
-        },
-        Relation {
-            name: "indicatorValues",
-            target: || &INDICATOR_VALUES,
-            link: Link::ToMany { table: "indicator_values", column: "goal_id", dated: None },
-        },
+        to_one("project", || &PROJECTS, "projects", "project_id"),
+        to_many("indicatorValues", || &INDICATOR_VALUES, "indicator_values", "goal_id"),
     ],
     personal: false,
 };
@@ -668,12 +612,8 @@ pub static INDICATOR_VALUES: Table = Table {
         "verified" => Column("verified"), false;
     },
     relations: &[
-        Relation {
-            name: "project",
-            target: || &PROJECTS,
-            link: Link::ToOne { table: "projects", column: "project_id" },
-        },
-        Relation { name: "goal", target: || &GOALS, link: Link::ToOne { table: "goals", column: "goal_id" } },
+        to_one("project", || &PROJECTS, "projects", "project_id"),
+        to_one("goal", || &GOALS, "goals", "goal_id"),
     ],
     personal: false,
 };
@@ -694,11 +634,7 @@ pub static COLLABORATIONS: Table = Table {
             target: || &ORGANISATIONS,
             link: Link::EitherOf { table: "organisations", columns: ["organisation_a_id", "organisation_b_id"] },
         },
-        Relation {
-            name: "project",
-            target: || &PROJECTS,
-            link: Link::ToOne { table: "projects", column: "project_id" },
-        },
+        to_one("project", || &PROJECTS, "projects", "project_id"),
     ],
     personal: false,
 };
@@ -713,21 +649,9 @@ pub static STUDENTS: Table = Table {
         "verified" => Column("verified"), false;
     },
     relations: &[
-        Relation {
-            name: "homeMunicipality",
-            target: || &MUNICIPALITIES,
-            link: Link::ToOne { table: "municipalities", column: "home_municipality_id" },
-        },
-        Relation {
-            name: "enrollingOrganisation",
-            target: || &ORGANISATIONS,
-            link: Link::ToOne { table: "organisations", column: "enrolling_organisation_id" },
-        },
-        Relation {
-            name: "placements",
-            target: || &PLACEMENTS,
-            link: Link::ToMany { table: "student_placements", column: "student_id", dated: None },
-        },
+        to_one("homeMunicipality", || &MUNICIPALITIES, "municipalities", "home_municipality_id"),
+        to_one("enrollingOrganisation", || &ORGANISATIONS, "organisations", "enrolling_organisation_id"),
+        to_many("placements", || &PLACEMENTS, "student_placements", "student_id"),
     ],
     personal: true,
 };
@@ -742,21 +666,9 @@ pub static PLACEMENTS: Table = Table {
         "verified" => Column("verified"), false;
     },
     relations: &[
-        Relation {
-            name: "student",
-            target: || &STUDENTS,
-            link: Link::ToOne { table: "students", column: "student_id" },
-        },
-        Relation {
-            name: "host",
-            target: || &ORGANISATIONS,
-            link: Link::ToOne { table: "organisations", column: "host_organisation_id" },
-        },
-        Relation {
-            name: "project",
-            target: || &PROJECTS,
-            link: Link::ToOne { table: "projects", column: "project_id" },
-        },
+        to_one("student", || &STUDENTS, "students", "student_id"),
+        to_one("host", || &ORGANISATIONS, "organisations", "host_organisation_id"),
+        to_one("project", || &PROJECTS, "projects", "project_id"),
     ],
     personal: true,
 };
