@@ -270,22 +270,26 @@ fn comparisons<T: Copy>(
     Ok(out)
 }
 
-/// The condition of `filter` on `table` for this request, or the coded error: `BAD_USER_INPUT`
+/// A `where` ready to apply: its condition and the `search` phrase (one that holds for every
+/// row) a list without an explicit order ranks by.
+pub struct Compiled {
+    pub condition: Condition,
+    pub ranking_search: Option<String>,
+}
+
+/// `filter` on `table` for this request, converted once, or the coded error: `BAD_USER_INPUT`
 /// (argument `where`) for a malformed or oversized filter, `FORBIDDEN` for one that reaches
 /// students or placements without the analyst role.
-pub fn condition<W: WhereInput>(ctx: &Context<'_>, table: &'static Table, filter: &W) -> Result<Condition> {
+pub fn compile<W: WhereInput>(ctx: &Context<'_>, table: &'static Table, filter: &W) -> Result<Compiled> {
     let filter = filter.to_filter().map_err(|error| bad_input("where", error.message))?;
     let scope =
         Scope { backend: super::query::db(ctx).get_database_backend(), personal_data: role_of(ctx) >= Role::Analyst };
-    compiler::condition(table, &filter, scope).map_err(|error| match error {
+    let condition = compiler::condition(table, &filter, scope).map_err(|error| match error {
         CompileError::Invalid(error) => bad_input("where", error.message),
         CompileError::Forbidden(message) => coded(Code::Forbidden, message),
-    })
-}
-
-/// The search phrase a list ranks by when it has no explicit order.
-pub fn ranking_search<W: WhereInput>(filter: Option<&W>) -> Option<String> {
-    filter.and_then(|w| w.to_filter().ok()).and_then(|f| f.ranking_search().map(|(_, phrase)| phrase.to_owned()))
+    })?;
+    let ranking_search = filter.ranking_search().map(|(_, phrase)| phrase.to_owned());
+    Ok(Compiled { condition, ranking_search })
 }
 
 /// What a `where` adds to the request's cost (see `db::queries::filter::cost`); a filter that

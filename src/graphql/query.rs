@@ -311,11 +311,13 @@ where
     T: async_graphql::OutputType + async_graphql::ContainerType,
     W: filters::WhereInput,
 {
-    let select = match &where_ {
-        Some(where_) => select.filter(filters::condition(ctx, table, where_)?),
-        None => select,
+    let (select, search) = match &where_ {
+        Some(where_) => {
+            let compiled = filters::compile(ctx, table, where_)?;
+            (select.filter(compiled.condition), compiled.ranking_search)
+        }
+        None => (select, None),
     };
-    let search = filters::ranking_search(where_.as_ref());
     let order = ordering(ctx, list, &select, id, order_by, search.as_deref()).await?;
     page(db(ctx), select, id, order, args, total_wanted(ctx), wrap).await
 }
