@@ -19,6 +19,7 @@ mod m20261206_000013_placement_cells;
 mod m20261206_000014_organisations_by_seat_and_name;
 mod m20261206_000015_nordic_search;
 mod m20261206_000016_list_orders;
+mod m20261207_000017_organisation_facts;
 
 pub use m20261206_000015_nordic_search::SEARCHED_TABLES;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_organisations_by_seat_and_name::Migration),
             Box::new(m20261206_000015_nordic_search::Migration),
             Box::new(m20261206_000016_list_orders::Migration),
+            Box::new(m20261207_000017_organisation_facts::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! The derived fact tables the analytical statements read (`project_facts`,
-//! `partnership_facts`, `placement_facts`, migration 9; `enrolment_facts`, migration 10) and,
+//! `partnership_facts`, `placement_facts`, migration 9; `enrolment_facts`, migration 10;
+//! `organisation_facts`, migration 17) and,
 //! through [`super::rollups`], their monthly rollups. They are a
 //! function of the registry's rows, kept true in the transaction of every write:
 //!
@@ -18,6 +19,7 @@
 
 use std::collections::BTreeSet;
 
+use entity::enums::PartnerRole;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
 use super::cells;
@@ -54,6 +56,8 @@ pub struct Stale {
     pub regions: BTreeSet<i32>,
     /// Municipalities created or changed: their metric nodes are recomputed.
     pub municipalities: BTreeSet<i32>,
+    /// Organisations that gained, lost or changed a partnership: their partnership summary.
+    pub partner_organisations: BTreeSet<i32>,
 }
 
 impl Stale {
@@ -65,6 +69,7 @@ impl Stale {
             && self.placement_projects.is_empty()
             && self.regions.is_empty()
             && self.municipalities.is_empty()
+            && self.partner_organisations.is_empty()
     }
 
     /// Notes one changed row: its table, id and JSON before and after.
@@ -92,9 +97,14 @@ impl Stale {
                 self.projects.insert(id);
                 self.placement_projects.insert(id);
             }
-            // A partner row changes its project's partner count and cross-border flag; a goal
-            // or result its project's attainment.
-            "project_partners" | "goals" | "indicator_values" => self.projects.extend(named("project_id")),
+            // A partner row changes its project's partner count and cross-border flag, and its
+            // organisations' (as it was and as it is) partnership summary; a goal or result its
+            // project's attainment.
+            "project_partners" => {
+                self.projects.extend(named("project_id"));
+                self.partner_organisations.extend(named("organisation_id"));
+            }
+            "goals" | "indicator_values" => self.projects.extend(named("project_id")),
             "region_memberships" => self.regions.extend(named("region_id")),
             "municipalities" => {
                 self.municipalities.insert(id);
@@ -207,6 +217,10 @@ pub async fn refresh<C: ConnectionTrait>(conn: &C, mut stale: Stale) -> Result<(
     for ids in municipalities.chunks(CHUNK) {
         rollups::rebuild_nodes(conn, rollups::MUNICIPALITY, Some(ids)).await?;
     }
+    let partner_organisations: Vec<i32> = stale.partner_organisations.iter().copied().collect();
+    for ids in partner_organisations.chunks(CHUNK) {
+        refresh_organisations(conn, Some(ids)).await?;
+    }
     Ok(())
 }
 
@@ -227,6 +241,7 @@ pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
     refresh_projects(conn, None).await?;
     refresh_placements(conn, None).await?;
     refresh_enrolments(conn, None).await?;
+    refresh_organisations(conn, None).await?;
     // The rollups and cells are grouped from the facts just written.
     analyze(conn).await?;
     rollups::rebuild(conn).await
@@ -339,6 +354,38 @@ async fn refresh_projects<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> 
          WHERE pp.role <> 'funder'",
     );
     only(&mut sql, "AND", "pp.project_id", ids);
+    run(conn, sql).await
+}
+
+/// The bit each partner role sets in `organisation_facts.partner_roles`, in the order of
+/// [`PartnerRole`], and the bit of a stored role none of them names (there should be none; a
+/// filter then still counts it as the role it is not).
+pub fn partner_role_bits() -> (Vec<(String, i32)>, i32) {
+    use sea_orm::{ActiveEnum, Iterable};
+    let roles: Vec<(String, i32)> =
+        PartnerRole::iter().enumerate().map(|(bit, role)| (role.to_value(), 1 << bit)).collect();
+    let other = 1 << roles.len();
+    (roles, other)
+}
+
+/// `organisation_facts` of the organisations `ids` (all when `None`): only organisations with
+/// partnerships have a row. The roles are summed once each, which is their bitwise or (SQLite
+/// has no `bit_or`).
+async fn refresh_organisations<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    run(conn, clear(backend, "organisation_facts", "organisation_id", ids)).await?;
+    let (roles, other) = partner_role_bits();
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "INSERT INTO organisation_facts (organisation_id, partnerships, projects, partner_roles) \
+         SELECT organisation_id, COUNT(*), COUNT(DISTINCT project_id), SUM(DISTINCT CASE role",
+    );
+    for (role, bit) in &roles {
+        sql.push(" WHEN ").bind(role.clone()).push(&format!(" THEN {bit}"));
+    }
+    sql.push(&format!(" ELSE {other} END) FROM project_partners"));
+    only(&mut sql, "WHERE", "organisation_id", ids);
+    sql.push(" GROUP BY organisation_id");
     run(conn, sql).await
 }
 

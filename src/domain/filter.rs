@@ -160,6 +160,33 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// For a filter that tests nothing but the enum or text field `field` (with `eq`, `in` or
+    /// `isNull`, under any `and`/`or`/`not`), whether it holds for each of `values` (a value
+    /// is stored and known); `None` when it tests anything else. A finite set of values makes
+    /// such a filter a set of them, so a relation quantifier over it can read a per-row
+    /// summary of which values the related rows carry instead of the rows themselves.
+    pub fn passes_for(&self, field: &str, values: &[&str]) -> Option<Vec<bool>> {
+        values.iter().map(|value| self.holds_for(field, value)).collect()
+    }
+
+    fn holds_for(&self, field: &str, value: &str) -> Option<bool> {
+        match self {
+            Filter::All(parts) => parts.iter().try_fold(true, |all, part| Some(part.holds_for(field, value)? && all)),
+            Filter::Any(parts) => parts.iter().try_fold(false, |any, part| Some(part.holds_for(field, value)? || any)),
+            Filter::Not(inner) => inner.holds_for(field, value).map(|holds| !holds),
+            Filter::OnDay { filter, .. } => filter.holds_for(field, value),
+            Filter::Field { field: tested, test } if *tested == field => match test {
+                Test::OneOf(values) | Test::Text(TextTest::In(values)) => Some(values.iter().any(|v| v == value)),
+                Test::Text(TextTest::Eq(v)) => Some(v == value),
+                Test::IsNull(is_null) => Some(!is_null),
+                _ => None,
+            },
+            Filter::Field { .. } | Filter::Related { .. } => None,
+        }
+    }
+}
+
 impl Test {
     fn check(&self, field: &str) -> Result<(), FilterError> {
         let text = |value: &str| {
@@ -250,6 +277,25 @@ mod tests {
         assert!(blank.check().is_err());
         let long = name_is(&"x".repeat(MAX_TEXT + 1));
         assert!(long.check().is_err());
+    }
+
+    #[test]
+    fn a_filter_on_one_enum_field_is_the_set_of_values_it_passes() {
+        let role = |values: &[&str]| Filter::Field {
+            field: "role",
+            test: Test::OneOf(values.iter().map(|v| (*v).to_owned()).collect()),
+        };
+        let values = ["lead", "owner", "partner", "funder"];
+        assert_eq!(Filter::All(vec![]).passes_for("role", &values), Some(vec![true; 4]));
+        assert_eq!(role(&["partner"]).passes_for("role", &values), Some(vec![false, false, true, false]));
+        let not_lead_or_funder = Filter::Not(Box::new(Filter::Any(vec![role(&["lead"]), role(&["funder"])])));
+        assert_eq!(not_lead_or_funder.passes_for("role", &values), Some(vec![false, true, true, false]));
+        let both = Filter::All(vec![role(&["lead", "owner"]), role(&["owner", "partner"])]);
+        assert_eq!(both.passes_for("role", &values), Some(vec![false, true, false, false]));
+        // A test of another field, or of the field in another way, is no set of values.
+        assert_eq!(Filter::All(vec![role(&["lead"]), name_is("x")]).passes_for("role", &values), None);
+        let starts = Filter::Field { field: "role", test: Test::Text(TextTest::StartsWith("l".into())) };
+        assert_eq!(starts.passes_for("role", &values), None);
     }
 
     #[test]

@@ -20,6 +20,7 @@ const TABLES: &[(&str, &str, &str)] = &[
     ("partnership_facts", "partner_id", "1 = 1"),
     ("placement_facts", "placement_id", "1 = 1"),
     ("enrolment_facts", "student_id", "1 = 1"),
+    ("organisation_facts", "organisation_id", "1 = 1"),
     ("metric_nodes", "node_kind, node_id, epoch_from, municipality_id", "1 = 1"),
     ("project_months", ROLLUP_KEY, "projects <> 0"),
     ("placement_months", ROLLUP_KEY, "placements_in <> 0 OR placements_out <> 0"),

@@ -187,6 +187,32 @@ async fn organisation_and_geography_filters_agree_with_sql() {
             json!({ "partnerships": { "none": {} } }),
             "NOT EXISTS (SELECT 1 FROM project_partners pp WHERE pp.organisation_id = t.id)",
         ),
+        // Role-only quantifiers read the organisation's role summary (`organisation_facts`);
+        // the SQL here reads the partnerships themselves.
+        (
+            json!({ "partnerships": { "some": {}, "every": { "role": { "eq": "PARTNER" } } } }),
+            "EXISTS (SELECT 1 FROM project_partners pp WHERE pp.organisation_id = t.id) \
+             AND NOT EXISTS (SELECT 1 FROM project_partners pp WHERE pp.organisation_id = t.id AND pp.role <> 'partner')",
+        ),
+        (
+            json!({ "partnerships": { "every": { "role": { "in": ["LEAD", "OWNER"] } } } }),
+            "NOT EXISTS (SELECT 1 FROM project_partners pp WHERE pp.organisation_id = t.id AND pp.role NOT IN ('lead', 'owner'))",
+        ),
+        (
+            json!({ "partnerships": { "none": { "not": { "role": { "eq": "PARTNER" } } } } }),
+            "NOT EXISTS (SELECT 1 FROM project_partners pp WHERE pp.organisation_id = t.id AND pp.role <> 'partner')",
+        ),
+        (
+            json!({ "partnerships": { "some": { "or": [{ "role": { "eq": "FUNDER" } }, { "role": { "eq": "OWNER" } }] } } }),
+            "EXISTS (SELECT 1 FROM project_partners pp WHERE pp.organisation_id = t.id AND pp.role IN ('funder', 'owner'))",
+        ),
+        (json!({ "partnerships": { "every": {} } }), "1 = 1"),
+        (json!({ "partnerships": { "some": { "role": { "in": [] } } } }), "1 = 0"),
+        (
+            json!({ "partnerships": { "some": { "role": { "eq": "LEAD" }, "budgetShare": { "isNull": true } } } }),
+            "EXISTS (SELECT 1 FROM project_partners pp WHERE pp.organisation_id = t.id AND pp.role = 'lead' \
+             AND pp.budget_share IS NULL)",
+        ),
     ];
     agree(&app, "organisations", "organisations", &organisations).await;
 

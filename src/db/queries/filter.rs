@@ -57,7 +57,25 @@ pub struct Relation {
     pub name: &'static str,
     pub target: fn() -> &'static Table,
     pub link: Link,
+    /// A derived row per row that says which values of one enum field its related rows carry:
+    /// a quantifier over a filter of that field alone reads it instead of the related rows.
+    pub summary: Option<Summary>,
 }
+
+/// `table.column` (the row of `table` whose `key` is the row's id; none when there are no
+/// related rows) holds a bit per value of the related rows' `field` (`bits`: each stored
+/// value's bit, and the bit of any other value).
+#[derive(Debug)]
+pub struct Summary {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub column: &'static str,
+    pub field: &'static str,
+    pub bits: fn() -> ValueBits,
+}
+
+/// Each stored value's bit, and the bit of any value not listed.
+pub type ValueBits = (Vec<(String, i32)>, i32);
 
 /// How a row reaches related rows.
 #[derive(Debug, Clone, Copy)]
@@ -178,6 +196,9 @@ impl Compiler {
                 if target.personal && !self.scope.personal_data {
                     return Err(forbidden(target));
                 }
+                if let Some(summarised) = self.summarised(relation, alias, *quantifier, filter) {
+                    return Ok(summarised);
+                }
                 let inner = self.alias();
                 let (mut rows, link) = linked_rows(relation.link, alias, &inner, day);
                 let test = self.compile(target, &inner, filter, day)?;
@@ -192,6 +213,44 @@ impl Compiler {
                 })
             }
         })
+    }
+
+    /// A quantifier over a filter of the summarised field alone, from the summary: `some` is
+    /// "a passing value's bit is set", `none` its negation, `every` "no failing value's bit is
+    /// set" (true when there are no related rows, as `every` is).
+    fn summarised(
+        &mut self,
+        relation: &Relation,
+        alias: &str,
+        quantifier: Quantifier,
+        filter: &Filter,
+    ) -> Option<Condition> {
+        let summary = relation.summary.as_ref()?;
+        let (bits, other_bit) = (summary.bits)();
+        // NUL is no stored value (text tests refuse it): it stands for any value not listed.
+        let mut values: Vec<&str> = bits.iter().map(|(value, _)| value.as_str()).collect();
+        values.push("\0");
+        let passes = filter.passes_for(summary.field, &values)?;
+        let all_bits = bits.iter().map(|(_, bit)| bit).fold(other_bit, |all, bit| all | bit);
+        let passing = bits.iter().map(|(_, bit)| *bit).chain([other_bit]).zip(&passes);
+        let passing = passing.filter(|(_, passes)| **passes).fold(0, |mask, (bit, _)| mask | bit);
+        let (mask, wanted) = match quantifier {
+            Quantifier::Some => (passing, true),
+            Quantifier::None => (passing, false),
+            Quantifier::Every => (all_bits & !passing, false),
+        };
+        if mask == 0 {
+            return Some(Condition::all().add(Expr::cust(if wanted { "1 = 0" } else { "1 = 1" })));
+        }
+        let inner = self.alias();
+        let rows = Query::select()
+            .expr(Expr::val(1))
+            .from_as(Alias::new(summary.table), Alias::new(&inner))
+            .and_where(col(&inner, summary.key).equals((Alias::new(alias), Alias::new("id"))))
+            .and_where(col(&inner, summary.column).bit_and(mask).ne(0))
+            .to_owned();
+        let exists = Expr::exists(rows);
+        Some(Condition::all().add(if wanted { exists } else { exists.not() }))
     }
 
     fn field(
@@ -403,7 +462,7 @@ const fn to_one(
     table: &'static str,
     column: &'static str,
 ) -> Relation {
-    Relation { name, target, link: Link::ToOne { table, column } }
+    Relation { name, target, link: Link::ToOne { table, column }, summary: None }
 }
 
 /// A relation to the rows of `table` whose `column` names this row.
@@ -413,7 +472,7 @@ const fn to_many(
     table: &'static str,
     column: &'static str,
 ) -> Relation {
-    Relation { name, target, link: Link::ToMany { table, column, dated: None } }
+    Relation { name, target, link: Link::ToMany { table, column, dated: None }, summary: None }
 }
 
 macro_rules! fields {
@@ -442,6 +501,7 @@ pub static REGIONS: Table = Table {
     },
     relations: &[Relation {
         name: "municipalities",
+        summary: None,
         target: || &MUNICIPALITIES,
         link: Link::Through {
             key: "id",
@@ -471,6 +531,7 @@ pub static MUNICIPALITIES: Table = Table {
     relations: &[
         Relation {
             name: "regions",
+            summary: None,
             target: || &REGIONS,
             link: Link::Through {
                 key: "id",
@@ -505,6 +566,7 @@ pub static ORGANISATIONS: Table = Table {
         to_one("municipality", || &MUNICIPALITIES, "municipalities", "municipality_id"),
         Relation {
             name: "regions",
+            summary: None,
             target: || &REGIONS,
             link: Link::Through {
                 key: "municipality_id",
@@ -515,7 +577,16 @@ pub static ORGANISATIONS: Table = Table {
                 table: "regions",
             },
         },
-        to_many("partnerships", || &PARTNERS, "project_partners", "organisation_id"),
+        Relation {
+            summary: Some(Summary {
+                table: "organisation_facts",
+                key: "organisation_id",
+                column: "partner_roles",
+                field: "role",
+                bits: crate::db::facts::partner_role_bits,
+            }),
+            ..to_many("partnerships", || &PARTNERS, "project_partners", "organisation_id")
+        },
         to_many("students", || &STUDENTS, "students", "enrolling_organisation_id"),
         to_many("placements", || &PLACEMENTS, "student_placements", "host_organisation_id"),
     ],
@@ -631,6 +702,7 @@ pub static COLLABORATIONS: Table = Table {
     relations: &[
         Relation {
             name: "organisations",
+            summary: None,
             target: || &ORGANISATIONS,
             link: Link::EitherOf { table: "organisations", columns: ["organisation_a_id", "organisation_b_id"] },
         },
@@ -672,3 +744,43 @@ pub static PLACEMENTS: Table = Table {
     ],
     personal: true,
 };
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::PostgresQueryBuilder;
+
+    use super::*;
+
+    fn sql(table: &'static Table, filter: &Filter) -> String {
+        let scope = Scope { backend: DatabaseBackend::Postgres, personal_data: false };
+        let condition = condition(table, filter, scope).expect("the filter compiles");
+        Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new(table.name))
+            .cond_where(condition)
+            .to_string(PostgresQueryBuilder)
+    }
+
+    fn partnerships(quantifier: Quantifier, filter: Filter) -> Filter {
+        Filter::Related { relation: "partnerships", quantifier, filter: Box::new(filter) }
+    }
+
+    fn role(values: &[&str]) -> Filter {
+        Filter::Field { field: "role", test: Test::OneOf(values.iter().map(|v| (*v).to_owned()).collect()) }
+    }
+
+    #[test]
+    fn role_only_quantifiers_read_the_role_summary() {
+        // lead 1, owner 2, partner 4, funder 8, any other role 16.
+        let only_partner = sql(&ORGANISATIONS, &partnerships(Quantifier::Every, role(&["partner"])));
+        assert!(only_partner.contains("NOT EXISTS"), "{only_partner}");
+        assert!(only_partner.contains(r#""partner_roles" & 27"#), "{only_partner}");
+        assert!(!only_partner.contains("project_partners"), "{only_partner}");
+        let some_lead = sql(&ORGANISATIONS, &partnerships(Quantifier::Some, role(&["lead", "funder"])));
+        assert!(some_lead.contains(r#""partner_roles" & 9"#), "{some_lead}");
+        // A test of another partnership field needs the partnerships themselves.
+        let budget = Filter::Field { field: "budgetShare", test: Test::IsNull(true) };
+        let mixed = sql(&ORGANISATIONS, &partnerships(Quantifier::Some, Filter::All(vec![role(&["lead"]), budget])));
+        assert!(mixed.contains("project_partners") && !mixed.contains("organisation_facts"), "{mixed}");
+    }
+}

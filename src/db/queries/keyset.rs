@@ -5,7 +5,8 @@
 //! An order is a list of [`SortKey`]s (columns, a search rank, a correlated count) always ended by
 //! the id, ascending. NULL keys come last in every direction on both backends, and text keys
 //! compare in byte order (`COLLATE "C"` on PostgreSQL, SQLite's own), so both give one order.
-//! A page is one statement: the rows of the window with their key values beside them.
+//! A page is one statement: the window is chosen on ids and key values alone (a subquery), and
+//! its rows are read by id beside their key values.
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SelectStatement};
@@ -30,6 +31,24 @@ pub struct SortKey {
     /// Whether the key can be NULL. Keys that cannot are ordered without a NULLS clause and
     /// compared without `IS NULL` branches, so an index on them serves the order.
     pub nullable: bool,
+    /// A one-row-per-row table the key reads, joined to the page's statement (`LEFT JOIN
+    /// <table> AS page_<table> ON page_<table>.<column> = <list>.id`): a joined column costs
+    /// the planner a hash join, a correlated subquery a probe per candidate row.
+    pub joins: Option<KeyJoin>,
+}
+
+/// A table a sort key reads through its `column` naming the listed row's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyJoin {
+    pub table: &'static str,
+    pub column: &'static str,
+}
+
+impl KeyJoin {
+    /// The alias the page's statement gives the joined table.
+    pub fn alias(self) -> String {
+        format!("page_{}", self.table)
+    }
 }
 
 /// A key's value in one row, as cursors carry it. Numbers travel as their shortest exact
@@ -171,11 +190,29 @@ where
 {
     let backend = conn.get_database_backend();
     let id_expr = Expr::col(id.as_column_ref());
-    let mut query: SelectStatement = select.into_query();
-    query.clear_order_by();
-    // The row's own columns, then its key values.
+    // The window is chosen on ids and key values alone, then its rows are read by id: sorting
+    // narrow rows instead of whole ones (organisations by partnerships, 16 490 candidates on
+    // `large`: 42 ms instead of 80 in psql).
+    let mut window_rows: SelectStatement = select.into_query();
+    window_rows.clear_order_by();
+    window_rows.clear_selects();
+    window_rows.expr_as(id_expr.clone(), Alias::new("page_id"));
+    let list = E::default().table_name().to_owned();
+    let mut joined: Vec<KeyJoin> = Vec::new();
+    for join in keys.iter().filter_map(|key| key.joins) {
+        if !joined.contains(&join) {
+            let alias = join.alias();
+            window_rows.join_as(
+                sea_orm::JoinType::LeftJoin,
+                Alias::new(join.table),
+                Alias::new(&alias),
+                Expr::col((Alias::new(&alias), Alias::new(join.column))).equals((Alias::new(&list), Alias::new("id"))),
+            );
+            joined.push(join);
+        }
+    }
     for (i, key) in keys.iter().enumerate() {
-        query.expr_as(ordered_expr(backend, key), Alias::new(format!("page_k{i}")));
+        window_rows.expr_as(ordered_expr(backend, key), Alias::new(format!("page_k{i}")));
     }
     let mut bounds = Condition::all();
     if let Some(after) = &window.after {
@@ -190,8 +227,24 @@ where
             Err(foreign) => return Ok(Err(foreign)),
         }
     }
-    query.cond_where(bounds);
-    for key in keys {
+    window_rows.cond_where(bounds);
+    // The same order twice: over the keys to choose the window, over their values to return it.
+    let mut query: SelectStatement = E::find().into_query();
+    let window_key = |i: usize| {
+        let value = Expr::col((Alias::new("page_window"), Alias::new(format!("page_k{i}"))));
+        match (backend, keys[i].kind) {
+            (DatabaseBackend::Postgres, KeyKind::Text) => Expr::cust_with_expr("($1) COLLATE \"C\"", value),
+            _ => value,
+        }
+    };
+    for i in 0..keys.len() {
+        query.expr_as(
+            Expr::col((Alias::new("page_window"), Alias::new(format!("page_k{i}")))),
+            Alias::new(format!("page_k{i}")),
+        );
+    }
+    let window_id = Expr::col((Alias::new("page_window"), Alias::new("page_id")));
+    for (i, key) in keys.iter().enumerate() {
         let forward = if key.descending { Order::Desc } else { Order::Asc };
         let (order, nulls) = match (window.from_end, forward) {
             (false, order) => (order, NullOrdering::Last),
@@ -199,13 +252,23 @@ where
             (true, _) => (Order::Asc, NullOrdering::First),
         };
         if key.nullable {
-            query.order_by_expr_with_nulls(ordered_expr(backend, key), order, nulls);
+            window_rows.order_by_expr_with_nulls(ordered_expr(backend, key), order.clone(), nulls);
+            query.order_by_expr_with_nulls(window_key(i), order, nulls);
         } else {
-            query.order_by_expr(ordered_expr(backend, key), order);
+            window_rows.order_by_expr(ordered_expr(backend, key), order.clone());
+            query.order_by_expr(window_key(i), order);
         }
     }
-    query.order_by_expr(id_expr, if window.from_end { Order::Desc } else { Order::Asc });
-    query.limit(window.limit + 1);
+    let id_order = if window.from_end { Order::Desc } else { Order::Asc };
+    window_rows.order_by_expr(id_expr, id_order.clone());
+    window_rows.limit(window.limit + 1);
+    query.order_by_expr(window_id.clone(), id_order);
+    query.join_subquery(
+        sea_orm::JoinType::InnerJoin,
+        window_rows,
+        Alias::new("page_window"),
+        window_id.equals((Alias::new(&list), Alias::new("id"))),
+    );
 
     let results = conn.query_all(&query).await?;
     let mut rows = Vec::with_capacity(results.len());

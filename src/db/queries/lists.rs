@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStateme
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
 use super::filter;
-use super::keyset::{KeyKind, SortKey};
+use super::keyset::{KeyJoin, KeyKind, SortKey};
 
 use super::{col, ids_where, overlaps, valid_on};
 use crate::domain::metrics::Period;
@@ -146,17 +146,21 @@ impl List {
     }
 
     /// A count computed per row in the statement that reads the page (never per resolver).
-    fn metric(self, field: SortField) -> Option<Expr> {
+    /// An organisation's counts are its row of `organisation_facts` (none: no partnerships),
+    /// joined to the page.
+    fn metric(self, field: SortField) -> Option<(Expr, Option<KeyJoin>)> {
         let table = self.table();
         let count = |from: &str, key: &str, what: &str| {
-            Expr::cust(format!("(SELECT COUNT({what}) FROM {from} m WHERE m.{key} = {table}.id)"))
+            (Expr::cust(format!("(SELECT COUNT({what}) FROM {from} m WHERE m.{key} = {table}.id)")), None)
+        };
+        let organisation_fact = |column: &str| {
+            let join = KeyJoin { table: "organisation_facts", column: "organisation_id" };
+            (Expr::cust(format!("COALESCE({}.{column}, 0)", join.alias())), Some(join))
         };
         match (self, field) {
-            (List::Organisations, SortField::Partnerships) => Some(count("project_partners", "organisation_id", "*")),
+            (List::Organisations, SortField::Partnerships) => Some(organisation_fact("partnerships")),
             (List::Projects, SortField::Partnerships) => Some(count("project_partners", "project_id", "*")),
-            (List::Organisations, SortField::Projects) => {
-                Some(count("project_partners", "organisation_id", "DISTINCT m.project_id"))
-            }
+            (List::Organisations, SortField::Projects) => Some(organisation_fact("projects")),
             (List::Programmes, SortField::Projects) => Some(count("projects", "programme_id", "*")),
             _ => None,
         }
@@ -220,6 +224,7 @@ pub fn ordering(
                 kind: KeyKind::Integer,
                 descending: sort.descending,
                 nullable: false,
+                joins: None,
             }
         } else if sort.field == SortField::Relevance {
             let phrase = ranked.ok_or(UnsupportedSort::NoSearch)?;
@@ -229,10 +234,12 @@ pub fn ordering(
                 kind: KeyKind::Integer,
                 descending: sort.descending,
                 nullable: false,
+                joins: None,
             }
         } else if let Some(metric) = list.metric(sort.field) {
             label.push(format!("{:?}", sort.field));
-            SortKey { expr: metric, kind: KeyKind::Integer, descending: sort.descending, nullable: false }
+            let (expr, joins) = metric;
+            SortKey { expr, kind: KeyKind::Integer, descending: sort.descending, nullable: false, joins }
         } else {
             let (column, kind) = list.column(sort.field).ok_or(UnsupportedSort::Field(sort.field))?;
             label.push(column.to_owned());
@@ -242,6 +249,7 @@ pub fn ordering(
                 kind,
                 descending: sort.descending,
                 nullable: kind != KeyKind::Text,
+                joins: None,
             }
         };
         if sort.descending
