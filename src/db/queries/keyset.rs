@@ -176,6 +176,15 @@ fn beyond(
     Ok(bounds)
 }
 
+/// The name of the `i`th key's value, in the window's subquery and in the page's rows.
+fn key_name(i: usize) -> String {
+    format!("page_k{i}")
+}
+
+fn key_alias(i: usize) -> Alias {
+    Alias::new(key_name(i))
+}
+
 /// One window of `select` in the order of `keys` then `id` (ascending).
 pub async fn page<E, C>(
     conn: &C,
@@ -212,7 +221,7 @@ where
         }
     }
     for (i, key) in keys.iter().enumerate() {
-        window_rows.expr_as(ordered_expr(backend, key), Alias::new(format!("page_k{i}")));
+        window_rows.expr_as(ordered_expr(backend, key), key_alias(i));
     }
     let mut bounds = Condition::all();
     if let Some(after) = &window.after {
@@ -230,18 +239,13 @@ where
     window_rows.cond_where(bounds);
     // The same order twice: over the keys to choose the window, over their values to return it.
     let mut query: SelectStatement = E::find().into_query();
-    let window_key = |i: usize| {
-        let value = Expr::col((Alias::new("page_window"), Alias::new(format!("page_k{i}"))));
-        match (backend, keys[i].kind) {
-            (DatabaseBackend::Postgres, KeyKind::Text) => Expr::cust_with_expr("($1) COLLATE \"C\"", value),
-            _ => value,
-        }
+    let window_value = |i: usize| Expr::col((Alias::new("page_window"), key_alias(i)));
+    let window_key = |i: usize| match (backend, keys[i].kind) {
+        (DatabaseBackend::Postgres, KeyKind::Text) => Expr::cust_with_expr("($1) COLLATE \"C\"", window_value(i)),
+        _ => window_value(i),
     };
     for i in 0..keys.len() {
-        query.expr_as(
-            Expr::col((Alias::new("page_window"), Alias::new(format!("page_k{i}")))),
-            Alias::new(format!("page_k{i}")),
-        );
+        query.expr_as(window_value(i), key_alias(i));
     }
     let window_id = Expr::col((Alias::new("page_window"), Alias::new("page_id")));
     for (i, key) in keys.iter().enumerate() {
@@ -279,7 +283,7 @@ where
         };
         let mut values = Vec::with_capacity(keys.len());
         for (i, key) in keys.iter().enumerate() {
-            let column = format!("page_k{i}");
+            let column = key_name(i);
             values.push(
                 match key.kind {
                     KeyKind::Text => result.try_get::<Option<String>>("", &column)?.map(KeyValue::Text),
