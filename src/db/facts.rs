@@ -23,6 +23,7 @@ use entity::enums::PartnerRole;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
 use super::cells;
+use super::queries::filter::ValueBits;
 use super::queries::sql::{ATTAINMENT, Sql};
 use super::rollups::{self, Family, Rows};
 
@@ -360,7 +361,7 @@ async fn refresh_projects<C: ConnectionTrait>(conn: &C, ids: Option<&[i32]>) -> 
 /// The bit each partner role sets in `organisation_facts.partner_roles`, in the order of
 /// [`PartnerRole`], and the bit of a stored role none of them names (there should be none; a
 /// filter then still counts it as the role it is not).
-pub fn partner_role_bits() -> (Vec<(String, i32)>, i32) {
+pub fn partner_role_bits() -> ValueBits {
     use sea_orm::{ActiveEnum, Iterable};
     let roles: Vec<(String, i32)> =
         PartnerRole::iter().enumerate().map(|(bit, role)| (role.to_value(), 1 << bit)).collect();
